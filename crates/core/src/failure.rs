@@ -1,0 +1,346 @@
+//! The OnFailure record that a Lambda event source mapping sends to its
+//! failure destination when a stream batch cannot be processed.
+//!
+//! AWS contract honoured here:
+//! - Kinesis ESMs send `KinesisBatchInfo`, DynamoDB Streams ESMs send
+//!   `DDBStreamBatchInfo` with the same fields.
+//! - `responseContext` is absent for `RecordAgeExceeded`; `functionError` is
+//!   `"Unhandled"` when the function threw and `null` when retries of a
+//!   partial batch failure ran out.
+//! - No complete list of `condition` values is documented, so unknown values
+//!   are kept rather than rejected, and unknown fields are tolerated.
+//! - aws_lambda_events has no type for this record, hence this module. The
+//!   original text is kept verbatim so the DLQ carries exactly what AWS sent.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::sequence::SequenceNumber;
+
+/// A parsed OnFailure record together with its original JSON text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FailureRecord {
+    pub request_context: Option<RequestContext>,
+    pub response_context: Option<ResponseContext>,
+    pub version: Option<String>,
+    pub timestamp: Option<String>,
+    /// Which kind of stream the failed batch came from.
+    pub source: StreamSource,
+    /// The failed range: where it is and how many records it holds.
+    pub batch: BatchInfo,
+    /// The record exactly as received, for the DLQ message.
+    pub original: String,
+}
+
+/// `requestContext`: which invocation failed and why.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestContext {
+    #[serde(default)]
+    pub request_id: Option<String>,
+    #[serde(default)]
+    pub function_arn: Option<String>,
+    #[serde(default)]
+    pub condition: Option<Condition>,
+    #[serde(default)]
+    pub approximate_invoke_count: Option<u64>,
+}
+
+/// `responseContext`: the function's last answer (absent for records that
+/// expired before they were invoked).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResponseContext {
+    #[serde(default)]
+    pub status_code: Option<u16>,
+    #[serde(default)]
+    pub executed_version: Option<String>,
+    /// `Some("Unhandled")` when the function threw; `None` when a partial
+    /// batch failure ran out of retries.
+    #[serde(default)]
+    pub function_error: Option<String>,
+}
+
+/// Why the ESM gave up on the batch. Unknown values are kept verbatim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    RetryAttemptsExhausted,
+    RecordAgeExceeded,
+    Other(String),
+}
+
+impl Condition {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::RetryAttemptsExhausted => "RetryAttemptsExhausted",
+            Self::RecordAgeExceeded => "RecordAgeExceeded",
+            Self::Other(other) => other,
+        }
+    }
+}
+
+impl From<&str> for Condition {
+    fn from(text: &str) -> Self {
+        match text {
+            "RetryAttemptsExhausted" => Self::RetryAttemptsExhausted,
+            "RecordAgeExceeded" => Self::RecordAgeExceeded,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+impl fmt::Display for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Condition {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Ok(Self::from(text.as_str()))
+    }
+}
+
+/// The kind of stream behind an event source mapping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamSource {
+    /// `KinesisBatchInfo`
+    Kinesis,
+    /// `DDBStreamBatchInfo`
+    DynamoDb,
+}
+
+/// `KinesisBatchInfo` / `DDBStreamBatchInfo`: the failed range.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchInfo {
+    pub shard_id: String,
+    pub start_sequence_number: SequenceNumber,
+    pub end_sequence_number: SequenceNumber,
+    #[serde(default)]
+    pub approximate_arrival_of_first_record: Option<String>,
+    #[serde(default)]
+    pub approximate_arrival_of_last_record: Option<String>,
+    pub batch_size: u32,
+    pub stream_arn: String,
+}
+
+/// Why a text is not a usable OnFailure record.
+#[derive(Debug, thiserror::Error)]
+pub enum FailureParseError {
+    #[error("failure record is not valid JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+    #[error("failure record has neither KinesisBatchInfo nor DDBStreamBatchInfo")]
+    NoBatchInfo,
+    #[error("failure record has both KinesisBatchInfo and DDBStreamBatchInfo")]
+    AmbiguousBatchInfo,
+    #[error("failure record field {field} is malformed: {source}")]
+    Malformed {
+        field: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("failure record range is reversed: start {start} is after end {end}")]
+    ReversedRange {
+        start: SequenceNumber,
+        end: SequenceNumber,
+    },
+    #[error("failure record batchSize is 0")]
+    EmptyBatch,
+}
+
+/// The wire shape, before we decide which batch info applies.
+#[derive(Deserialize)]
+struct Wire {
+    #[serde(rename = "requestContext", default)]
+    request_context: Option<serde_json::Value>,
+    #[serde(rename = "responseContext", default)]
+    response_context: Option<serde_json::Value>,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    timestamp: Option<String>,
+    #[serde(rename = "KinesisBatchInfo", default)]
+    kinesis: Option<serde_json::Value>,
+    #[serde(rename = "DDBStreamBatchInfo", default)]
+    dynamodb: Option<serde_json::Value>,
+}
+
+impl FailureRecord {
+    /// Parses an OnFailure record (an SNS `Message` or an SQS body).
+    pub fn parse(text: &str) -> Result<Self, FailureParseError> {
+        let wire: Wire = serde_json::from_str(text).map_err(FailureParseError::NotJson)?;
+        let (source, batch) = match (wire.kinesis, wire.dynamodb) {
+            (Some(info), None) => (StreamSource::Kinesis, info),
+            (None, Some(info)) => (StreamSource::DynamoDb, info),
+            (None, None) => return Err(FailureParseError::NoBatchInfo),
+            (Some(_), Some(_)) => return Err(FailureParseError::AmbiguousBatchInfo),
+        };
+        let batch: BatchInfo = field("batch info", batch)?;
+        if batch.start_sequence_number > batch.end_sequence_number {
+            return Err(FailureParseError::ReversedRange {
+                start: batch.start_sequence_number,
+                end: batch.end_sequence_number,
+            });
+        }
+        if batch.batch_size == 0 {
+            return Err(FailureParseError::EmptyBatch);
+        }
+        Ok(Self {
+            request_context: wire
+                .request_context
+                .map(|v| field("requestContext", v))
+                .transpose()?,
+            response_context: optional_object(wire.response_context)
+                .map(|v| field("responseContext", v))
+                .transpose()?,
+            version: wire.version,
+            timestamp: wire.timestamp,
+            source,
+            batch,
+            original: text.to_owned(),
+        })
+    }
+
+    /// The ESM's reason for giving up, when it said one.
+    pub fn condition(&self) -> Option<&Condition> {
+        self.request_context.as_ref()?.condition.as_ref()
+    }
+}
+
+/// `responseContext: null` means the same as an absent one.
+fn optional_object(value: Option<serde_json::Value>) -> Option<serde_json::Value> {
+    value.filter(|v| !v.is_null())
+}
+
+fn field<T: serde::de::DeserializeOwned>(
+    name: &'static str,
+    value: serde_json::Value,
+) -> Result<T, FailureParseError> {
+    serde_json::from_value(value).map_err(|source| FailureParseError::Malformed {
+        field: name,
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KINESIS: &str = r#"{
+      "requestContext": {"requestId": "c9b8fa9f-5a7f-4e56-8a2b-1d1f2c7c1e11",
+        "functionArn": "arn:aws:lambda:eu-west-1:123456789012:function:processor",
+        "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4},
+      "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": null},
+      "version": "1.0", "timestamp": "2026-11-23T10:15:30.123Z",
+      "KinesisBatchInfo": {"shardId": "shardId-000000000001",
+        "startSequenceNumber": "49590338271490256608559692538361571095921575989136588898",
+        "endSequenceNumber": "49590338271490256608559692540925702759324208523137515618",
+        "approximateArrivalOfFirstRecord": "2026-11-23T10:14:01.000Z",
+        "approximateArrivalOfLastRecord": "2026-11-23T10:14:05.000Z",
+        "batchSize": 3, "streamArn": "arn:aws:kinesis:eu-west-1:123456789012:stream/orders"},
+      "somethingNew": {"nested": true}
+    }"#;
+
+    #[test]
+    fn parses_a_kinesis_failure_and_keeps_the_original_text() {
+        let record = FailureRecord::parse(KINESIS).expect("valid record");
+        assert_eq!(record.source, StreamSource::Kinesis);
+        assert_eq!(record.batch.shard_id, "shardId-000000000001");
+        assert_eq!(record.batch.batch_size, 3);
+        assert_eq!(record.condition(), Some(&Condition::RetryAttemptsExhausted));
+        let response = record.response_context.as_ref().expect("response context");
+        assert_eq!(response.function_error, None);
+        assert_eq!(record.original, KINESIS);
+    }
+
+    #[test]
+    fn accepts_a_dynamodb_streams_failure() {
+        let text = KINESIS.replace("KinesisBatchInfo", "DDBStreamBatchInfo");
+        let record = FailureRecord::parse(&text).expect("valid record");
+        assert_eq!(record.source, StreamSource::DynamoDb);
+    }
+
+    #[test]
+    fn treats_missing_or_null_response_context_as_absent() {
+        let value: serde_json::Value = serde_json::from_str(KINESIS).expect("json");
+        let mut without = value.clone();
+        without
+            .as_object_mut()
+            .expect("object")
+            .remove("responseContext");
+        let mut null = value;
+        null["responseContext"] = serde_json::Value::Null;
+        for text in [without.to_string(), null.to_string()] {
+            assert_eq!(
+                FailureRecord::parse(&text).expect("valid").response_context,
+                None
+            );
+        }
+    }
+
+    #[test]
+    fn keeps_unknown_conditions() {
+        let text = KINESIS.replace("RetryAttemptsExhausted", "SomethingAwsAddsLater");
+        let record = FailureRecord::parse(&text).expect("valid record");
+        assert_eq!(
+            record.condition(),
+            Some(&Condition::Other("SomethingAwsAddsLater".into()))
+        );
+    }
+
+    #[test]
+    fn rejects_records_without_batch_info() {
+        let text = KINESIS.replace("KinesisBatchInfo", "SomethingElse");
+        assert!(matches!(
+            FailureRecord::parse(&text),
+            Err(FailureParseError::NoBatchInfo)
+        ));
+    }
+
+    #[test]
+    fn rejects_non_decimal_sequence_numbers() {
+        let text = KINESIS.replace(
+            "49590338271490256608559692538361571095921575989136588898",
+            "4959x",
+        );
+        assert!(matches!(
+            FailureRecord::parse(&text),
+            Err(FailureParseError::Malformed {
+                field: "batch info",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn rejects_a_reversed_range() {
+        let text = KINESIS
+            .replace(
+                "49590338271490256608559692538361571095921575989136588898",
+                "2",
+            )
+            .replace(
+                "49590338271490256608559692540925702759324208523137515618",
+                "10",
+            )
+            .replace(
+                "\"startSequenceNumber\": \"2\"",
+                "\"startSequenceNumber\": \"11\"",
+            );
+        assert!(matches!(
+            FailureRecord::parse(&text),
+            Err(FailureParseError::ReversedRange { .. })
+        ));
+    }
+
+    #[test]
+    fn rejects_text_that_is_not_json() {
+        assert!(matches!(
+            FailureRecord::parse("not json"),
+            Err(FailureParseError::NotJson(_))
+        ));
+    }
+}

@@ -1,0 +1,24 @@
+//! streamdlq-core: the library behind streamdlq, which makes AWS stream
+//! consumers lose nothing when they fail.
+//!
+//! A Kinesis event source mapping sends a batch it gave up on to its OnFailure
+//! destination as metadata only (shard, sequence range, batch size). This
+//! crate models that record, re-reads the exact range from the stream and
+//! turns it into self-contained DLQ messages that carry the original bytes.
+//!
+//! # Layout
+//!
+//! - [`sequence`]: [`SequenceNumber`], decimal sequence numbers of any length,
+//!   ordered numerically.
+//! - [`failure`]: [`FailureRecord`], the OnFailure record of Kinesis and
+//!   DynamoDB Streams ESMs, kept verbatim.
+//! - [`stream`]: the [`ShardReader`] port the hydration engine reads through,
+//!   and the record and error types it speaks.
+
+pub mod failure;
+pub mod sequence;
+pub mod stream;
+
+pub use failure::{BatchInfo, Condition, FailureParseError, FailureRecord, StreamSource};
+pub use sequence::{SequenceNumber, SequenceNumberError};
+pub use stream::{IteratorStart, ReadError, RecordPage, ShardReader, StreamRecord};

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test command: formatting, lints as errors, then every test.
+# On a fresh machine it first installs what the tests need (pinned, into
+# git-ignored project dirs); re-runs skip what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "==> cargo fmt --check"
+cargo fmt --all --check
+
+echo "==> cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "==> cargo test"
+cargo test --workspace --locked
