@@ -12,13 +12,17 @@
 //!   ordered numerically.
 //! - [`failure`]: [`FailureRecord`], the OnFailure record of Kinesis and
 //!   DynamoDB Streams ESMs, kept verbatim.
+//! - [`hydration`]: [`Hydration`] and [`HydrationStatus`], what hydrating one
+//!   failure produced.
 //! - [`stream`]: the [`ShardReader`] port the hydration engine reads through,
 //!   and the record and error types it speaks.
 
 pub mod failure;
+pub mod hydration;
 pub mod sequence;
 pub mod stream;
 
 pub use failure::{BatchInfo, Condition, FailureParseError, FailureRecord, StreamSource};
+pub use hydration::{Hydration, HydrationStatus};
 pub use sequence::{SequenceNumber, SequenceNumberError};
 pub use stream::{IteratorStart, ReadError, RecordPage, ShardReader, StreamRecord};
