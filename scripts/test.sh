@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+echo "==> emulators (scripts/install-tools.sh)"
+scripts/install-tools.sh
+
 echo "==> cargo fmt --check"
 cargo fmt --all --check
 
