@@ -19,6 +19,8 @@
 //! - [`engine`]: [`hydrate`], which re-reads a failed range through a
 //!   [`ShardReader`] (trimmed ranges, throttling, expired iterators, closed
 //!   shards, a deadline) and reports a [`HydrationReport`] with [`ReadStats`].
+//! - [`kinesis`]: [`KinesisShardReader`], the aws-sdk-kinesis adapter of
+//!   [`ShardReader`].
 //! - `fake` (feature `fakes`): in-memory fakes of the ports for tests, such as
 //!   `FakeStream`.
 
@@ -27,6 +29,7 @@ pub mod failure;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fake;
 pub mod hydration;
+pub mod kinesis;
 pub mod sequence;
 pub mod stream;
 
@@ -35,5 +38,6 @@ pub use engine::{
 };
 pub use failure::{BatchInfo, Condition, FailureParseError, FailureRecord, StreamSource};
 pub use hydration::{Hydration, HydrationStatus};
+pub use kinesis::KinesisShardReader;
 pub use sequence::{SequenceNumber, SequenceNumberError};
 pub use stream::{IteratorStart, ReadError, RecordPage, ShardReader, StreamRecord};
