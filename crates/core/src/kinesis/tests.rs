@@ -365,3 +365,26 @@ async fn lets_the_sdk_retry_throttling_before_surfacing_it() {
     assert_eq!(page.records.len(), 1);
     assert_eq!(rule.num_calls(), 3);
 }
+
+/// Hydrating through the adapter is a `Send` future, as the Lambda runtime
+/// and multi-threaded executors require.
+#[test]
+fn hydrates_in_a_send_future() {
+    fn assert_send<T: Send>(_: &T) {}
+    let rule = mock!(Client::get_records).then_error(|| {
+        GetRecordsError::InternalFailureException(InternalFailureException::builder().build())
+    });
+    let reader = KinesisShardReader::new(client(&[&rule]));
+    let batch = BatchInfo {
+        shard_id: SHARD.to_owned(),
+        start_sequence_number: sequence(SEQ[0]),
+        end_sequence_number: sequence(SEQ[1]),
+        approximate_arrival_of_first_record: None,
+        approximate_arrival_of_last_record: None,
+        batch_size: 2,
+        stream_arn: ARN.to_owned(),
+    };
+    let options = HydrateOptions::default();
+    let future = hydrate(&reader, &batch, &options, Instant::now());
+    assert_send(&future);
+}
