@@ -16,13 +16,28 @@
 //!   failure produced.
 //! - [`stream`]: the [`ShardReader`] port the hydration engine reads through,
 //!   and the record and error types it speaks.
+//! - [`engine`]: [`hydrate`], which re-reads a failed range through a
+//!   [`ShardReader`] (trimmed ranges, throttling, expired iterators, closed
+//!   shards, a deadline) and reports a [`HydrationReport`] with [`ReadStats`].
+//! - [`kinesis`]: [`KinesisShardReader`], the aws-sdk-kinesis adapter of
+//!   [`ShardReader`].
+//! - `fake` (feature `fakes`): in-memory fakes of the ports for tests, such as
+//!   `FakeStream`.
 
+pub mod engine;
 pub mod failure;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fake;
 pub mod hydration;
+pub mod kinesis;
 pub mod sequence;
 pub mod stream;
 
+pub use engine::{
+    Backoff, HydrateOptions, HydrationReport, Operation, ReadStats, StopReason, hydrate,
+};
 pub use failure::{BatchInfo, Condition, FailureParseError, FailureRecord, StreamSource};
 pub use hydration::{Hydration, HydrationStatus};
+pub use kinesis::KinesisShardReader;
 pub use sequence::{SequenceNumber, SequenceNumberError};
 pub use stream::{IteratorStart, ReadError, RecordPage, ShardReader, StreamRecord};

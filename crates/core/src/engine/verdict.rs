@@ -1,0 +1,133 @@
+//! Why reading stopped, and what that makes of the records kept: the
+//! [`Hydration`] status and its reason.
+//!
+//! The rule: `complete` only when the first record of the range was found
+//! exactly at `startSequenceNumber` and `batchSize` records were kept.
+//! Anything short of that says why; it is `partial` when some records of the
+//! range were kept and `unavailable` when none were, so that a DLQ reader can
+//! trust `partial` to carry payloads and `unavailable` to carry only the
+//! failure record.
+
+use std::fmt;
+
+use crate::failure::BatchInfo;
+use crate::hydration::{Hydration, HydrationStatus};
+use crate::sequence::SequenceNumber;
+use crate::stream::{ReadError, StreamRecord};
+
+/// The Kinesis call that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    GetShardIterator,
+    GetRecords,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::GetShardIterator => "GetShardIterator",
+            Self::GetRecords => "GetRecords",
+        })
+    }
+}
+
+/// Why the engine stopped reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopReason {
+    /// `batchSize` records of the range were kept.
+    BatchFull,
+    /// A record after `endSequenceNumber` was read.
+    PastEnd,
+    /// The shard is closed and was read to its end (no next iterator).
+    ShardClosed,
+    /// An empty page at the tip of an open shard (`MillisBehindLatest` 0):
+    /// nothing more exists, and records of the range cannot arrive later
+    /// because they were written before the failure was reported.
+    CaughtUp,
+    /// This many empty pages in a row: no progress.
+    EmptyPages(u32),
+    /// The caller's deadline left no time for another call.
+    Deadline,
+    /// A call failed and retrying could not help, or retries ran out.
+    ReadFailed {
+        operation: Operation,
+        error: ReadError,
+        attempts: u32,
+    },
+    /// `startSequenceNumber` is after `endSequenceNumber`; nothing was read.
+    ReversedRange,
+}
+
+/// Builds the hydration from the records kept and why reading stopped.
+/// `first_found` is the first record read at or after the range start.
+pub(crate) fn judge(
+    batch: &BatchInfo,
+    records: Vec<StreamRecord>,
+    first_found: Option<&SequenceNumber>,
+    stop: &StopReason,
+) -> Hydration {
+    let expected = batch.batch_size;
+    let found = records.len();
+    let start = &batch.start_sequence_number;
+    let end = &batch.end_sequence_number;
+    let mut reasons = Vec::new();
+
+    // AT_SEQUENCE_NUMBER on a trimmed record starts at the trim horizon:
+    // whatever comes first is then not the record that failed.
+    let trimmed = first_found.filter(|first| *first > start);
+    if let Some(first) = trimmed {
+        let beyond = if first > end {
+            format!(", after the range end {end}")
+        } else {
+            String::new()
+        };
+        reasons.push(format!(
+            "range trimmed by retention: expected first sequence number {start}, found {first}{beyond}"
+        ));
+    }
+
+    match stop {
+        StopReason::BatchFull => {}
+        // When trimmed, the missing records are the trimmed ones: said above.
+        StopReason::PastEnd if trimmed.is_some() => {}
+        StopReason::PastEnd => reasons.push(format!(
+            "range ended at {end} after {found} of {expected} records"
+        )),
+        StopReason::ShardClosed => reasons.push(format!(
+            "shard closed after {found} of {expected} records"
+        )),
+        StopReason::CaughtUp => reasons.push(format!(
+            "reached the newest record of the shard after {found} of {expected} records"
+        )),
+        StopReason::EmptyPages(pages) => reasons.push(format!(
+            "no records in {pages} consecutive pages after {found} of {expected} records"
+        )),
+        StopReason::Deadline => reasons.push(format!(
+            "deadline reached after {found} of {expected} records"
+        )),
+        StopReason::ReadFailed {
+            operation,
+            error,
+            attempts,
+        } => reasons.push(format!(
+            "{operation} failed after {attempts} attempt(s), {found} of {expected} records read: {error}"
+        )),
+        StopReason::ReversedRange => reasons.push(format!(
+            "range is reversed: start {start} is after end {end}"
+        )),
+    }
+
+    let status = if reasons.is_empty() {
+        HydrationStatus::Complete
+    } else if records.is_empty() {
+        HydrationStatus::Unavailable
+    } else {
+        HydrationStatus::Partial
+    };
+    Hydration {
+        status,
+        expected,
+        records,
+        reason: (!reasons.is_empty()).then(|| reasons.join("; ")),
+    }
+}

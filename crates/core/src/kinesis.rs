@@ -1,0 +1,211 @@
+//! [`KinesisShardReader`]: the aws-sdk-kinesis adapter of [`ShardReader`].
+//!
+//! AWS contract honoured here:
+//! - Every call names the stream by `StreamARN`, exactly as the failure
+//!   record gave it; a stream name parsed out of an ARN could point at a
+//!   stream of the same name in another account or region.
+//! - The SDK's own retry configuration retries throttling
+//!   (`ProvisionedThroughputExceededException`, `LimitExceededException`),
+//!   5xx answers and dispatch failures first; the errors it surfaces after
+//!   that are mapped to [`ReadError`] so the engine can decide the rest.
+//! - `ApproximateArrivalTimestamp` becomes epoch milliseconds and the data
+//!   blob is handed over as it came, byte for byte.
+
+use aws_sdk_kinesis::Client;
+use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_kinesis::operation::get_records::GetRecordsError;
+use aws_sdk_kinesis::operation::get_shard_iterator::GetShardIteratorError;
+use aws_sdk_kinesis::types::{Record, ShardIteratorType};
+
+use crate::sequence::SequenceNumber;
+use crate::stream::{IteratorStart, ReadError, RecordPage, ShardReader, StreamRecord};
+
+/// Reads shards of Kinesis data streams through the AWS SDK.
+#[derive(Debug, Clone)]
+pub struct KinesisShardReader {
+    client: Client,
+}
+
+impl KinesisShardReader {
+    /// Wraps a client built once per process (its retry configuration is the
+    /// first line of defence against throttling).
+    pub fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl ShardReader for KinesisShardReader {
+    async fn shard_iterator(
+        &self,
+        stream_arn: &str,
+        shard_id: &str,
+        start: &IteratorStart,
+    ) -> Result<String, ReadError> {
+        let (kind, sequence_number) = match start {
+            IteratorStart::At(seq) => (ShardIteratorType::AtSequenceNumber, seq),
+            IteratorStart::After(seq) => (ShardIteratorType::AfterSequenceNumber, seq),
+        };
+        let output = self
+            .client
+            .get_shard_iterator()
+            .stream_arn(stream_arn)
+            .shard_id(shard_id)
+            .shard_iterator_type(kind)
+            .starting_sequence_number(sequence_number.as_str())
+            .send()
+            .await
+            .map_err(|error| read_error(error, shard_iterator_error_kind))?;
+        output.shard_iterator.ok_or_else(|| {
+            ReadError::Other("GetShardIterator answered without a shard iterator".to_owned())
+        })
+    }
+
+    async fn records(
+        &self,
+        stream_arn: &str,
+        iterator: &str,
+        limit: u32,
+    ) -> Result<RecordPage, ReadError> {
+        let output = self
+            .client
+            .get_records()
+            .stream_arn(stream_arn)
+            .shard_iterator(iterator)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|error| read_error(error, records_error_kind))?;
+        let records = output
+            .records
+            .into_iter()
+            .map(stream_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(RecordPage {
+            records,
+            next_iterator: output.next_shard_iterator,
+            millis_behind_latest: output.millis_behind_latest,
+        })
+    }
+}
+
+/// Converts an SDK record, keeping the data blob's bytes as they are.
+fn stream_record(record: Record) -> Result<StreamRecord, ReadError> {
+    let sequence_number = SequenceNumber::parse(&record.sequence_number).map_err(|error| {
+        ReadError::Other(format!(
+            "GetRecords returned a bad sequence number: {error}"
+        ))
+    })?;
+    Ok(StreamRecord {
+        sequence_number,
+        partition_key: record.partition_key,
+        approximate_arrival_millis: record
+            .approximate_arrival_timestamp
+            .and_then(|time| time.to_millis().ok()),
+        data: record.data.into_inner(),
+    })
+}
+
+/// What a service error means to the engine, whichever call raised it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Throttled,
+    Expired,
+    NotFound,
+    AccessDenied,
+    Transient,
+    Other,
+}
+
+fn records_error_kind(error: &GetRecordsError) -> Option<Kind> {
+    use GetRecordsError as E;
+    Some(match error {
+        E::ProvisionedThroughputExceededException(_) => Kind::Throttled,
+        E::ExpiredIteratorException(_) => Kind::Expired,
+        E::ResourceNotFoundException(_) => Kind::NotFound,
+        // Without kms:Decrypt on the stream's key the records cannot be read.
+        E::AccessDeniedException(_) | E::KmsAccessDeniedException(_) => Kind::AccessDenied,
+        E::KmsThrottlingException(_) | E::InternalFailureException(_) => Kind::Transient,
+        E::InvalidArgumentException(_)
+        | E::KmsDisabledException(_)
+        | E::KmsInvalidStateException(_)
+        | E::KmsNotFoundException(_)
+        | E::KmsOptInRequired(_) => Kind::Other,
+        _ => return None,
+    })
+}
+
+fn shard_iterator_error_kind(error: &GetShardIteratorError) -> Option<Kind> {
+    use GetShardIteratorError as E;
+    Some(match error {
+        E::ProvisionedThroughputExceededException(_) => Kind::Throttled,
+        E::ResourceNotFoundException(_) => Kind::NotFound,
+        E::AccessDeniedException(_) => Kind::AccessDenied,
+        E::InternalFailureException(_) => Kind::Transient,
+        E::InvalidArgumentException(_) => Kind::Other,
+        _ => return None,
+    })
+}
+
+/// Errors Kinesis may answer that a given operation does not model.
+fn unmodeled_kind(code: Option<&str>, status: u16) -> Kind {
+    match code {
+        Some(
+            "LimitExceededException"
+            | "ProvisionedThroughputExceededException"
+            | "ThrottlingException",
+        ) => Kind::Throttled,
+        Some("ExpiredIteratorException") => Kind::Expired,
+        Some("ResourceNotFoundException") => Kind::NotFound,
+        Some("AccessDeniedException") => Kind::AccessDenied,
+        _ if status == 429 => Kind::Throttled,
+        _ if status >= 500 => Kind::Transient,
+        _ => Kind::Other,
+    }
+}
+
+/// Maps what the SDK surfaced after its retries to a [`ReadError`].
+fn read_error<E>(error: SdkError<E>, kind_of: fn(&E) -> Option<Kind>) -> ReadError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let (kind, message) = match &error {
+        SdkError::ServiceError(context) => {
+            let service_error = context.err();
+            let status = context.raw().status().as_u16();
+            let (kind, text) = match kind_of(service_error) {
+                // Modeled errors display as "Code: message".
+                Some(kind) => (kind, service_error.to_string()),
+                None => (
+                    unmodeled_kind(service_error.code(), status),
+                    format!(
+                        "{}: {}",
+                        service_error.code().unwrap_or("unknown error"),
+                        service_error.message().unwrap_or("no message"),
+                    ),
+                ),
+            };
+            (kind, format!("{text} (HTTP {status})"))
+        }
+        // The request may not have reached Kinesis, or its answer was cut
+        // short: trying again is safe for these read-only calls.
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            (Kind::Transient, DisplayErrorContext(&error).to_string())
+        }
+        _ => (Kind::Other, DisplayErrorContext(&error).to_string()),
+    };
+    match kind {
+        Kind::Throttled => ReadError::Throttled(message),
+        Kind::Expired => ReadError::IteratorExpired,
+        Kind::NotFound => ReadError::NotFound(message),
+        Kind::AccessDenied => ReadError::AccessDenied(message),
+        Kind::Transient => ReadError::Transient(message),
+        Kind::Other => ReadError::Other(message),
+    }
+}
+
+#[cfg(test)]
+mod tests;
