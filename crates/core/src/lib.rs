@@ -16,12 +16,16 @@
 //!   failure produced.
 //! - [`stream`]: the [`ShardReader`] port the hydration engine reads through,
 //!   and the record and error types it speaks.
+//! - [`dlq`]: the DLQ message (schema v1) in parts within the SQS limit,
+//!   [`build_parts`] and [`assemble()`] for both directions.
 
+pub mod dlq;
 pub mod failure;
 pub mod hydration;
 pub mod sequence;
 pub mod stream;
 
+pub use dlq::{DlqMessage, FailureSource, HydratedFailure, assemble, build_parts};
 pub use failure::{BatchInfo, Condition, FailureParseError, FailureRecord, StreamSource};
 pub use hydration::{Hydration, HydrationStatus};
 pub use sequence::{SequenceNumber, SequenceNumberError};
