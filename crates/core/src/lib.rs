@@ -17,7 +17,8 @@
 //! - [`stream`]: the [`ShardReader`] port the hydration engine reads through,
 //!   and the record and error types it speaks.
 //! - [`dlq`]: the DLQ message (schema v1) in parts within the SQS limit,
-//!   [`build_parts`] and [`assemble()`] for both directions.
+//!   [`build_parts`] and [`assemble()`] for both directions, the [`DlqSink`]
+//!   port and its SQS adapter [`SqsDlqSink`].
 
 pub mod dlq;
 pub mod failure;
@@ -25,7 +26,10 @@ pub mod hydration;
 pub mod sequence;
 pub mod stream;
 
-pub use dlq::{DlqMessage, FailureSource, HydratedFailure, assemble, build_parts};
+pub use dlq::{
+    DlqMessage, DlqSink, FailureSource, HydratedFailure, SendStats, SinkError, SqsDlqSink,
+    assemble, build_parts,
+};
 pub use failure::{BatchInfo, Condition, FailureParseError, FailureRecord, StreamSource};
 pub use hydration::{Hydration, HydrationStatus};
 pub use sequence::{SequenceNumber, SequenceNumberError};

@@ -1,5 +1,5 @@
 //! The DLQ message, schema v1 (`docs/dlq-format.md`): building it in parts
-//! that fit the SQS limit, and reading it back.
+//! that fit the SQS limit, reading it back, and sending it.
 //!
 //! - [`message`]: the schema types and [`DlqMessage`], one SQS message.
 //! - [`id`]: deterministic ids, the same every time a failure is hydrated.
@@ -7,11 +7,18 @@
 //!   within a size limit, oversized records cut into fragments.
 //! - [`assemble`](mod@assemble): [`assemble()`], parts and fragments joined
 //!   back into [`HydratedFailure`]s, byte-exact.
+//! - [`sink`]: the [`DlqSink`] port and its [`SinkError`].
+//! - [`sqs`]: [`SqsDlqSink`], the port over SQS SendMessageBatch.
+//! - `recording` (feature `fakes`): `RecordingSink`, an in-memory sink.
 
 pub mod assemble;
 pub mod id;
 pub mod message;
+#[cfg(any(test, feature = "fakes"))]
+pub mod recording;
+pub mod sink;
 pub mod split;
+pub mod sqs;
 
 #[cfg(test)]
 mod fixtures;
@@ -22,4 +29,8 @@ pub use message::{
     Attribute, DlqMessage, FailureSource, Fragment, HydrationSummary, Part, SCHEMA_V1,
     SQS_MESSAGE_LIMIT,
 };
+#[cfg(any(test, feature = "fakes"))]
+pub use recording::RecordingSink;
+pub use sink::{DlqSink, FailedMessage, SendStats, SinkError};
 pub use split::{BuildError, build_parts};
+pub use sqs::{RetryPolicy, SQS_BATCH_BYTES, SQS_BATCH_ENTRIES, SqsDlqSink};
