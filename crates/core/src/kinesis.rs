@@ -101,7 +101,9 @@ fn stream_record(record: Record) -> Result<StreamRecord, ReadError> {
     })?;
     Ok(StreamRecord {
         sequence_number,
-        partition_key: record.partition_key,
+        // Every Kinesis record has a partition key; the SDK models it as
+        // optional only because the wire format does not require it.
+        partition_key: record.partition_key.unwrap_or_default(),
         approximate_arrival_millis: record
             .approximate_arrival_timestamp
             .and_then(|time| time.to_millis().ok()),

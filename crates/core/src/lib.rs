@@ -23,7 +23,11 @@
 //!   [`ShardReader`].
 //! - `fake` (feature `fakes`): in-memory fakes of the ports for tests, such as
 //!   `FakeStream`.
+//! - [`dlq`]: the DLQ message (schema v1) in parts within the SQS limit,
+//!   [`build_parts`] and [`assemble()`] for both directions, the [`DlqSink`]
+//!   port and its SQS adapter [`SqsDlqSink`].
 
+pub mod dlq;
 pub mod engine;
 pub mod failure;
 #[cfg(any(test, feature = "fakes"))]
@@ -33,6 +37,10 @@ pub mod kinesis;
 pub mod sequence;
 pub mod stream;
 
+pub use dlq::{
+    DlqMessage, DlqSink, FailureSource, HydratedFailure, SendStats, SinkError, SqsDlqSink,
+    assemble, build_parts,
+};
 pub use engine::{
     Backoff, HydrateOptions, HydrationReport, Operation, ReadStats, StopReason, hydrate,
 };

@@ -14,7 +14,12 @@ impl StreamAllowlist {
     /// Parses the comma-separated `ALLOWED_STREAM_ARNS` value; blanks and
     /// surrounding spaces are ignored.
     pub fn parse(text: &str) -> Self {
-        let arns = text.split(',').map(str::trim).filter(|arn| !arn.is_empty()).map(str::to_owned).collect();
+        let arns = text
+            .split(',')
+            .map(str::trim)
+            .filter(|arn| !arn.is_empty())
+            .map(str::to_owned)
+            .collect();
         Self { arns }
     }
 
@@ -52,7 +57,9 @@ mod tests {
     /// Entries are trimmed; matching is exact, never by prefix.
     #[test]
     fn allows_only_listed_arns_exactly() {
-        let allowlist = StreamAllowlist::parse(&format!(" {ORDERS} , arn:aws:kinesis:us-east-1:123456789012:stream/b"));
+        let allowlist = StreamAllowlist::parse(&format!(
+            " {ORDERS} , arn:aws:kinesis:us-east-1:123456789012:stream/b"
+        ));
         assert_eq!(allowlist.len(), 2);
         assert!(allowlist.allows(ORDERS));
         assert!(!allowlist.allows(&format!("{ORDERS}-archive")));

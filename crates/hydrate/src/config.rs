@@ -27,7 +27,11 @@ pub enum ConfigError {
     #[error("{0} is required")]
     Missing(&'static str),
     #[error("{name} must be {expected}, got {value:?}")]
-    Invalid { name: &'static str, expected: &'static str, value: String },
+    Invalid {
+        name: &'static str,
+        expected: &'static str,
+        value: String,
+    },
 }
 
 impl Config {
@@ -39,7 +43,9 @@ impl Config {
     /// Reads the settings through `lookup`, so tests need not touch the
     /// process environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let dlq_url = lookup("DLQ_URL").filter(|url| !url.trim().is_empty()).ok_or(ConfigError::Missing("DLQ_URL"))?;
+        let dlq_url = lookup("DLQ_URL")
+            .filter(|url| !url.trim().is_empty())
+            .ok_or(ConfigError::Missing("DLQ_URL"))?;
         let allowlist = StreamAllowlist::parse(&lookup("ALLOWED_STREAM_ARNS").unwrap_or_default());
         let message_limit = match lookup("MESSAGE_LIMIT_BYTES") {
             None => SQS_MESSAGE_LIMIT,
@@ -56,13 +62,22 @@ impl Config {
         };
         let dlq_write_reserve = match lookup("DLQ_WRITE_RESERVE_MS") {
             None => Duration::from_secs(10),
-            Some(text) => text.trim().parse::<u64>().map(Duration::from_millis).map_err(|_| ConfigError::Invalid {
-                name: "DLQ_WRITE_RESERVE_MS",
-                expected: "a whole number of milliseconds",
-                value: text,
-            })?,
+            Some(text) => text
+                .trim()
+                .parse::<u64>()
+                .map(Duration::from_millis)
+                .map_err(|_| ConfigError::Invalid {
+                    name: "DLQ_WRITE_RESERVE_MS",
+                    expected: "a whole number of milliseconds",
+                    value: text,
+                })?,
         };
-        Ok(Self { dlq_url, allowlist, message_limit, dlq_write_reserve })
+        Ok(Self {
+            dlq_url,
+            allowlist,
+            message_limit,
+            dlq_write_reserve,
+        })
     }
 }
 
@@ -73,7 +88,10 @@ mod tests {
     use super::*;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
@@ -90,7 +108,10 @@ mod tests {
     #[test]
     fn requires_a_dlq_url() {
         assert_eq!(config(&[]), Err(ConfigError::Missing("DLQ_URL")));
-        assert_eq!(config(&[("DLQ_URL", " ")]), Err(ConfigError::Missing("DLQ_URL")));
+        assert_eq!(
+            config(&[("DLQ_URL", " ")]),
+            Err(ConfigError::Missing("DLQ_URL"))
+        );
     }
 
     /// A limit above what SQS accepts would make every large send fail.
@@ -98,7 +119,16 @@ mod tests {
     fn rejects_message_limits_sqs_would_refuse() {
         for bad in ["2000000", "100", "lots"] {
             let result = config(&[("DLQ_URL", "u"), ("MESSAGE_LIMIT_BYTES", bad)]);
-            assert!(matches!(result, Err(ConfigError::Invalid { name: "MESSAGE_LIMIT_BYTES", .. })), "{bad}");
+            assert!(
+                matches!(
+                    result,
+                    Err(ConfigError::Invalid {
+                        name: "MESSAGE_LIMIT_BYTES",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
         }
         let small = config(&[("DLQ_URL", "u"), ("MESSAGE_LIMIT_BYTES", "65536")]).expect("valid");
         assert_eq!(small.message_limit, 65536);

@@ -1,0 +1,688 @@
+//! Reading DLQ messages back: parts grouped by id, put in order, record
+//! fragments joined, so a reader gets each hydrated failure whole.
+//!
+//! Readers see whatever the queue holds: messages of other producers,
+//! retried hydrations that sent the same part twice, parts not received yet.
+//! Each of these is a clear [`AssembleError`] for the failure or message
+//! concerned, never a panic, and never hides the failures that are whole.
+
+use std::collections::{BTreeMap, HashMap};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::message::{Fragment, HydrationSummary, Part, SCHEMA_V1, seconds_to_millis};
+use crate::sequence::SequenceNumber;
+use crate::stream::StreamRecord;
+
+/// One failure read back from the DLQ, with every record byte-exact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HydratedFailure {
+    pub id: String,
+    /// The OnFailure record's JSON text as the ESM sent it; `None` when the
+    /// message was unparseable.
+    pub failure: Option<String>,
+    /// The text that was not an OnFailure record (status `unparseable`).
+    pub raw: Option<String>,
+    pub hydration: HydrationSummary,
+    /// In the order they were carried: sequence order.
+    pub records: Vec<StreamRecord>,
+}
+
+/// Why a message or a failure could not be read back. `position` is the
+/// 0-based position of the message in the input.
+#[derive(Debug, thiserror::Error)]
+pub enum AssembleError {
+    #[error("message {position} is not JSON: {source}")]
+    NotJson {
+        position: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("message {position} is not a streamdlq DLQ message (no \"schema\" field)")]
+    NotStreamdlq { position: usize },
+    #[error("message {position} has schema {schema:?}; this reader understands {SCHEMA_V1:?}")]
+    UnknownSchema { position: usize, schema: String },
+    #[error("message {position} is a malformed {SCHEMA_V1} message: {reason}")]
+    Malformed { position: usize, reason: String },
+    #[error("failure {id}: {} of {count} parts missing (indexes {missing:?})", missing.len())]
+    MissingParts {
+        id: String,
+        count: u32,
+        missing: Vec<u32>,
+    },
+    #[error("failure {id}: part {index} received twice with different content")]
+    ConflictingParts { id: String, index: u32 },
+    #[error("failure {id}: parts disagree: {reason}")]
+    InconsistentParts { id: String, reason: String },
+    #[error("failure {id}: record {sequence_number} has broken fragments: {reason}")]
+    BrokenFragments {
+        id: String,
+        sequence_number: SequenceNumber,
+        reason: String,
+    },
+}
+
+/// Reads DLQ message bodies back into hydrated failures.
+///
+/// Returns one result per failure id and one error per message that could
+/// not be read, in order of first appearance. Identical copies of a part
+/// (a retried hydration sends the same bytes again) are read once.
+pub fn assemble<'a>(
+    messages: impl IntoIterator<Item = &'a str>,
+) -> Vec<Result<HydratedFailure, AssembleError>> {
+    let mut slots: Vec<Slot<'a>> = Vec::new();
+    let mut by_id: HashMap<String, usize> = HashMap::new();
+    for (position, text) in messages.into_iter().enumerate() {
+        let body = match parse(position, text) {
+            Ok(body) => body,
+            Err(error) => {
+                slots.push(Slot::Failed(error));
+                continue;
+            }
+        };
+        let slot = *by_id.entry(body.id.clone()).or_insert_with(|| {
+            slots.push(Slot::Group(Group::new(body.id.clone(), body.part.count)));
+            slots.len() - 1
+        });
+        if let Slot::Group(group) = &mut slots[slot] {
+            group.add(text, body);
+        }
+    }
+    slots
+        .into_iter()
+        .map(|slot| match slot {
+            Slot::Failed(error) => Err(error),
+            Slot::Group(group) => group.finish(),
+        })
+        .collect()
+}
+
+enum Slot<'a> {
+    Failed(AssembleError),
+    Group(Group<'a>),
+}
+
+/// The parts received for one id.
+struct Group<'a> {
+    id: String,
+    count: u32,
+    parts: BTreeMap<u32, (&'a str, Body)>,
+    error: Option<AssembleError>,
+}
+
+impl<'a> Group<'a> {
+    fn new(id: String, count: u32) -> Self {
+        Self {
+            id,
+            count,
+            parts: BTreeMap::new(),
+            error: None,
+        }
+    }
+
+    fn add(&mut self, text: &'a str, body: Body) {
+        if self.error.is_some() {
+            return;
+        }
+        if body.part.count != self.count {
+            self.error = Some(self.inconsistent(format!(
+                "part counts {} and {} (two different hydrations?)",
+                self.count, body.part.count
+            )));
+            return;
+        }
+        if let Some((first, _)) = self.parts.get(&body.part.index) {
+            if *first != text {
+                self.error = Some(AssembleError::ConflictingParts {
+                    id: self.id.clone(),
+                    index: body.part.index,
+                });
+            }
+            return;
+        }
+        self.parts.insert(body.part.index, (text, body));
+    }
+
+    fn inconsistent(&self, reason: String) -> AssembleError {
+        AssembleError::InconsistentParts {
+            id: self.id.clone(),
+            reason,
+        }
+    }
+
+    fn finish(self) -> Result<HydratedFailure, AssembleError> {
+        if let Some(error) = self.error {
+            return Err(error);
+        }
+        let missing: Vec<u32> = (0..self.count)
+            .filter(|index| !self.parts.contains_key(index))
+            .collect();
+        if !missing.is_empty() {
+            return Err(AssembleError::MissingParts {
+                id: self.id,
+                count: self.count,
+                missing,
+            });
+        }
+        let mut bodies = self.parts.into_values().map(|(_, body)| body);
+        let Some(first) = bodies.next() else {
+            return Err(AssembleError::MissingParts {
+                id: self.id,
+                count: self.count,
+                missing: Vec::new(),
+            });
+        };
+        let failure = first.failure.map(|raw| raw.get().to_owned());
+        let (raw, hydration) = (first.raw, first.hydration);
+        let mut joiner = Joiner::new(&self.id);
+        joiner.extend(first.records)?;
+        for body in bodies {
+            let same_header = body.failure.map(|raw| raw.get().to_owned()) == failure
+                && body.raw == raw
+                && body.hydration == hydration;
+            if !same_header {
+                return Err(AssembleError::InconsistentParts {
+                    id: self.id,
+                    reason: format!(
+                        "part {} carries another failure or hydration",
+                        body.part.index
+                    ),
+                });
+            }
+            joiner.extend(body.records)?;
+        }
+        let records = joiner.finish()?;
+        if records.len() != hydration.found {
+            return Err(AssembleError::InconsistentParts {
+                id: self.id,
+                reason: format!(
+                    "hydration.found is {} but the parts carry {} records",
+                    hydration.found,
+                    records.len()
+                ),
+            });
+        }
+        Ok(HydratedFailure {
+            id: self.id,
+            failure,
+            raw,
+            hydration,
+            records,
+        })
+    }
+}
+
+/// Joins record entries in order, fragments into whole records.
+struct Joiner<'a> {
+    id: &'a str,
+    records: Vec<StreamRecord>,
+    /// A fragmented record being joined, and the fragment expected next.
+    open: Option<(StreamRecord, Fragment)>,
+}
+
+impl<'a> Joiner<'a> {
+    fn new(id: &'a str) -> Self {
+        Self {
+            id,
+            records: Vec::new(),
+            open: None,
+        }
+    }
+
+    fn extend(&mut self, entries: Vec<Entry>) -> Result<(), AssembleError> {
+        for entry in entries {
+            self.push(entry)?;
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, entry: Entry) -> Result<(), AssembleError> {
+        let (record, fragment) = entry.into_record();
+        match (self.open.take(), fragment) {
+            (None, None) => self.records.push(record),
+            (None, Some(fragment)) if fragment.index == 0 => self.advance(record, fragment),
+            (Some((mut open, expected)), Some(fragment))
+                if fragment == expected
+                    && open.sequence_number == record.sequence_number
+                    && open.partition_key == record.partition_key =>
+            {
+                open.data.extend_from_slice(&record.data);
+                self.advance(open, fragment);
+            }
+            (Some((open, expected)), _) => {
+                return Err(self.broken(
+                    open.sequence_number,
+                    format!(
+                        "expected fragment {} of {}, found another entry",
+                        expected.index, expected.count
+                    ),
+                ));
+            }
+            (None, Some(fragment)) => {
+                return Err(self.broken(
+                    record.sequence_number,
+                    format!(
+                        "starts at fragment {} of {}",
+                        fragment.index, fragment.count
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Completes the record after its last fragment, or waits for the next.
+    fn advance(&mut self, record: StreamRecord, fragment: Fragment) {
+        if fragment.index + 1 >= fragment.count {
+            self.records.push(record);
+        } else {
+            self.open = Some((
+                record,
+                Fragment {
+                    index: fragment.index + 1,
+                    count: fragment.count,
+                },
+            ));
+        }
+    }
+
+    fn broken(&self, sequence_number: SequenceNumber, reason: String) -> AssembleError {
+        AssembleError::BrokenFragments {
+            id: self.id.to_owned(),
+            sequence_number,
+            reason,
+        }
+    }
+
+    fn finish(mut self) -> Result<Vec<StreamRecord>, AssembleError> {
+        match self.open.take() {
+            None => Ok(self.records),
+            Some((open, expected)) => Err(self.broken(
+                open.sequence_number,
+                format!(
+                    "ends before fragment {} of {}",
+                    expected.index, expected.count
+                ),
+            )),
+        }
+    }
+}
+
+/// Just enough to tell a streamdlq message from anything else.
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(default)]
+    schema: Option<String>,
+}
+
+/// A schema v1 body.
+#[derive(Deserialize)]
+struct Body {
+    id: String,
+    part: Part,
+    failure: Option<Box<RawValue>>,
+    #[serde(default)]
+    raw: Option<String>,
+    hydration: HydrationSummary,
+    records: Vec<Entry>,
+}
+
+/// A record entry with its `data` already decoded.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Entry {
+    sequence_number: SequenceNumber,
+    partition_key: String,
+    #[serde(default)]
+    approximate_arrival_timestamp: Option<f64>,
+    #[serde(default)]
+    fragment: Option<Fragment>,
+    #[serde(deserialize_with = "base64_bytes")]
+    data: Vec<u8>,
+}
+
+impl Entry {
+    fn into_record(self) -> (StreamRecord, Option<Fragment>) {
+        let record = StreamRecord {
+            sequence_number: self.sequence_number,
+            partition_key: self.partition_key,
+            approximate_arrival_millis: self.approximate_arrival_timestamp.map(seconds_to_millis),
+            data: self.data,
+        };
+        (record, self.fragment)
+    }
+}
+
+fn base64_bytes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    STANDARD
+        .decode(text.as_bytes())
+        .map_err(|error| serde::de::Error::custom(format_args!("data is not base64: {error}")))
+}
+
+fn parse(position: usize, text: &str) -> Result<Body, AssembleError> {
+    let probe: Probe = serde_json::from_str(text).map_err(|source| {
+        if source.is_data() {
+            AssembleError::NotStreamdlq { position }
+        } else {
+            AssembleError::NotJson { position, source }
+        }
+    })?;
+    match probe.schema {
+        None => return Err(AssembleError::NotStreamdlq { position }),
+        Some(schema) if schema != SCHEMA_V1 => {
+            return Err(AssembleError::UnknownSchema { position, schema });
+        }
+        Some(_) => {}
+    }
+    let body: Body = serde_json::from_str(text).map_err(|error| AssembleError::Malformed {
+        position,
+        reason: error.to_string(),
+    })?;
+    if body.part.count == 0 || body.part.index >= body.part.count {
+        return Err(AssembleError::Malformed {
+            position,
+            reason: format!("part {} of {}", body.part.index, body.part.count),
+        });
+    }
+    if let Some(fragment) = body
+        .records
+        .iter()
+        .filter_map(|entry| entry.fragment)
+        .find(|fragment| fragment.count == 0 || fragment.index >= fragment.count)
+    {
+        return Err(AssembleError::Malformed {
+            position,
+            reason: format!("fragment {} of {}", fragment.index, fragment.count),
+        });
+    }
+    Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dlq::fixtures::{KINESIS_FAILURE, complete, failure, record, records};
+    use crate::dlq::{DlqMessage, FailureSource, SQS_MESSAGE_LIMIT, build_parts};
+    use crate::hydration::{Hydration, HydrationStatus};
+
+    fn build(hydration: &Hydration, limit: usize) -> Vec<DlqMessage> {
+        let failure_record = failure(KINESIS_FAILURE);
+        build_parts(&FailureSource::Record(&failure_record), hydration, limit).expect("parts")
+    }
+
+    fn one(results: Vec<Result<HydratedFailure, AssembleError>>) -> HydratedFailure {
+        let mut results = results.into_iter();
+        let first = results.next().expect("one result").expect("assembled");
+        assert!(results.next().is_none(), "exactly one result");
+        first
+    }
+
+    fn round_trip(hydration: &Hydration, limit: usize) -> HydratedFailure {
+        let messages = build(hydration, limit);
+        for message in &messages {
+            assert!(message.size() <= limit);
+        }
+        let assembled = one(assemble(messages.iter().map(|m| m.body.as_str())));
+        assert_eq!(assembled.records, hydration.records, "records byte-exact");
+        assembled
+    }
+
+    /// Text records come back as they went in, with failure and summary.
+    #[test]
+    fn round_trips_text_records() {
+        let input: Vec<_> = (0..5)
+            .map(|n| record(n, "order", format!("{{\"order\": {n}}}").into_bytes()))
+            .collect();
+        let hydration = complete(input);
+        let assembled = round_trip(&hydration, SQS_MESSAGE_LIMIT);
+        assert_eq!(assembled.failure.as_deref(), Some(KINESIS_FAILURE));
+        assert_eq!(assembled.raw, None);
+        assert_eq!(assembled.hydration.status, HydrationStatus::Complete);
+        assert_eq!(assembled.hydration.found, 5);
+        assert_eq!(
+            assembled.id,
+            crate::dlq::id::failure_id(&failure(KINESIS_FAILURE))
+        );
+    }
+
+    /// Every byte value survives, in one message and cut into fragments.
+    #[test]
+    fn round_trips_all_256_byte_values() {
+        let all: Vec<u8> = (0..=255u8).collect();
+        let hydration = complete(vec![
+            record(1, "binary", all.clone()),
+            record(
+                2,
+                "binary",
+                all.iter().rev().copied().cycle().take(5_000).collect(),
+            ),
+        ]);
+        round_trip(&hydration, SQS_MESSAGE_LIMIT);
+        round_trip(&hydration, 2048);
+    }
+
+    /// A record of about 1 MiB is carried in fragments and joined byte-exact.
+    #[test]
+    fn round_trips_a_one_mebibyte_record() {
+        let big: Vec<u8> = (0..1024 * 1024 - 3)
+            .map(|i: u32| (i * 7 % 251) as u8)
+            .collect();
+        let hydration = complete(vec![
+            record(1, "before", b"small".to_vec()),
+            record(2, "big", big),
+            record(3, "after", b"small".to_vec()),
+        ]);
+        round_trip(&hydration, SQS_MESSAGE_LIMIT);
+    }
+
+    /// Small limits force many parts and many fragments; all join back.
+    #[test]
+    fn round_trips_with_a_4_kib_limit() {
+        let mut input = records(40, 900);
+        input.push(record(100, "big", vec![0xfe; 60_000]));
+        input.push(record(101, "tail", vec![1, 2, 3]));
+        let hydration = complete(input);
+        let messages = build(&hydration, 4096);
+        assert!(messages.len() > 20, "got {}", messages.len());
+        round_trip(&hydration, 4096);
+    }
+
+    /// Unicode partition keys (and quotes, controls) survive JSON escaping.
+    #[test]
+    fn round_trips_unicode_partition_keys() {
+        let hydration = complete(vec![
+            record(1, "клиент-42", b"a".to_vec()),
+            record(2, "顧客🚀", b"b".to_vec()),
+            record(3, "quote\" back\\slash\ttab\u{0}", b"c".to_vec()),
+        ]);
+        round_trip(&hydration, SQS_MESSAGE_LIMIT);
+        round_trip(&hydration, 1800);
+    }
+
+    /// Parts may arrive in any order and twice; the result is the same.
+    #[test]
+    fn tolerates_reordered_and_duplicated_parts() {
+        let hydration = complete(records(30, 400));
+        let messages = build(&hydration, 4096);
+        assert!(messages.len() > 2);
+        let mut bodies: Vec<&str> = messages.iter().map(|m| m.body.as_str()).collect();
+        bodies.reverse();
+        bodies.extend(messages.iter().map(|m| m.body.as_str()));
+        let assembled = one(assemble(bodies));
+        assert_eq!(assembled.records, hydration.records);
+    }
+
+    /// Hydrating the same failure twice gives the same bytes and one result.
+    #[test]
+    fn same_failure_built_twice_assembles_once() {
+        let hydration = complete(records(10, 100));
+        let first = build(&hydration, SQS_MESSAGE_LIMIT);
+        let second = build(&hydration, SQS_MESSAGE_LIMIT);
+        assert_eq!(first, second);
+        let bodies = first.iter().chain(&second).map(|m| m.body.as_str());
+        one(assemble(bodies));
+    }
+
+    /// A missing part is reported with its index, not silently skipped.
+    #[test]
+    fn reports_missing_parts() {
+        let messages = build(&complete(records(30, 400)), 4096);
+        let count = messages.len() as u32;
+        let bodies = messages
+            .iter()
+            .filter(|m| m.part.index != 1)
+            .map(|m| m.body.as_str());
+        match assemble(bodies).pop() {
+            Some(Err(AssembleError::MissingParts {
+                count: c, missing, ..
+            })) => {
+                assert_eq!((c, missing), (count, vec![1]));
+            }
+            other => panic!("expected missing parts, got {other:?}"),
+        }
+    }
+
+    /// Messages from other producers and unknown schemas are clear errors,
+    /// and do not hide the failures that are whole.
+    #[test]
+    fn reports_foreign_messages_clearly() {
+        let good = build(&complete(records(1, 10)), SQS_MESSAGE_LIMIT);
+        let v2 = good[0]
+            .body
+            .replace(SCHEMA_V1, "streamdlq/hydrated-failure/v2");
+        let inputs = [
+            "plain text",
+            "{\"orderId\": 42}",
+            "[1, 2]",
+            v2.as_str(),
+            good[0].body.as_str(),
+        ];
+        let results = assemble(inputs);
+        assert_eq!(results.len(), 5);
+        assert!(matches!(
+            results[0],
+            Err(AssembleError::NotJson { position: 0, .. })
+        ));
+        assert!(matches!(
+            results[1],
+            Err(AssembleError::NotStreamdlq { position: 1 })
+        ));
+        assert!(matches!(
+            results[2],
+            Err(AssembleError::NotStreamdlq { position: 2 })
+        ));
+        match &results[3] {
+            Err(error @ AssembleError::UnknownSchema { position: 3, .. }) => {
+                assert!(error.to_string().contains("v2"), "{error}");
+            }
+            other => panic!("expected unknown schema, got {other:?}"),
+        }
+        assert!(results[4].is_ok());
+    }
+
+    /// Bad base64 or impossible part numbers are malformed, not a panic.
+    #[test]
+    fn reports_malformed_v1_messages() {
+        let good = build(&complete(records(1, 10)), SQS_MESSAGE_LIMIT);
+        let body: serde_json::Value = serde_json::from_str(&good[0].body).expect("json");
+        let mut bad_data = body.clone();
+        bad_data["records"][0]["data"] = "***".into();
+        let mut bad_part = body;
+        bad_part["part"]["index"] = 5.into();
+        for text in [bad_data.to_string(), bad_part.to_string()] {
+            assert!(matches!(
+                assemble([text.as_str()]).pop(),
+                Some(Err(AssembleError::Malformed { position: 0, .. }))
+            ));
+        }
+    }
+
+    /// A different copy of the same part is a conflict, not a silent pick.
+    #[test]
+    fn reports_conflicting_copies_of_a_part() {
+        let a = build(&complete(records(2, 10)), SQS_MESSAGE_LIMIT);
+        let mut changed = complete(records(2, 10));
+        changed.records[1].data.push(0);
+        let b = build(&changed, SQS_MESSAGE_LIMIT);
+        assert_eq!(a[0].id, b[0].id);
+        assert!(matches!(
+            assemble([a[0].body.as_str(), b[0].body.as_str()]).pop(),
+            Some(Err(AssembleError::ConflictingParts { index: 0, .. }))
+        ));
+    }
+
+    /// A fragmented record with a fragment missing is reported as broken.
+    #[test]
+    fn reports_a_missing_fragment() {
+        let big = record(7, "big", vec![9; 3_000]);
+        let messages = build(&complete(vec![big]), 2048);
+        // Drop the entries of part 1 and nothing else: the header must stay
+        // byte-identical to the other parts'.
+        let body = &messages[1].body;
+        let records_at = body.find(",\"records\":[").expect("records");
+        let text = format!("{},\"records\":[]}}", &body[..records_at]);
+        let bodies = messages.iter().enumerate().map(|(i, m)| {
+            if i == 1 {
+                text.as_str()
+            } else {
+                m.body.as_str()
+            }
+        });
+        let result = assemble(bodies).pop();
+        assert!(
+            matches!(result, Some(Err(AssembleError::BrokenFragments { .. }))),
+            "{result:?}"
+        );
+    }
+
+    /// The example in docs/dlq-format.md is a valid message whose id is the
+    /// one its failure record gets.
+    #[test]
+    fn documented_example_is_a_valid_message() {
+        let doc = include_str!("../../../../docs/dlq-format.md");
+        let example = doc
+            .split("```json\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("a json block in the docs");
+        let assembled = one(assemble([example]));
+        let failure_text = assembled.failure.as_deref().expect("failure");
+        assert_eq!(
+            assembled.id,
+            crate::dlq::id::failure_id(&failure(failure_text))
+        );
+        assert_eq!(assembled.hydration.status, HydrationStatus::Partial);
+        assert_eq!(
+            assembled.records[0].data,
+            br#"{"order":17,"total":"12.50"}"#
+        );
+        assert_eq!(assembled.records[1].data, [0, 255, 16, 128, 10]);
+        assert_eq!(assembled.records[1].partition_key, "sensor-☃");
+        assert_eq!(
+            assembled.records[1].approximate_arrival_millis,
+            Some(1_795_428_842_500)
+        );
+    }
+
+    /// Unparseable messages come back with their raw text and no failure.
+    #[test]
+    fn round_trips_unparseable_text() {
+        let text = "{\"Message\": truncated";
+        let hydration = Hydration::without_records(HydrationStatus::Unparseable, 0, "not JSON");
+        let messages = build_parts(
+            &FailureSource::Unparseable(text),
+            &hydration,
+            SQS_MESSAGE_LIMIT,
+        )
+        .expect("parts");
+        let assembled = one(assemble(messages.iter().map(|m| m.body.as_str())));
+        assert_eq!(assembled.raw.as_deref(), Some(text));
+        assert_eq!(assembled.failure, None);
+        assert_eq!(assembled.hydration.status, HydrationStatus::Unparseable);
+        assert_eq!(assembled.hydration.reason.as_deref(), Some("not JSON"));
+    }
+}

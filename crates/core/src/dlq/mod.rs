@@ -1,0 +1,36 @@
+//! The DLQ message, schema v1 (`docs/dlq-format.md`): building it in parts
+//! that fit the SQS limit, reading it back, and sending it.
+//!
+//! - [`message`]: the schema types and [`DlqMessage`], one SQS message.
+//! - [`id`]: deterministic ids, the same every time a failure is hydrated.
+//! - [`split`]: [`build_parts`], a failure and its records packed into parts
+//!   within a size limit, oversized records cut into fragments.
+//! - [`assemble`](mod@assemble): [`assemble()`], parts and fragments joined
+//!   back into [`HydratedFailure`]s, byte-exact.
+//! - [`sink`]: the [`DlqSink`] port and its [`SinkError`].
+//! - [`sqs`]: [`SqsDlqSink`], the port over SQS SendMessageBatch.
+//! - `recording` (feature `fakes`): `RecordingSink`, an in-memory sink.
+
+pub mod assemble;
+pub mod id;
+pub mod message;
+#[cfg(any(test, feature = "fakes"))]
+pub mod recording;
+pub mod sink;
+pub mod split;
+pub mod sqs;
+
+#[cfg(test)]
+mod fixtures;
+
+pub use assemble::{AssembleError, HydratedFailure, assemble};
+pub use id::{failure_id, raw_id};
+pub use message::{
+    Attribute, DlqMessage, FailureSource, Fragment, HydrationSummary, Part, SCHEMA_V1,
+    SQS_MESSAGE_LIMIT,
+};
+#[cfg(any(test, feature = "fakes"))]
+pub use recording::RecordingSink;
+pub use sink::{DlqSink, FailedMessage, SendStats, SinkError};
+pub use split::{BuildError, build_parts};
+pub use sqs::{RetryPolicy, SQS_BATCH_BYTES, SQS_BATCH_ENTRIES, SqsDlqSink};

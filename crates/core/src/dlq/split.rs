@@ -1,0 +1,587 @@
+//! Packing one hydrated failure into DLQ messages that each fit a size limit.
+//!
+//! Every message repeats the failure and the hydration summary, so any single
+//! message explains itself, and carries as many records as fit, in order.
+//! Records are serialised once each and packed greedily; a record too big
+//! for one message is cut into fragments (byte slices) that readers join
+//! back byte-exact. No record is ever dropped for size.
+//!
+//! Sizes are exact, not estimated: the limit is what SQS counts, the body
+//! plus the message attributes, and the header is sized with the widest part
+//! numbers (`u32::MAX`) so that the final numbers can only make it shorter.
+
+use base64::display::Base64Display;
+use base64::engine::general_purpose::STANDARD;
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use super::id::{failure_id, raw_id};
+use super::message::{
+    ATTRIBUTE_SCHEMA, ATTRIBUTE_SHARD, ATTRIBUTE_STATUS, ATTRIBUTE_STREAM, Attribute, DlqMessage,
+    FailureSource, Fragment, HydrationSummary, Part, SCHEMA_V1, millis_to_seconds,
+};
+use crate::hydration::{Hydration, HydrationStatus};
+use crate::sequence::SequenceNumber;
+use crate::stream::StreamRecord;
+
+/// Why a failure could not be turned into DLQ messages. None of these pass
+/// on a retry: they are programming or configuration errors.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("a parsed failure record cannot have hydration status unparseable")]
+    UnparseableStatusForRecord,
+    #[error("unparseable text needs hydration status unparseable, not {0}")]
+    StatusForRawText(HydrationStatus),
+    #[error("the failure record's original text is not JSON: {0}")]
+    FailureNotJson(#[source] serde_json::Error),
+    #[error(
+        "a {limit}-byte message limit is too small: the header, attributes and one \
+         record fragment need {needed} bytes"
+    )]
+    LimitTooSmall { limit: usize, needed: usize },
+    #[error("{0} messages would be needed, more than a part number can count")]
+    TooManyParts(usize),
+    #[error("serialising the DLQ message failed: {0}")]
+    Serialize(#[source] serde_json::Error),
+}
+
+/// Builds the DLQ messages for one hydrated failure, each at most `limit`
+/// bytes as SQS counts them (body plus attributes). Use
+/// [`SQS_MESSAGE_LIMIT`](super::SQS_MESSAGE_LIMIT) unless testing.
+///
+/// Records are carried in the order given (the hydration engine yields
+/// sequence order). At least one message is built, even without records.
+pub fn build_parts(
+    source: &FailureSource<'_>,
+    hydration: &Hydration,
+    limit: usize,
+) -> Result<Vec<DlqMessage>, BuildError> {
+    let envelope = Envelope::new(source, hydration)?;
+    let attributes_size: usize = envelope.attributes.iter().map(Attribute::size).sum();
+    let widest = envelope.frame_len(Part {
+        index: u32::MAX,
+        count: u32::MAX,
+    })?;
+    let fixed = attributes_size + widest;
+    let room = limit.checked_sub(fixed).ok_or(BuildError::LimitTooSmall {
+        limit,
+        needed: fixed,
+    })?;
+
+    let mut packer = Packer::new(room);
+    for record in &hydration.records {
+        // base64 alone already too big: skip serialising the whole entry.
+        let encoded_len = base64::encoded_len(record.data.len(), true).unwrap_or(usize::MAX);
+        if encoded_len <= room {
+            let entry = entry_json(record, None, &record.data)?;
+            if packer.fits(entry.len()) {
+                packer.push(entry);
+                continue;
+            }
+            if entry.len() <= room {
+                packer.close();
+                packer.push(entry);
+                continue;
+            }
+        }
+        push_fragments(&mut packer, record, limit, fixed)?;
+    }
+    let parts = packer.finish();
+
+    let count = u32::try_from(parts.len()).map_err(|_| BuildError::TooManyParts(parts.len()))?;
+    let mut messages = Vec::with_capacity(parts.len());
+    for (index, entries) in (0..count).zip(parts) {
+        let part = Part { index, count };
+        let body = envelope.body(part, &entries)?;
+        let message = DlqMessage {
+            id: envelope.id.clone(),
+            part,
+            body,
+            attributes: envelope.attributes.clone(),
+        };
+        debug_assert!(message.size() <= limit, "part over the limit");
+        messages.push(message);
+    }
+    Ok(messages)
+}
+
+/// Cuts a record that does not fit one message into fragments: the first
+/// fills what is left of the current message, the middle ones fill whole
+/// messages, the last leaves room for the records after it. Slices are
+/// multiples of 3 bytes (except the last), so each base64 text has no
+/// padding and its length is known before encoding.
+fn push_fragments(
+    packer: &mut Packer,
+    record: &StreamRecord,
+    limit: usize,
+    fixed: usize,
+) -> Result<(), BuildError> {
+    let overhead = entry_json(
+        record,
+        Some(Fragment {
+            index: u32::MAX,
+            count: u32::MAX,
+        }),
+        &[],
+    )?
+    .len();
+    let slice_for = |space: usize| space.saturating_sub(overhead) / 4 * 3;
+    let full = slice_for(packer.room);
+    if full == 0 {
+        return Err(BuildError::LimitTooSmall {
+            limit,
+            needed: fixed + overhead + 4,
+        });
+    }
+    let data = record.data.as_slice();
+    let first = slice_for(packer.space_left()).min(data.len());
+    let rest = data.len() - first;
+    let count = usize::from(first > 0) + rest.div_ceil(full);
+    let count = u32::try_from(count).map_err(|_| BuildError::TooManyParts(count))?;
+
+    let slices = data[..first]
+        .chunks(first.max(1))
+        .chain(data[first..].chunks(full));
+    for (index, slice) in (0..count).zip(slices) {
+        let entry = entry_json(record, Some(Fragment { index, count }), slice)?;
+        if !packer.fits(entry.len()) {
+            packer.close();
+        }
+        packer.push(entry);
+    }
+    Ok(())
+}
+
+/// Greedy packing of serialised entries into parts of `room` bytes, counting
+/// the comma between entries.
+struct Packer {
+    room: usize,
+    parts: Vec<Vec<String>>,
+    current: Vec<String>,
+    used: usize,
+}
+
+impl Packer {
+    fn new(room: usize) -> Self {
+        Self {
+            room,
+            parts: Vec::new(),
+            current: Vec::new(),
+            used: 0,
+        }
+    }
+
+    fn separator(&self) -> usize {
+        usize::from(!self.current.is_empty())
+    }
+
+    /// Bytes left in the current part for one more entry.
+    fn space_left(&self) -> usize {
+        self.room.saturating_sub(self.used + self.separator())
+    }
+
+    fn fits(&self, len: usize) -> bool {
+        len <= self.space_left()
+    }
+
+    fn push(&mut self, entry: String) {
+        self.used += self.separator() + entry.len();
+        self.current.push(entry);
+    }
+
+    fn close(&mut self) {
+        if !self.current.is_empty() {
+            self.parts.push(std::mem::take(&mut self.current));
+            self.used = 0;
+        }
+    }
+
+    /// The parts; one empty part when there were no records, because a
+    /// failure without records must still reach the DLQ.
+    fn finish(mut self) -> Vec<Vec<String>> {
+        self.close();
+        if self.parts.is_empty() {
+            self.parts.push(Vec::new());
+        }
+        self.parts
+    }
+}
+
+/// Everything every part repeats: id, failure, raw text, hydration summary
+/// and attributes.
+struct Envelope<'a> {
+    id: String,
+    failure: Option<&'a RawValue>,
+    raw: Option<&'a str>,
+    hydration: HydrationSummary,
+    attributes: Vec<Attribute>,
+}
+
+/// The body without `records`; serde writes the fields in this order.
+#[derive(Serialize)]
+struct Header<'a> {
+    schema: &'static str,
+    id: &'a str,
+    part: Part,
+    failure: Option<&'a RawValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw: Option<&'a str>,
+    hydration: &'a HydrationSummary,
+}
+
+const RECORDS_OPEN: &str = ",\"records\":[";
+const RECORDS_CLOSE: &str = "]}";
+
+impl<'a> Envelope<'a> {
+    fn new(source: &FailureSource<'a>, hydration: &Hydration) -> Result<Self, BuildError> {
+        let status = hydration.status;
+        let mut attributes = vec![
+            Attribute {
+                name: ATTRIBUTE_SCHEMA,
+                value: SCHEMA_V1.to_owned(),
+            },
+            Attribute {
+                name: ATTRIBUTE_STATUS,
+                value: status.as_str().to_owned(),
+            },
+        ];
+        let (id, failure, raw) = match *source {
+            FailureSource::Record(record) => {
+                if status == HydrationStatus::Unparseable {
+                    return Err(BuildError::UnparseableStatusForRecord);
+                }
+                // Borrowing the text as a RawValue embeds it byte for byte
+                // (surrounding whitespace aside, which JSON ignores).
+                let failure: &RawValue =
+                    serde_json::from_str(&record.original).map_err(BuildError::FailureNotJson)?;
+                attributes.push(Attribute {
+                    name: ATTRIBUTE_STREAM,
+                    value: record.batch.stream_arn.clone(),
+                });
+                attributes.push(Attribute {
+                    name: ATTRIBUTE_SHARD,
+                    value: record.batch.shard_id.clone(),
+                });
+                (failure_id(record), Some(failure), None)
+            }
+            FailureSource::Unparseable(text) => {
+                if status != HydrationStatus::Unparseable {
+                    return Err(BuildError::StatusForRawText(status));
+                }
+                (raw_id(text), None, Some(text))
+            }
+        };
+        // SQS rejects empty attribute values.
+        attributes.retain(|attribute| !attribute.value.is_empty());
+        Ok(Self {
+            id,
+            failure,
+            raw,
+            hydration: HydrationSummary {
+                status,
+                expected: hydration.expected,
+                found: hydration.found(),
+                reason: hydration.reason.clone(),
+            },
+            attributes,
+        })
+    }
+
+    fn header(&self, part: Part) -> Result<String, BuildError> {
+        serde_json::to_string(&Header {
+            schema: SCHEMA_V1,
+            id: &self.id,
+            part,
+            failure: self.failure,
+            raw: self.raw,
+            hydration: &self.hydration,
+        })
+        .map_err(BuildError::Serialize)
+    }
+
+    /// Length of a body without records.
+    fn frame_len(&self, part: Part) -> Result<usize, BuildError> {
+        Ok(self.header(part)?.len() - 1 + RECORDS_OPEN.len() + RECORDS_CLOSE.len())
+    }
+
+    /// The body: the header object with its closing brace replaced by the
+    /// `records` array of already serialised entries.
+    fn body(&self, part: Part, entries: &[String]) -> Result<String, BuildError> {
+        let header = self.header(part)?;
+        let entries_len: usize = entries.iter().map(|entry| entry.len() + 1).sum();
+        let mut body = String::with_capacity(
+            header.len() + RECORDS_OPEN.len() + entries_len + RECORDS_CLOSE.len(),
+        );
+        body.push_str(header.strip_suffix('}').unwrap_or(&header));
+        body.push_str(RECORDS_OPEN);
+        for (n, entry) in entries.iter().enumerate() {
+            if n > 0 {
+                body.push(',');
+            }
+            body.push_str(entry);
+        }
+        body.push_str(RECORDS_CLOSE);
+        Ok(body)
+    }
+}
+
+/// One record entry; `data` last so that a reader sees the metadata first.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Entry<'a> {
+    sequence_number: &'a SequenceNumber,
+    partition_key: &'a str,
+    approximate_arrival_timestamp: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fragment: Option<Fragment>,
+    data: Base64<'a>,
+}
+
+/// Writes bytes as standard padded base64 straight into the JSON output.
+struct Base64<'a>(&'a [u8]);
+
+impl Serialize for Base64<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&Base64Display::new(self.0, &STANDARD))
+    }
+}
+
+fn entry_json(
+    record: &StreamRecord,
+    fragment: Option<Fragment>,
+    data: &[u8],
+) -> Result<String, BuildError> {
+    serde_json::to_string(&Entry {
+        sequence_number: &record.sequence_number,
+        partition_key: &record.partition_key,
+        approximate_arrival_timestamp: record.approximate_arrival_millis.map(millis_to_seconds),
+        fragment,
+        data: Base64(data),
+    })
+    .map_err(BuildError::Serialize)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dlq::SQS_MESSAGE_LIMIT;
+    use crate::dlq::fixtures::{KINESIS_FAILURE, complete, failure, record, records};
+
+    fn bodies(messages: &[DlqMessage]) -> Vec<serde_json::Value> {
+        messages
+            .iter()
+            .map(|m| serde_json::from_str(&m.body).expect("body is JSON"))
+            .collect()
+    }
+
+    /// Every part stays within the limit, for the SQS limit and small ones.
+    #[test]
+    fn every_part_fits_the_limit() {
+        let failure_record = failure(KINESIS_FAILURE);
+        let mut input = records(1_500, 700);
+        input.push(record(900, "big", vec![7; 50_000]));
+        let hydration = complete(input);
+        for limit in [SQS_MESSAGE_LIMIT, 64 * 1024, 4096, 2048] {
+            let messages = build_parts(&FailureSource::Record(&failure_record), &hydration, limit)
+                .expect("parts");
+            assert!(messages.len() > 1, "limit {limit} must force several parts");
+            for message in &messages {
+                assert!(message.size() <= limit, "{} > {limit}", message.size());
+            }
+        }
+    }
+
+    /// Parts are numbered 0..count and all share the failure's id.
+    #[test]
+    fn parts_are_numbered_and_share_the_id() {
+        let failure_record = failure(KINESIS_FAILURE);
+        let messages = build_parts(
+            &FailureSource::Record(&failure_record),
+            &complete(records(50, 300)),
+            4096,
+        )
+        .expect("parts");
+        let count = messages.len() as u32;
+        for (index, (message, body)) in messages.iter().zip(bodies(&messages)).enumerate() {
+            assert_eq!(
+                message.part,
+                Part {
+                    index: index as u32,
+                    count
+                }
+            );
+            assert_eq!(body["part"]["index"], index);
+            assert_eq!(body["part"]["count"], count);
+            assert_eq!(body["id"], message.id.as_str());
+            assert_eq!(message.id, messages[0].id);
+        }
+    }
+
+    /// Packing is greedy: 10,000 records of 600 bytes need no more messages
+    /// than their total size divided by the limit, plus one.
+    #[test]
+    fn packs_ten_thousand_records_into_about_total_over_limit_messages() {
+        let failure_record = failure(KINESIS_FAILURE);
+        let hydration = complete(records(10_000, 600));
+        let messages = build_parts(
+            &FailureSource::Record(&failure_record),
+            &hydration,
+            SQS_MESSAGE_LIMIT,
+        )
+        .expect("parts");
+        let total: usize = messages.iter().map(DlqMessage::size).sum();
+        assert!(messages.len() <= total.div_ceil(SQS_MESSAGE_LIMIT) + 1);
+        let entries: usize = bodies(&messages)
+            .iter()
+            .map(|body| body["records"].as_array().expect("records").len())
+            .sum();
+        assert_eq!(entries, 10_000, "no fragments needed for small records");
+        eprintln!(
+            "10,000 x 600 B: {} messages, {total} bytes, largest {}",
+            messages.len(),
+            messages.iter().map(DlqMessage::size).max().unwrap_or(0)
+        );
+    }
+
+    /// A record bigger than one message is carried in fragments of at most
+    /// the limit, never dropped.
+    #[test]
+    fn carries_an_oversized_record_in_fragments() {
+        let failure_record = failure(KINESIS_FAILURE);
+        let big = record(1, "k", vec![0xab; 1024 * 1024]);
+        let messages = build_parts(
+            &FailureSource::Record(&failure_record),
+            &complete(vec![big]),
+            SQS_MESSAGE_LIMIT,
+        )
+        .expect("parts");
+        assert_eq!(messages.len(), 2, "a 1 MiB record is 1.33 MiB of base64");
+        for (index, body) in bodies(&messages).iter().enumerate() {
+            let entry = &body["records"][0];
+            assert_eq!(entry["fragment"]["index"], index);
+            assert_eq!(entry["fragment"]["count"], 2);
+        }
+    }
+
+    /// A failure without records still makes one message.
+    #[test]
+    fn builds_one_message_without_records() {
+        let failure_record = failure(KINESIS_FAILURE);
+        let hydration = Hydration::without_records(HydrationStatus::Rejected, 3, "not allowed");
+        let messages = build_parts(
+            &FailureSource::Record(&failure_record),
+            &hydration,
+            SQS_MESSAGE_LIMIT,
+        )
+        .expect("parts");
+        assert_eq!(messages.len(), 1);
+        let body = &bodies(&messages)[0];
+        assert_eq!(body["records"], serde_json::json!([]));
+        assert_eq!(body["hydration"]["status"], "rejected");
+        assert_eq!(body["hydration"]["reason"], "not allowed");
+    }
+
+    /// The attributes name the schema, status, stream and shard.
+    #[test]
+    fn sets_filtering_attributes() {
+        let failure_record = failure(KINESIS_FAILURE);
+        let messages = build_parts(
+            &FailureSource::Record(&failure_record),
+            &complete(records(1, 10)),
+            SQS_MESSAGE_LIMIT,
+        )
+        .expect("parts");
+        let attributes: Vec<(&str, &str)> = messages[0]
+            .attributes
+            .iter()
+            .map(|a| (a.name, a.value.as_str()))
+            .collect();
+        assert_eq!(
+            attributes,
+            [
+                ("streamdlq.schema", SCHEMA_V1),
+                ("streamdlq.status", "complete"),
+                (
+                    "streamdlq.stream",
+                    "arn:aws:kinesis:eu-west-1:123456789012:stream/orders"
+                ),
+                ("streamdlq.shard", "shardId-000000000001"),
+            ]
+        );
+    }
+
+    /// The OnFailure record appears byte for byte in every part's body.
+    #[test]
+    fn embeds_the_failure_record_verbatim() {
+        let failure_record = failure(KINESIS_FAILURE);
+        let messages = build_parts(
+            &FailureSource::Record(&failure_record),
+            &complete(records(20, 500)),
+            4096,
+        )
+        .expect("parts");
+        assert!(messages.len() > 1);
+        for message in &messages {
+            assert!(message.body.contains(KINESIS_FAILURE));
+        }
+    }
+
+    /// Whitespace around the record (a trailing newline from a file) is the
+    /// only thing left out; the JSON itself is kept byte for byte.
+    #[test]
+    fn embeds_the_failure_without_surrounding_whitespace() {
+        let text = format!("\n  {KINESIS_FAILURE}\n");
+        let failure_record = failure(&text);
+        let messages = build_parts(
+            &FailureSource::Record(&failure_record),
+            &complete(records(1, 10)),
+            SQS_MESSAGE_LIMIT,
+        )
+        .expect("parts");
+        assert!(
+            messages[0]
+                .body
+                .contains(&format!("\"failure\":{KINESIS_FAILURE},"))
+        );
+    }
+
+    /// Unparseable text is kept as `raw`, with a null failure and its own id.
+    #[test]
+    fn keeps_unparseable_text_as_raw() {
+        let text = "{\"not\": \"an OnFailure record\"";
+        let hydration = Hydration::without_records(HydrationStatus::Unparseable, 0, "not JSON");
+        let messages =
+            build_parts(&FailureSource::Unparseable(text), &hydration, 4096).expect("parts");
+        let body = &bodies(&messages)[0];
+        assert_eq!(body["raw"], text);
+        assert_eq!(body["failure"], serde_json::Value::Null);
+        assert_eq!(messages[0].id, crate::dlq::id::raw_id(text));
+        assert_eq!(messages[0].attributes.len(), 2, "no stream or shard known");
+    }
+
+    /// Status and source must agree, so readers never see a contradiction.
+    #[test]
+    fn rejects_a_status_that_contradicts_the_source() {
+        let failure_record = failure(KINESIS_FAILURE);
+        let unparseable = Hydration::without_records(HydrationStatus::Unparseable, 0, "x");
+        assert!(matches!(
+            build_parts(&FailureSource::Record(&failure_record), &unparseable, 4096),
+            Err(BuildError::UnparseableStatusForRecord)
+        ));
+        assert!(matches!(
+            build_parts(&FailureSource::Unparseable("x"), &complete(vec![]), 4096),
+            Err(BuildError::StatusForRawText(HydrationStatus::Complete))
+        ));
+    }
+
+    /// A limit that cannot hold the header is a clear error, not a loop.
+    #[test]
+    fn rejects_a_limit_below_the_header() {
+        let failure_record = failure(KINESIS_FAILURE);
+        let hydration = complete(vec![record(1, "k", b"x".to_vec())]);
+        assert!(matches!(
+            build_parts(&FailureSource::Record(&failure_record), &hydration, 500),
+            Err(BuildError::LimitTooSmall { limit: 500, .. })
+        ));
+    }
+}
