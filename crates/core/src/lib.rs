@@ -8,6 +8,8 @@
 //!
 //! # Layout
 //!
+//! - [`batch`]: [`process_batch`], ordered fail-fast processing of a Kinesis
+//!   event into a well-formed partial batch failure response.
 //! - [`sequence`]: [`SequenceNumber`], decimal sequence numbers of any length,
 //!   ordered numerically.
 //! - [`failure`]: [`FailureRecord`], the OnFailure record of Kinesis and
@@ -17,11 +19,13 @@
 //! - [`stream`]: the [`ShardReader`] port the hydration engine reads through,
 //!   and the record and error types it speaks.
 
+pub mod batch;
 pub mod failure;
 pub mod hydration;
 pub mod sequence;
 pub mod stream;
 
+pub use batch::{KinesisBatch, RecordContext, RecordHandler, process_batch};
 pub use failure::{BatchInfo, Condition, FailureParseError, FailureRecord, StreamSource};
 pub use hydration::{Hydration, HydrationStatus};
 pub use sequence::{SequenceNumber, SequenceNumberError};
