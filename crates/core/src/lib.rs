@@ -8,6 +8,8 @@
 //!
 //! # Layout
 //!
+//! - [`batch`]: [`process_batch`], ordered fail-fast processing of a Kinesis
+//!   event into a well-formed partial batch failure response.
 //! - [`sequence`]: [`SequenceNumber`], decimal sequence numbers of any length,
 //!   ordered numerically.
 //! - [`failure`]: [`FailureRecord`], the OnFailure record of Kinesis and
@@ -27,6 +29,7 @@
 //!   [`build_parts`] and [`assemble()`] for both directions, the [`DlqSink`]
 //!   port and its SQS adapter [`SqsDlqSink`].
 
+pub mod batch;
 pub mod dlq;
 pub mod engine;
 pub mod failure;
@@ -37,6 +40,7 @@ pub mod kinesis;
 pub mod sequence;
 pub mod stream;
 
+pub use batch::{KinesisBatch, RecordContext, RecordHandler, process_batch};
 pub use dlq::{
     DlqMessage, DlqSink, FailureSource, HydratedFailure, SendStats, SinkError, SqsDlqSink,
     assemble, build_parts,

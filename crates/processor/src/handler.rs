@@ -1,0 +1,59 @@
+//! [`ElementHandler`]: the per-record logic, bytes to [`Element`] to
+//! [`ElementSink`], plugged into the core batch helper.
+
+use streamdlq_core::batch::{RecordContext, RecordError, RecordHandler};
+
+use crate::config::SchemaMode;
+use crate::element::{Element, ElementError};
+use crate::sink::{ElementSink, LogSink, SinkError};
+
+/// Everything a processor invocation needs, built once at cold start.
+#[derive(Debug, Clone, Default)]
+pub struct ElementHandler<S = LogSink> {
+    sink: S,
+    schema_mode: SchemaMode,
+}
+
+/// Why a record could not be processed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProcessError {
+    /// The record is not an element: poison.
+    #[error(transparent)]
+    Element(#[from] ElementError),
+    /// The sink failed; it says whether a retry can help.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+}
+
+impl<S> ElementHandler<S> {
+    pub fn new(sink: S, schema_mode: SchemaMode) -> Self {
+        Self { sink, schema_mode }
+    }
+
+    pub fn sink(&self) -> &S {
+        &self.sink
+    }
+
+    pub fn schema_mode(&self) -> SchemaMode {
+        self.schema_mode
+    }
+}
+
+impl RecordError for ProcessError {
+    fn is_retryable(&self) -> bool {
+        match self {
+            Self::Element(_) => false,
+            Self::Sink(error) => error.is_retryable(),
+        }
+    }
+}
+
+impl<S: ElementSink + Sync> RecordHandler for ElementHandler<S> {
+    type Error = ProcessError;
+
+    async fn handle(&self, record: &RecordContext, data: Vec<u8>) -> Result<(), ProcessError> {
+        let element = Element::from_bytes(&data, self.schema_mode)?;
+        self.sink.accept(record, &element).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,45 @@
+//! processor: the demo Kinesis consumer. It reads periodic-table elements,
+//! hands valid ones to an [`ElementSink`], and answers the event source
+//! mapping with partial batch failures: ordered, stopping at the first poison
+//! pill, always a well-formed `KinesisEventResponse`.
+//!
+//! [`handle`] is the whole Lambda handler; the binary runs it under
+//! `lambda_runtime`, and the local stack calls the same function in-process.
+//!
+//! # Layout
+//!
+//! - [`element`]: [`Element`], the record schema, and what makes a record
+//!   poison.
+//! - [`config`]: [`Config`] and [`SchemaMode`], read once from the
+//!   environment (`PROCESSOR_SCHEMA_MODE=strict|lenient`).
+//! - [`sink`]: the [`ElementSink`] port and the demo's [`LogSink`].
+//! - [`handler`]: [`ElementHandler`], bytes to element to sink, as a
+//!   `streamdlq_core` record handler.
+
+pub mod config;
+pub mod element;
+pub mod handler;
+pub mod sink;
+
+use aws_lambda_events::streams::KinesisEventResponse;
+use lambda_runtime::LambdaEvent;
+use streamdlq_core::batch::{KinesisBatch, process_batch};
+
+pub use config::{Config, ConfigError, SchemaMode};
+pub use element::{Element, ElementError};
+pub use handler::{ElementHandler, ProcessError};
+pub use sink::{ElementSink, LogSink, SinkError};
+
+/// The Lambda handler: processes one Kinesis event and reports the first
+/// failed record of the shard, if any.
+///
+/// Record failures are never returned as `Err`: they are reported in the
+/// response, so the ESM checkpoints everything before them. The event is
+/// deserialised as a [`KinesisBatch`] so that a record with invalid base64
+/// fails alone instead of failing the invocation.
+pub async fn handle<S: ElementSink + Sync>(
+    handler: &ElementHandler<S>,
+    event: LambdaEvent<KinesisBatch>,
+) -> Result<KinesisEventResponse, lambda_runtime::Error> {
+    Ok(process_batch(event.payload, handler).await.into_response())
+}

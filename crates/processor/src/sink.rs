@@ -1,0 +1,58 @@
+//! [`ElementSink`]: where valid elements go. The demo logs them; a real
+//! consumer swaps in its own side effect (a table write, an API call).
+
+use std::future::Future;
+
+use streamdlq_core::batch::RecordContext;
+
+use crate::element::Element;
+
+/// Receives each valid element, in sequence order, at least once.
+///
+/// Records are redelivered after failures and replays, so implementations
+/// should be idempotent, e.g. keyed on the record's shard and sequence
+/// number from the [`RecordContext`].
+pub trait ElementSink {
+    fn accept(
+        &self,
+        record: &RecordContext,
+        element: &Element,
+    ) -> impl Future<Output = Result<(), SinkError>> + Send;
+}
+
+/// Why a sink could not take an element.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SinkError {
+    /// The destination is down or throttling: a retry may succeed.
+    #[error("sink unavailable: {0}")]
+    Unavailable(String),
+    /// The destination refuses this element: it will refuse it again.
+    #[error("sink rejected the element: {0}")]
+    Rejected(String),
+}
+
+impl SinkError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
+/// The demo's side effect: one structured log event per element.
+///
+/// Logging the element is the point of this sink; the batch helper itself
+/// never logs record contents.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogSink;
+
+impl ElementSink for LogSink {
+    async fn accept(&self, _record: &RecordContext, element: &Element) -> Result<(), SinkError> {
+        tracing::info!(
+            atomic_number = element.atomic_number,
+            element = %element.element,
+            symbol = %element.symbol,
+            atomic_mass = element.atomic_mass,
+            "element received"
+        );
+        Ok(())
+    }
+}
