@@ -10,9 +10,13 @@
 //!
 //! - [`emulator`]: starting, probing and stopping the emulators, and the
 //!   [`aws_config::SdkConfig`]s that point AWS SDK clients at them.
+//! - [`template`]: [`StackTemplate`], what `infra/template.yaml` declares
+//!   (resources, the ESM settings, the hydrate function's async invocation).
 
 pub mod emulator;
+pub mod template;
 
 pub use emulator::{
     EmulatorError, EmulatorOptions, EmulatorProcess, Emulators, KinesisLocal, Moto, ToolsDir,
 };
+pub use template::StackTemplate;

@@ -1,0 +1,479 @@
+//! `infra/template.yaml`, read by the local stack: the single source of truth
+//! for what the stack holds and how its event source mapping and async
+//! invocations behave. Nothing here repeats a setting of the template.
+//!
+//! CloudFormation short-form tags (`!Ref`, `!GetAtt`, `!Sub`, `!If`…) are
+//! kept as tagged YAML values; the local stack resolves only what it needs
+//! (see [`value`]) and ignores the rest (KMS keys, roles, alarms), which have
+//! no local counterpart.
+//!
+//! # Layout
+//!
+//! - [`value`]: literals and the intrinsics `Ref`, `GetAtt` and `Sub`.
+//! - [`esm`]: [`EsmSettings`], the processor's Kinesis event, with AWS defaults and ranges.
+//! - [`error`]: [`TemplateError`], what is missing or out of range.
+
+pub mod error;
+pub mod esm;
+pub mod value;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_norway::{Mapping, Value};
+
+pub use error::TemplateError;
+pub use esm::{Destination, EsmSettings, StartingPosition};
+pub use value::{Reference, TemplateValue};
+
+use esm::limits;
+use value::{mapping, reference, static_scalar};
+
+/// The logical ids the local stack reads: an interface shared with the
+/// template, the CLI and the deployment.
+pub mod ids {
+    pub const STREAM: &str = "Stream";
+    pub const PROCESSOR_FUNCTION: &str = "ProcessorFunction";
+    pub const FAILURE_TOPIC: &str = "FailureTopic";
+    pub const HYDRATE_FUNCTION: &str = "HydrateFunction";
+    pub const DEAD_LETTER_QUEUE: &str = "DeadLetterQueue";
+    pub const HYDRATE_FAILURE_QUEUE: &str = "HydrateFailureQueue";
+}
+
+const KINESIS_STREAM: &str = "AWS::Kinesis::Stream";
+const SNS_TOPIC: &str = "AWS::SNS::Topic";
+const SQS_QUEUE: &str = "AWS::SQS::Queue";
+const FUNCTION: &str = "AWS::Serverless::Function";
+
+/// The Kinesis stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamSpec {
+    /// `ShardCount` (provisioned mode), parameters resolved to their defaults.
+    pub shard_count: u32,
+    /// `RetentionPeriodHours`, default 24.
+    pub retention_period_hours: u32,
+}
+
+/// An SQS queue and the attributes the local stack gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSpec {
+    pub logical_id: &'static str,
+    /// `MaximumMessageSize` in bytes, if set.
+    pub maximum_message_size: Option<u32>,
+    /// `MessageRetentionPeriod` in seconds, if set.
+    pub message_retention_period: Option<u32>,
+}
+
+impl QueueSpec {
+    /// The attributes for CreateQueue, by their SQS names.
+    pub fn attributes(&self) -> Vec<(&'static str, String)> {
+        [
+            ("MaximumMessageSize", self.maximum_message_size),
+            ("MessageRetentionPeriod", self.message_retention_period),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value?.to_string())))
+        .collect()
+    }
+}
+
+/// The processor function and its event source mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessorSpec {
+    /// `Timeout` in seconds, default 3.
+    pub timeout: Duration,
+    /// `Environment.Variables`.
+    pub environment: Vec<(String, TemplateValue)>,
+    /// The Kinesis event.
+    pub esm: EsmSettings,
+}
+
+/// The hydrate function: its environment and how it is invoked
+/// asynchronously by SNS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HydrateSpec {
+    /// `Timeout` in seconds, default 3.
+    pub timeout: Duration,
+    /// `Environment.Variables`, unresolved: names and references.
+    pub environment: Vec<(String, TemplateValue)>,
+    /// The topic of its SNS event.
+    pub topic: Reference,
+    /// `EventInvokeConfig.MaximumRetryAttempts`: 0..=2, default 2.
+    pub maximum_retry_attempts: u32,
+    /// `EventInvokeConfig.MaximumEventAgeInSeconds`: 60..=21,600, default 21,600.
+    pub maximum_event_age: Duration,
+    /// `EventInvokeConfig.DestinationConfig.OnFailure`, if any.
+    pub on_failure: Option<Destination>,
+}
+
+/// What the local stack takes from the template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StackTemplate {
+    /// Parameters and their defaults, as text.
+    pub parameters: BTreeMap<String, String>,
+    pub stream: StreamSpec,
+    pub dead_letter_queue: QueueSpec,
+    pub hydrate_failure_queue: QueueSpec,
+    pub processor: ProcessorSpec,
+    pub hydrate: HydrateSpec,
+}
+
+impl StackTemplate {
+    /// Reads and parses a template file.
+    pub fn load(path: &Path) -> Result<Self, TemplateError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text)
+    }
+
+    /// Parses template text.
+    pub fn parse(text: &str) -> Result<Self, TemplateError> {
+        let root: Value = serde_norway::from_str(text).map_err(TemplateError::Yaml)?;
+        let parameters = parameter_defaults(&root);
+        let resources = Resources {
+            resources: root.get("Resources").and_then(mapping),
+            parameters: &parameters,
+        };
+
+        let stream = resources.get(ids::STREAM, KINESIS_STREAM)?;
+        let stream = StreamSpec {
+            shard_count: stream
+                .number("ShardCount", limits::SHARD_COUNT)?
+                .ok_or_else(|| TemplateError::missing(ids::STREAM, "ShardCount"))?,
+            retention_period_hours: stream
+                .number("RetentionPeriodHours", limits::RETENTION_HOURS)?
+                .unwrap_or(24),
+        };
+        resources.get(ids::FAILURE_TOPIC, SNS_TOPIC)?;
+        let dead_letter_queue = resources.queue(ids::DEAD_LETTER_QUEUE)?;
+        let hydrate_failure_queue = resources.queue(ids::HYDRATE_FAILURE_QUEUE)?;
+
+        let processor = resources.get(ids::PROCESSOR_FUNCTION, FUNCTION)?;
+        let processor = ProcessorSpec {
+            timeout: processor.timeout()?,
+            environment: processor.environment(),
+            esm: processor.kinesis_event()?,
+        };
+        let hydrate = resources.get(ids::HYDRATE_FUNCTION, FUNCTION)?.hydrate()?;
+
+        Ok(Self {
+            parameters,
+            stream,
+            dead_letter_queue,
+            hydrate_failure_queue,
+            processor,
+            hydrate,
+        })
+    }
+}
+
+/// `Parameters.<Name>.Default`, as text.
+fn parameter_defaults(root: &Value) -> BTreeMap<String, String> {
+    root.get("Parameters")
+        .and_then(mapping)
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, parameter)| {
+            Some((
+                name.as_str()?.to_owned(),
+                value::scalar(parameter.get("Default")?)?,
+            ))
+        })
+        .collect()
+}
+
+struct Resources<'a> {
+    resources: Option<&'a Mapping>,
+    parameters: &'a BTreeMap<String, String>,
+}
+
+impl<'a> Resources<'a> {
+    fn get(
+        &self,
+        logical_id: &'static str,
+        expected: &'static str,
+    ) -> Result<Resource<'a>, TemplateError> {
+        let resource = self
+            .resources
+            .and_then(|resources| resources.get(logical_id))
+            .ok_or(TemplateError::MissingResource {
+                logical_id,
+                expected,
+            })?;
+        let found = resource.get("Type").and_then(Value::as_str).unwrap_or("");
+        if found != expected {
+            return Err(TemplateError::WrongType {
+                logical_id,
+                expected,
+                found: found.to_owned(),
+            });
+        }
+        Ok(Resource {
+            logical_id,
+            properties: resource.get("Properties").and_then(mapping),
+            parameters: self.parameters,
+        })
+    }
+
+    fn queue(&self, logical_id: &'static str) -> Result<QueueSpec, TemplateError> {
+        let queue = self.get(logical_id, SQS_QUEUE)?;
+        Ok(QueueSpec {
+            logical_id,
+            maximum_message_size: queue.number("MaximumMessageSize", limits::MESSAGE_SIZE)?,
+            message_retention_period: queue
+                .number("MessageRetentionPeriod", limits::MESSAGE_RETENTION)?,
+        })
+    }
+}
+
+/// One resource's properties, read with the template's parameters at hand.
+struct Resource<'a> {
+    logical_id: &'static str,
+    properties: Option<&'a Mapping>,
+    parameters: &'a BTreeMap<String, String>,
+}
+
+impl<'a> Resource<'a> {
+    fn property(&self, path: &[&str]) -> Option<&'a Value> {
+        let (first, rest) = path.split_first()?;
+        rest.iter()
+            .try_fold(self.properties?.get(*first)?, |value, key| value.get(*key))
+    }
+
+    /// An integer property within AWS's range; parameters resolved.
+    fn integer(
+        &self,
+        path: &[&str],
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Result<Option<i64>, TemplateError> {
+        let Some(value) = self.property(path) else {
+            return Ok(None);
+        };
+        let name = path.join(".");
+        let text = static_scalar(value, self.parameters).ok_or_else(|| {
+            TemplateError::invalid(
+                self.logical_id,
+                &name,
+                "must be a number or a !Ref to a parameter with a default",
+            )
+        })?;
+        let number: i64 = text.trim().parse().map_err(|_| {
+            TemplateError::invalid(
+                self.logical_id,
+                &name,
+                format!("must be a whole number, not {text:?}"),
+            )
+        })?;
+        if range.contains(&number) {
+            Ok(Some(number))
+        } else {
+            Err(TemplateError::invalid(
+                self.logical_id,
+                &name,
+                format!(
+                    "is {number}, outside AWS's range {}..={}",
+                    range.start(),
+                    range.end()
+                ),
+            ))
+        }
+    }
+
+    /// A non-negative integer property within AWS's range.
+    fn number(
+        &self,
+        name: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Result<Option<u32>, TemplateError> {
+        self.integer(&[name], range)
+            .map(|number| number.and_then(|number| u32::try_from(number).ok()))
+    }
+
+    fn flag(&self, path: &[&str]) -> Result<bool, TemplateError> {
+        match self
+            .property(path)
+            .map(|value| static_scalar(value, self.parameters))
+        {
+            None => Ok(false),
+            Some(Some(text)) if text == "true" => Ok(true),
+            Some(Some(text)) if text == "false" => Ok(false),
+            Some(_) => Err(TemplateError::invalid(
+                self.logical_id,
+                &path.join("."),
+                "must be true or false",
+            )),
+        }
+    }
+
+    fn timeout(&self) -> Result<Duration, TemplateError> {
+        let seconds = self
+            .number("Timeout", limits::FUNCTION_TIMEOUT)?
+            .unwrap_or(3);
+        Ok(Duration::from_secs(seconds.into()))
+    }
+
+    fn environment(&self) -> Vec<(String, TemplateValue)> {
+        self.property(&["Environment", "Variables"])
+            .and_then(mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(name, value)| {
+                Some((name.as_str()?.to_owned(), TemplateValue::read(value)?))
+            })
+            .collect()
+    }
+
+    fn destination(&self, path: &[&str]) -> Result<Option<Destination>, TemplateError> {
+        let Some(on_failure) = self.property(path) else {
+            return Ok(None);
+        };
+        let name = path.join(".");
+        let target = on_failure
+            .get("Destination")
+            .and_then(reference)
+            .ok_or_else(|| {
+                TemplateError::invalid(
+                    self.logical_id,
+                    &name,
+                    "needs a Destination that is a !Ref or !GetAtt of a resource",
+                )
+            })?;
+        let kind = on_failure
+            .get("Type")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_default();
+        Ok(Some(Destination { kind, target }))
+    }
+
+    /// The function's first event of type `kind`, as a resource-like view of
+    /// its properties.
+    fn event(&self, kind: &str) -> Result<(String, Resource<'a>), TemplateError> {
+        let events = self.property(&["Events"]).and_then(mapping);
+        events
+            .into_iter()
+            .flatten()
+            .find(|(_, event)| event.get("Type").and_then(Value::as_str) == Some(kind))
+            .and_then(|(name, event)| {
+                Some((
+                    name.as_str()?.to_owned(),
+                    Resource {
+                        logical_id: self.logical_id,
+                        properties: event.get("Properties").and_then(mapping),
+                        parameters: self.parameters,
+                    },
+                ))
+            })
+            .ok_or_else(|| TemplateError::missing(self.logical_id, &format!("a {kind} event")))
+    }
+
+    fn kinesis_event(&self) -> Result<EsmSettings, TemplateError> {
+        let (event_name, event) = self.event("Kinesis")?;
+        let stream = event
+            .property(&["Stream"])
+            .and_then(reference)
+            .ok_or_else(|| TemplateError::missing(self.logical_id, "Kinesis event Stream"))?;
+        if stream.logical_id != ids::STREAM {
+            return Err(TemplateError::invalid(
+                self.logical_id,
+                "Kinesis event Stream",
+                format!("must refer to {}, not {stream}", ids::STREAM),
+            ));
+        }
+        let position = event
+            .property(&["StartingPosition"])
+            .and_then(|value| static_scalar(value, self.parameters))
+            .ok_or_else(|| TemplateError::missing(self.logical_id, "StartingPosition"))?;
+        let starting_position = StartingPosition::parse(&position).ok_or_else(|| {
+            TemplateError::invalid(
+                self.logical_id,
+                "StartingPosition",
+                format!("must be TRIM_HORIZON, LATEST or AT_TIMESTAMP, not {position:?}"),
+            )
+        })?;
+        let record_age = event.integer(&["MaximumRecordAgeInSeconds"], -1..=604_800)?;
+        let maximum_record_age = match record_age {
+            None | Some(-1) => None,
+            Some(seconds) if limits::RECORD_AGE.contains(&seconds) => {
+                Some(Duration::from_secs(seconds.unsigned_abs()))
+            }
+            Some(seconds) => {
+                return Err(TemplateError::invalid(
+                    self.logical_id,
+                    "MaximumRecordAgeInSeconds",
+                    format!("is {seconds}; AWS allows -1 or 60..=604800"),
+                ));
+            }
+        };
+        let response_types = event.property(&["FunctionResponseTypes"]);
+        let report_batch_item_failures =
+            response_types
+                .and_then(Value::as_sequence)
+                .is_some_and(|types| {
+                    types
+                        .iter()
+                        .any(|kind| kind.as_str() == Some("ReportBatchItemFailures"))
+                });
+        Ok(EsmSettings {
+            event_name,
+            stream,
+            starting_position,
+            batch_size: event
+                .number("BatchSize", limits::BATCH_SIZE)?
+                .unwrap_or(100),
+            maximum_batching_window: Duration::from_secs(
+                event
+                    .number("MaximumBatchingWindowInSeconds", limits::BATCHING_WINDOW)?
+                    .unwrap_or(0)
+                    .into(),
+            ),
+            parallelization_factor: event
+                .number("ParallelizationFactor", limits::PARALLELIZATION)?
+                .unwrap_or(1),
+            maximum_retry_attempts: event
+                .integer(&["MaximumRetryAttempts"], limits::RETRY_ATTEMPTS)?
+                .and_then(|attempts| u32::try_from(attempts).ok()),
+            maximum_record_age,
+            bisect_batch_on_function_error: event.flag(&["BisectBatchOnFunctionError"])?,
+            report_batch_item_failures,
+            on_failure: event.destination(&["DestinationConfig", "OnFailure"])?,
+        })
+    }
+
+    fn hydrate(&self) -> Result<HydrateSpec, TemplateError> {
+        let (_, event) = self.event("SNS")?;
+        let topic = event
+            .property(&["Topic"])
+            .and_then(reference)
+            .ok_or_else(|| TemplateError::missing(self.logical_id, "SNS event Topic"))?;
+        Ok(HydrateSpec {
+            timeout: self.timeout()?,
+            environment: self.environment(),
+            topic,
+            maximum_retry_attempts: self
+                .integer(
+                    &["EventInvokeConfig", "MaximumRetryAttempts"],
+                    limits::ASYNC_RETRY_ATTEMPTS,
+                )?
+                .map_or(2, |attempts| attempts.unsigned_abs() as u32),
+            maximum_event_age: Duration::from_secs(
+                self.integer(
+                    &["EventInvokeConfig", "MaximumEventAgeInSeconds"],
+                    limits::ASYNC_EVENT_AGE,
+                )?
+                .map_or(21_600, i64::unsigned_abs),
+            ),
+            on_failure: self.destination(&[
+                "EventInvokeConfig",
+                "DestinationConfig",
+                "OnFailure",
+            ])?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

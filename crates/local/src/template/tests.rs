@@ -1,0 +1,204 @@
+use super::*;
+
+const REAL: &str = include_str!("../../../../infra/template.yaml");
+
+fn real() -> StackTemplate {
+    StackTemplate::parse(REAL).expect("infra/template.yaml parses")
+}
+
+/// A template with every resource the local stack needs and nothing else;
+/// `extra` is appended to the processor's Kinesis event properties.
+fn minimal(kinesis_extra: &str) -> String {
+    format!(
+        r#"
+Parameters:
+  Shards: {{Type: Number, Default: 3}}
+Resources:
+  Stream:
+    Type: AWS::Kinesis::Stream
+    Properties: {{ShardCount: !Ref Shards}}
+  FailureTopic: {{Type: AWS::SNS::Topic}}
+  DeadLetterQueue: {{Type: AWS::SQS::Queue}}
+  HydrateFailureQueue: {{Type: AWS::SQS::Queue}}
+  ProcessorFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Stream:
+          Type: Kinesis
+          Properties:
+            Stream: !GetAtt Stream.Arn
+            StartingPosition: LATEST
+{kinesis_extra}
+  HydrateFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      Events:
+        Failures: {{Type: SNS, Properties: {{Topic: !Ref FailureTopic}}}}
+"#
+    )
+}
+
+/// The real template's stream: the shard count is `!Ref ShardCount`,
+/// resolved to the parameter's default.
+#[test]
+fn reads_the_stream_shard_count_through_its_parameter() {
+    let template = real();
+    assert_eq!(
+        template.stream.shard_count.to_string(),
+        template.parameters["ShardCount"]
+    );
+    assert_eq!(
+        template.stream.retention_period_hours.to_string(),
+        template.parameters["RetentionPeriodHours"]
+    );
+}
+
+/// The real template's ESM settings are read, not assumed: the values the
+/// demo depends on (partial batch failures, bisect, bounded retries, an SNS
+/// OnFailure destination on the failure topic).
+#[test]
+fn reads_the_processor_event_source_mapping() {
+    let esm = real().processor.esm;
+    assert_eq!(esm.stream, Reference::attribute("Stream", "Arn"));
+    assert_eq!(esm.starting_position, StartingPosition::TrimHorizon);
+    assert_eq!(esm.batch_size, 100);
+    assert_eq!(esm.maximum_batching_window, Duration::from_secs(1));
+    assert_eq!(esm.parallelization_factor, 1);
+    assert_eq!(esm.maximum_retry_attempts, Some(3));
+    assert_eq!(esm.maximum_record_age, Some(Duration::from_secs(3600)));
+    assert!(esm.bisect_batch_on_function_error);
+    assert!(esm.report_batch_item_failures);
+    assert_eq!(
+        esm.on_failure,
+        Some(Destination {
+            kind: "SNS".to_owned(),
+            target: Reference::to(ids::FAILURE_TOPIC),
+        })
+    );
+}
+
+/// The queues keep their size and retention attributes for CreateQueue.
+#[test]
+fn reads_queue_attributes() {
+    let template = real();
+    for queue in [&template.dead_letter_queue, &template.hydrate_failure_queue] {
+        assert_eq!(
+            queue.attributes(),
+            [
+                ("MaximumMessageSize", "1048576".to_owned()),
+                ("MessageRetentionPeriod", "1209600".to_owned()),
+            ],
+            "{}",
+            queue.logical_id
+        );
+    }
+}
+
+/// The hydrate function's environment names, its SNS topic and its async
+/// invocation settings come from the template.
+#[test]
+fn reads_the_hydrate_function() {
+    let hydrate = real().hydrate;
+    let names: Vec<&str> = hydrate
+        .environment
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(names, ["DLQ_URL", "ALLOWED_STREAM_ARNS"]);
+    assert_eq!(
+        hydrate.environment[0].1,
+        TemplateValue::Reference(Reference::to(ids::DEAD_LETTER_QUEUE))
+    );
+    assert_eq!(hydrate.topic, Reference::to(ids::FAILURE_TOPIC));
+    assert_eq!(hydrate.maximum_retry_attempts, 2);
+    assert_eq!(hydrate.maximum_event_age, Duration::from_secs(21_600));
+    assert_eq!(hydrate.timeout, Duration::from_secs(180));
+    assert_eq!(
+        hydrate.on_failure,
+        Some(Destination {
+            kind: "SQS".to_owned(),
+            target: Reference::attribute(ids::HYDRATE_FAILURE_QUEUE, "Arn"),
+        })
+    );
+}
+
+/// Absent settings take AWS's defaults, not values of our own.
+#[test]
+fn absent_settings_take_aws_defaults() {
+    let template = StackTemplate::parse(&minimal("")).expect("parses");
+    assert_eq!(template.stream.shard_count, 3);
+    assert_eq!(template.stream.retention_period_hours, 24);
+    let esm = template.processor.esm;
+    assert_eq!(esm.starting_position, StartingPosition::Latest);
+    assert_eq!(esm.batch_size, 100);
+    assert_eq!(esm.maximum_batching_window, Duration::ZERO);
+    assert_eq!(esm.maximum_retry_attempts, None);
+    assert_eq!(esm.maximum_record_age, None);
+    assert!(!esm.bisect_batch_on_function_error);
+    assert!(!esm.report_batch_item_failures);
+    assert_eq!(esm.on_failure, None);
+    assert_eq!(template.hydrate.maximum_retry_attempts, 2);
+    assert_eq!(template.hydrate.timeout, Duration::from_secs(3));
+    assert!(template.dead_letter_queue.attributes().is_empty());
+}
+
+/// -1 means "no limit" for retries and record age, as on AWS.
+#[test]
+fn minus_one_means_unlimited() {
+    let text =
+        minimal("            MaximumRetryAttempts: -1\n            MaximumRecordAgeInSeconds: -1");
+    let esm = StackTemplate::parse(&text).expect("parses").processor.esm;
+    assert_eq!(esm.maximum_retry_attempts, None);
+    assert_eq!(esm.maximum_record_age, None);
+}
+
+/// Values AWS would reject are rejected with the property named.
+#[test]
+fn rejects_values_aws_rejects() {
+    for (extra, property) in [
+        ("            BatchSize: 0", "BatchSize"),
+        (
+            "            MaximumRecordAgeInSeconds: 30",
+            "MaximumRecordAgeInSeconds",
+        ),
+        (
+            "            MaximumRetryAttempts: 10001",
+            "MaximumRetryAttempts",
+        ),
+        (
+            "            BisectBatchOnFunctionError: maybe",
+            "BisectBatchOnFunctionError",
+        ),
+    ] {
+        let error = StackTemplate::parse(&minimal(extra)).expect_err(extra);
+        assert!(error.to_string().contains(property), "{extra}: {error}");
+    }
+}
+
+/// A missing resource is named with the type the local stack expects.
+#[test]
+fn names_a_missing_resource() {
+    let text = minimal("").replace("  FailureTopic: {Type: AWS::SNS::Topic}\n", "");
+    let error = StackTemplate::parse(&text).expect_err("no topic");
+    assert_eq!(
+        error.to_string(),
+        "the template has no resource FailureTopic of type AWS::SNS::Topic"
+    );
+}
+
+/// A resource of the wrong type is not silently accepted.
+#[test]
+fn rejects_a_resource_of_the_wrong_type() {
+    let text = minimal("").replace(
+        "DeadLetterQueue: {Type: AWS::SQS::Queue}",
+        "DeadLetterQueue: {Type: AWS::SNS::Topic}",
+    );
+    let error = StackTemplate::parse(&text).expect_err("wrong type");
+    assert!(
+        error
+            .to_string()
+            .contains("DeadLetterQueue is a AWS::SNS::Topic"),
+        "{error}"
+    );
+}
