@@ -10,13 +10,20 @@
 //!
 //! - [`emulator`]: starting, probing and stopping the emulators, and the
 //!   [`aws_config::SdkConfig`]s that point AWS SDK clients at them.
+//! - [`project`]: the project root, where the template and the state live.
+//! - [`state`]: [`LocalState`], `.streamdlq/state.json` of a running stack.
 //! - [`template`]: [`StackTemplate`], what `infra/template.yaml` declares
 //!   (resources, the ESM settings, the hydrate function's async invocation).
 
+pub mod delivery;
 pub mod emulator;
+pub mod project;
+pub mod resources;
+pub mod state;
 pub mod template;
 
 pub use emulator::{
     EmulatorError, EmulatorOptions, EmulatorProcess, Emulators, KinesisLocal, Moto, ToolsDir,
 };
+pub use state::{LocalState, StateError};
 pub use template::StackTemplate;

@@ -1,0 +1,259 @@
+//! Lambda's asynchronous invocation, as SNS uses it: an event is tried once
+//! and retried up to `MaximumRetryAttempts` times (0..=2) on a function
+//! error, unless it grows older than `MaximumEventAgeInSeconds`; what still
+//! fails goes to the OnFailure destination.
+//!
+//! AWS waits about a minute before the first retry and two before the
+//! second. The local stack keeps the shape (a delay, doubled) but with a
+//! short base, so that a failing handler reaches its failure queue in
+//! moments, not minutes.
+
+use std::time::Duration;
+
+use aws_lambda_events::sns::SnsEvent;
+use chrono::{DateTime, Utc};
+
+use super::function::{FunctionError, SnsFunction};
+use crate::template::HydrateSpec;
+
+/// How one function is invoked asynchronously.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AsyncInvocation {
+    /// The function's ARN, unqualified.
+    pub function_arn: String,
+    /// Retries after the first attempt (`EventInvokeConfig.MaximumRetryAttempts`).
+    pub maximum_retry_attempts: u32,
+    /// `EventInvokeConfig.MaximumEventAgeInSeconds`.
+    pub maximum_event_age: Duration,
+    /// The delay before the first retry; each later one waits twice as long.
+    pub retry_delay: Duration,
+}
+
+impl AsyncInvocation {
+    /// The template's settings for `function_arn`, with a local retry delay.
+    pub fn from_template(spec: &HydrateSpec, function_arn: String, retry_delay: Duration) -> Self {
+        Self {
+            function_arn,
+            maximum_retry_attempts: spec.maximum_retry_attempts,
+            maximum_event_age: spec.maximum_event_age,
+            retry_delay,
+        }
+    }
+
+    fn delay_before_retry(&self, retry: u32) -> Duration {
+        self.retry_delay
+            .saturating_mul(1 << retry.saturating_sub(1).min(16))
+    }
+}
+
+/// Why Lambda gave up on an event (`requestContext.condition`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsyncCondition {
+    /// Every attempt failed.
+    RetriesExhausted,
+    /// The event grew older than the maximum event age.
+    EventAgeExceeded,
+}
+
+impl AsyncCondition {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RetriesExhausted => "RetriesExhausted",
+            Self::EventAgeExceeded => "EventAgeExceeded",
+        }
+    }
+}
+
+/// An event Lambda gave up on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedInvocation {
+    /// The id of the async request, the same for every attempt.
+    pub request_id: String,
+    pub condition: AsyncCondition,
+    /// How many times the function ran.
+    pub attempts: u32,
+    /// The last attempt's error; `None` when the function never ran.
+    pub last_error: Option<FunctionError>,
+}
+
+/// What became of one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// An attempt succeeded.
+    Succeeded { request_id: String, attempts: u32 },
+    /// Every allowed attempt failed, or the event expired.
+    Failed(FailedInvocation),
+}
+
+/// Invokes `function` with `event` the way Lambda runs an async invocation
+/// queued at `enqueued_at`.
+pub async fn invoke_async(
+    function: &dyn SnsFunction,
+    event: &SnsEvent,
+    options: &AsyncInvocation,
+    enqueued_at: DateTime<Utc>,
+) -> Outcome {
+    let request_id = request_id();
+    let mut attempts = 0;
+    let mut last_error = None;
+    loop {
+        let age = (Utc::now() - enqueued_at).to_std().unwrap_or_default();
+        if age > options.maximum_event_age {
+            return Outcome::Failed(FailedInvocation {
+                request_id,
+                condition: AsyncCondition::EventAgeExceeded,
+                attempts,
+                last_error,
+            });
+        }
+        attempts += 1;
+        match function.invoke(event.clone()).await {
+            Ok(()) => {
+                return Outcome::Succeeded {
+                    request_id,
+                    attempts,
+                };
+            }
+            Err(error) => {
+                tracing::warn!(
+                    request_id = %request_id,
+                    attempt = attempts,
+                    error_type = %error.error_type,
+                    "async invocation failed"
+                );
+                last_error = Some(error);
+            }
+        }
+        if attempts > options.maximum_retry_attempts {
+            return Outcome::Failed(FailedInvocation {
+                request_id,
+                condition: AsyncCondition::RetriesExhausted,
+                attempts,
+                last_error,
+            });
+        }
+        tokio::time::sleep(options.delay_before_retry(attempts)).await;
+    }
+}
+
+/// A random version-4 UUID, the shape of Lambda request ids.
+pub(crate) fn request_id() -> String {
+    let high = fastrand::u64(..);
+    let low = fastrand::u64(..);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        high >> 32,
+        (high >> 16) & 0xffff,
+        high & 0x0fff,
+        (low >> 48) & 0x3fff | 0x8000,
+        low & 0xffff_ffff_ffff
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::delivery::function::from_fn;
+
+    fn options(retries: u32) -> AsyncInvocation {
+        AsyncInvocation {
+            function_arn: "arn:aws:lambda:us-east-1:000000000000:function:f".to_owned(),
+            maximum_retry_attempts: retries,
+            maximum_event_age: Duration::from_secs(60),
+            retry_delay: Duration::from_millis(1),
+        }
+    }
+
+    fn counting(fail_first: u32) -> (Arc<dyn SnsFunction>, Arc<AtomicU32>) {
+        let calls = Arc::new(AtomicU32::new(0));
+        let counter = calls.clone();
+        let function = from_fn(move |_event| {
+            let call = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            async move {
+                if call <= fail_first {
+                    Err(FunctionError::new("Boom", format!("call {call}")))
+                } else {
+                    Ok(())
+                }
+            }
+        });
+        (function, calls)
+    }
+
+    /// A function that fails twice succeeds on the second (last) retry.
+    #[tokio::test]
+    async fn retries_until_success() {
+        let (function, calls) = counting(2);
+        let outcome = invoke_async(&*function, &SnsEvent::default(), &options(2), Utc::now()).await;
+        assert!(
+            matches!(outcome, Outcome::Succeeded { attempts: 3, .. }),
+            "{outcome:?}"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+    }
+
+    /// Two retries mean three attempts; the last error is kept.
+    #[tokio::test]
+    async fn gives_up_after_the_retries() {
+        let (function, calls) = counting(u32::MAX);
+        let Outcome::Failed(failed) =
+            invoke_async(&*function, &SnsEvent::default(), &options(2), Utc::now()).await
+        else {
+            panic!("expected a failure");
+        };
+        assert_eq!(failed.condition, AsyncCondition::RetriesExhausted);
+        assert_eq!(failed.attempts, 3);
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(
+            failed.last_error,
+            Some(FunctionError::new("Boom", "call 3"))
+        );
+    }
+
+    /// With no retries allowed, one failure is final.
+    #[tokio::test]
+    async fn zero_retries_means_one_attempt() {
+        let (function, calls) = counting(u32::MAX);
+        let outcome = invoke_async(&*function, &SnsEvent::default(), &options(0), Utc::now()).await;
+        assert!(matches!(
+            outcome,
+            Outcome::Failed(FailedInvocation { attempts: 1, .. })
+        ));
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    /// An event older than the maximum age is never invoked.
+    #[tokio::test]
+    async fn expired_event_is_not_invoked() {
+        let (function, calls) = counting(0);
+        let queued = Utc::now() - chrono::Duration::seconds(61);
+        let Outcome::Failed(failed) =
+            invoke_async(&*function, &SnsEvent::default(), &options(2), queued).await
+        else {
+            panic!("expected a failure");
+        };
+        assert_eq!(failed.condition, AsyncCondition::EventAgeExceeded);
+        assert_eq!((failed.attempts, failed.last_error), (0, None));
+        assert_eq!(calls.load(Ordering::SeqCst), 0);
+    }
+
+    /// Request ids look like Lambda's: version-4 UUIDs.
+    #[test]
+    fn request_ids_are_v4_uuids() {
+        let id = request_id();
+        let groups: Vec<&str> = id.split('-').collect();
+        assert_eq!(
+            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(groups[2].starts_with('4'));
+        assert!(
+            matches!(groups[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'),
+            "{id}"
+        );
+        assert_ne!(id, request_id());
+    }
+}
