@@ -4,26 +4,37 @@
 //! shard iterators that expire after 5 minutes) and SNS and SQS by `moto` in
 //! server mode (real SNS -> SQS fan-out). Both are installed, pinned, by
 //! `scripts/install-tools.sh` into the git-ignored `.tools/` directory, and
-//! both listen on 127.0.0.1 only, on free ports.
+//! both listen on 127.0.0.1 only, on free ports. The resources are those of
+//! `infra/template.yaml`; what no emulator offers (the SNS -> Lambda async
+//! invocation) is done here, calling the same handlers the Lambda binaries run.
 //!
 //! # Layout
 //!
 //! - [`emulator`]: starting, probing and stopping the emulators, and the
 //!   [`aws_config::SdkConfig`]s that point AWS SDK clients at them.
-//! - [`project`]: the project root, where the template and the state live.
-//! - [`state`]: [`LocalState`], `.streamdlq/state.json` of a running stack.
 //! - [`template`]: [`StackTemplate`], what `infra/template.yaml` declares
 //!   (resources, the ESM settings, the hydrate function's async invocation).
+//! - [`resources`]: [`Resources`], the template's resources created in the
+//!   emulators, and the delivery queue subscribed to the failure topic.
+//! - [`delivery`]: SNS -> hydrate, with Lambda async retries and the async
+//!   failure record.
+//! - [`stack`]: [`Stack`], everything above started and stopped together;
+//!   status and shutdown of a running stack from its state.
+//! - [`state`]: [`LocalState`], `.streamdlq/state.json` of a running stack.
+//! - [`project`]: the project root, where the template and the state live.
 
 pub mod delivery;
 pub mod emulator;
 pub mod project;
 pub mod resources;
+pub mod stack;
 pub mod state;
 pub mod template;
 
 pub use emulator::{
     EmulatorError, EmulatorOptions, EmulatorProcess, Emulators, KinesisLocal, Moto, ToolsDir,
 };
+pub use resources::Resources;
+pub use stack::{Stack, StackError, StackOptions};
 pub use state::{LocalState, StateError};
 pub use template::StackTemplate;
