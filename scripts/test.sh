@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 echo "==> emulators (scripts/install-tools.sh)"
 scripts/install-tools.sh
 
+echo "==> infra/template.yaml: translate, cfn-lint, checkov, template tests (scripts/validate-template.sh)"
+scripts/validate-template.sh
+
 echo "==> cargo fmt --check"
 cargo fmt --all --check
 

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Offline validation of infra/template.yaml — no AWS account, no network.
+#
+#   1. translate SAM -> CloudFormation with aws-sam-translator (no AWS calls)
+#   2. cfn-lint the translation (where the generated event source mapping,
+#      subscription and invoke config are checked) and the SAM source
+#   3. checkov on both; every waiver sits in the template with its reason
+#   4. pytest infra/tests: the stack's invariants, each proven able to fail
+#
+# Installs its pinned tools into .tools/infra-venv on the first run.
+# Exits non-zero if any step fails; prints a summary either way.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/python-tools.sh
+
+VENV=.tools/infra-venv
+TEMPLATE=infra/template.yaml
+TRANSLATED=target/infra/template.json
+export PYTHONDONTWRITEBYTECODE=1
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+seconds_since() { local ms=$(($(now_ms) - $1)); printf '%d.%d' $((ms / 1000)) $(((ms % 1000) / 100)); }
+
+started=$(now_ms)
+ensure_python_tools "$VENV" infra/tools/validate.txt || {
+  echo "validate-template: could not install the tools from infra/tools/validate.txt" >&2
+  exit 1
+}
+
+results=()
+passed=0
+failed=0
+
+# step NAME COMMAND... : runs one step, records its outcome and duration.
+step() {
+  local name="$1"
+  shift
+  echo "==> $name"
+  local begin status seconds
+  begin=$(now_ms)
+  "$@"
+  status=$?
+  seconds=$(seconds_since "$begin")
+  if [[ $status -eq 0 ]]; then
+    results+=("  ok    $name (${seconds}s)")
+    passed=$((passed + 1))
+  else
+    results+=("  FAIL  $name (${seconds}s, exit $status)")
+    failed=$((failed + 1))
+  fi
+  return "$status"
+}
+
+if step "translate SAM to CloudFormation" "$VENV/bin/python" infra/tests/translate.py "$TEMPLATE" "$TRANSLATED"; then
+  step "cfn-lint (translated template and SAM source)" "$VENV/bin/cfn-lint" "$TRANSLATED" "$TEMPLATE"
+  step "checkov (SAM source and translated template)" \
+    "$VENV/bin/checkov" --quiet --compact --skip-download --framework cloudformation \
+    -f "$TEMPLATE" -f "$TRANSLATED"
+else
+  results+=("  FAIL  cfn-lint, checkov (not run: translation failed)")
+  failed=$((failed + 1))
+fi
+step "template invariants (pytest infra/tests)" \
+  "$VENV/bin/python" -m pytest -p no:cacheprovider -q infra/tests
+
+total=$(seconds_since "$started")
+echo
+echo "validate-template summary (${total}s):"
+printf '%s\n' "${results[@]}"
+echo "validate-template: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
