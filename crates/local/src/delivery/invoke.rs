@@ -137,7 +137,7 @@ pub async fn invoke_async(
 }
 
 /// A random version-4 UUID, the shape of Lambda request ids.
-pub(crate) fn request_id() -> String {
+pub fn request_id() -> String {
     let high = fastrand::u64(..);
     let low = fastrand::u64(..);
     format!(
