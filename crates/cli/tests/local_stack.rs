@@ -131,6 +131,7 @@ fn up_status_down_leaves_nothing_behind() {
         "AWS_ENDPOINT_URL",
         "AWS_ENDPOINT_URL_KINESIS",
         "AWS_REGION",
+        "AWS_DEFAULT_REGION",
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "STREAMDLQ_STREAM_NAME",

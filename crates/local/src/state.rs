@@ -202,6 +202,8 @@ impl LocalState {
             ("AWS_ENDPOINT_URL", self.endpoints.moto.clone()),
             ("AWS_ENDPOINT_URL_KINESIS", self.endpoints.kinesis.clone()),
             ("AWS_REGION", self.region.clone()),
+            // The AWS CLI and boto3 read this one, not AWS_REGION.
+            ("AWS_DEFAULT_REGION", self.region.clone()),
             ("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID.to_owned()),
             ("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY.to_owned()),
             ("STREAMDLQ_STREAM_NAME", self.stream.name.clone()),
@@ -359,6 +361,6 @@ mod tests {
         );
         assert!(lines.contains("export AWS_ENDPOINT_URL='http://127.0.0.1:4002'\n"));
         assert!(lines.contains("export AWS_ENDPOINT_URL_KINESIS='http://127.0.0.1:4001'\n"));
-        assert_eq!(lines.lines().count(), 10);
+        assert_eq!(lines.lines().count(), 11);
     }
 }

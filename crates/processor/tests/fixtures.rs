@@ -168,7 +168,10 @@ fn put_records_files_differ_by_exactly_one_poison_pill() {
     assert_eq!((boron.symbol.as_str(), boron.atomic_mass), ("B", 10.811));
     let keys = json(PUT_WITH_PILL);
     let keys = keys.as_array().expect("array");
-    assert!(keys.iter().all(|entry| entry["PartitionKey"] == keys[0]["PartitionKey"]));
+    assert!(
+        keys.iter()
+            .all(|entry| entry["PartitionKey"] == keys[0]["PartitionKey"])
+    );
 }
 
 /// The batch fixtures carry the very records the PutRecords files put, so

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# The whole pipeline on this machine, no AWS account needed:
+#
+#   1. builds the `streamdlq` command (debug: it compiles much faster);
+#   2. `streamdlq local up`: emulators, the template's resources, the ESM and
+#      SNS -> hydrate delivery, in the background;
+#   3. scenario 1: puts events/test-records-without-poison-pill.json; every
+#      record is processed and the DLQ stays empty;
+#   4. scenario 2: puts events/test-records-with-poison-pill.json; the
+#      processor stops at the poison pill (Boron's mass sent as a string),
+#      the ESM gives up on it, and the DLQ receives exactly that record,
+#      hydrated byte-exact; the script shows it;
+#   5. `streamdlq local down`, also when something failed.
+#
+# Exits non-zero when an expectation fails. Prints the wall time of both
+# scenarios (builds excluded) and the latency from putting the poison pill to
+# its hydrated DLQ message.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+
+# How long a scenario may take before it counts as failed.
+TIMEOUT_SECONDS="${DEMO_TIMEOUT_SECONDS:-60}"
+
+echo "==> emulators (scripts/install-tools.sh)"
+scripts/install-tools.sh
+
+echo "==> build (cargo build -p streamdlq)"
+cargo build --locked --quiet -p streamdlq
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+streamdlq="$target_dir/debug/streamdlq"
+python="${STREAMDLQ_TOOLS_DIR:-$root/.tools}/venv/bin/python"
+
+# Its own stack, so that a stack the user runs is neither reused nor stopped.
+export STREAMDLQ_STATE_DIR="${STREAMDLQ_STATE_DIR:-$root/.streamdlq/demo}"
+serve_log="$STREAMDLQ_STATE_DIR/serve.log"
+work="$(mktemp -d)"
+
+finish() {
+  local status=$?
+  "$streamdlq" local down >/dev/null 2>&1 || true
+  rm -rf "$work"
+  if ((status != 0)); then
+    echo "demo FAILED (exit $status)" >&2
+  fi
+  exit "$status"
+}
+trap finish EXIT
+
+fail() {
+  echo "FAILED: $*" >&2
+  exit 1
+}
+
+# The two steps that talk to the stack from outside, as a user would.
+put_records() { # FILE -> JSON [{shardId, sequenceNumber, data}]
+  "$python" scripts/lib/local_aws.py put-records "$1"
+}
+read_dlq() { # MIN_MESSAGES TIMEOUT_SECONDS -> JSON array of DLQ bodies
+  "$python" scripts/lib/local_aws.py read-dlq --wait "$1" --timeout "$2"
+}
+
+# Atomic numbers the processor logged since byte OFFSET of its log.
+processed_since() { # OFFSET
+  tail -c +"$(($1 + 1))" "$serve_log" |
+    grep 'element received' | sed -n 's/.*atomic_number=\([0-9]*\).*/\1/p' | sort -n | uniq | paste -sd' '
+}
+
+wait_processed() { # OFFSET EXPECTED
+  local deadline=$((SECONDS + TIMEOUT_SECONDS))
+  until [[ "$(processed_since "$1")" == "$2" ]]; do
+    ((SECONDS < deadline)) || fail "expected elements $2 to be processed, saw: $(processed_since "$1")"
+    sleep 0.1
+  done
+}
+
+started="$EPOCHREALTIME"
+echo "==> streamdlq local up"
+"$streamdlq" local down >/dev/null 2>&1 || true
+exports="$("$streamdlq" local up)"
+eval "$exports"
+
+echo "==> scenario 1: ten valid elements"
+offset="$(stat -c %s "$serve_log")"
+put_records events/test-records-without-poison-pill.json >"$work/put1.json"
+wait_processed "$offset" "1 2 3 4 5 6 7 8 9 10"
+echo "    every record processed (elements 1-10)"
+[[ "$(read_dlq 0 0)" == "[]" ]] || fail "the DLQ is not empty after scenario 1"
+echo "    DLQ empty"
+
+echo "==> scenario 2: the same elements, Boron's mass sent as a string (the last record)"
+offset="$(stat -c %s "$serve_log")"
+put_records events/test-records-with-poison-pill.json >"$work/put2.json"
+put_at="$EPOCHREALTIME"
+read_dlq 1 "$TIMEOUT_SECONDS" >"$work/dlq.json"
+dlq_at="$EPOCHREALTIME"
+wait_processed "$offset" "1 2 3 4 6 7 8 9 10"
+echo "    elements 1-4 and 6-10 processed; Boron was not"
+"$python" - "$work/put2.json" "$work/dlq.json" <<'PY' || fail "the DLQ does not hold exactly the poison pill"
+import base64, json, sys
+
+put = json.load(open(sys.argv[1]))
+dlq = json.load(open(sys.argv[2]))
+pill = put[-1]
+assert len(dlq) == 1, f"{len(dlq)} DLQ messages, expected 1"
+message = dlq[0]
+assert message["schema"] == "streamdlq/hydrated-failure/v1", message.get("schema")
+assert message["part"] == {"index": 0, "count": 1}, message["part"]
+assert message["hydration"]["status"] == "complete", message["hydration"]
+records = message["records"]
+assert len(records) == 1, f"{len(records)} records, expected exactly the poison pill"
+record = records[0]
+assert record["sequenceNumber"] == pill["sequenceNumber"], "not the poison pill's sequence number"
+assert record["data"] == pill["data"], "the payload is not byte-exact"
+info = message["failure"]["KinesisBatchInfo"]
+assert info["startSequenceNumber"] == info["endSequenceNumber"] == pill["sequenceNumber"]
+print("    the DLQ holds exactly the poison pill, byte-exact:")
+print(f"      shard {info['shardId']}, sequence number {record['sequenceNumber']}")
+print(f"      condition {message['failure']['requestContext']['condition']}, "
+      f"invocations {message['failure']['requestContext']['approximateInvokeCount']}, "
+      f"functionError {message['failure']['responseContext']['functionError']}")
+print(f"      payload {base64.b64decode(record['data']).decode()}")
+PY
+[[ "$(read_dlq 0 0)" != "[]" ]] || fail "reading the DLQ consumed it"
+
+echo "==> streamdlq local down"
+"$streamdlq" local down
+finished="$EPOCHREALTIME"
+
+wall="$(awk -v a="$started" -v b="$finished" 'BEGIN { printf "%.2f", b - a }')"
+latency="$(awk -v a="$put_at" -v b="$dlq_at" 'BEGIN { printf "%.2f", b - a }')"
+echo
+echo "demo passed: wall time ${wall}s (up, both scenarios, down; builds excluded)"
+echo "poison pill put -> hydrated DLQ message: ${latency}s"
