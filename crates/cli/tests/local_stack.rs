@@ -272,3 +272,26 @@ fn up_replaces_a_dead_stack() {
     assert_ne!(new["processes"][0]["pid"], old["processes"][0]["pid"]);
     assert!(pids(&new).iter().all(|pid| is_running(*pid)));
 }
+
+/// `local invoke processor` runs the processor in-process with an event
+/// file and prints its response: the golden partial batch failure.
+#[test]
+fn invoke_prints_the_processor_response() {
+    let dir = StateDir::new("invoke");
+    let output = dir.streamdlq(&[
+        "local",
+        "invoke",
+        "processor",
+        "--event",
+        "events/kinesis-batch-poison-pill.json",
+    ]);
+    let response: Value = serde_json::from_str(&success(&output)).expect("response JSON");
+    let golden: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            workspace_root().join("events/kinesis-batch-response-poison-pill.json"),
+        )
+        .expect("golden response"),
+    )
+    .expect("golden JSON");
+    assert_eq!(response, golden);
+}
