@@ -125,6 +125,7 @@ impl Resources {
         template: &StackTemplate,
         stack_name: &str,
     ) -> Result<Self, ResourceError> {
+        // The same shape as `physical_name`, before `Self` exists.
         let name = |logical_id: &str| format!("{stack_name}-{logical_id}");
         let stream = create_stream(clients, template, &name(ids::STREAM)).await?;
 
@@ -194,8 +195,8 @@ impl Resources {
         })
     }
 
-    /// The physical name of a function of the stack.
-    pub fn function_name(&self, logical_id: &str) -> String {
+    /// The physical name of a resource of the stack: `<stack>-<LogicalId>`.
+    pub fn physical_name(&self, logical_id: &str) -> String {
         format!("{}-{logical_id}", self.stack_name)
     }
 
@@ -203,7 +204,7 @@ impl Resources {
     pub fn function_arn(&self, logical_id: &str) -> String {
         format!(
             "arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{}",
-            self.function_name(logical_id)
+            self.physical_name(logical_id)
         )
     }
 
@@ -221,11 +222,11 @@ impl Resources {
             (ids::STREAM, None) => Some(self.stream.name.clone()),
             (ids::STREAM, Some("Arn")) => Some(self.stream.arn.clone()),
             (ids::FAILURE_TOPIC, None | Some("TopicArn")) => Some(self.topic_arn.clone()),
-            (ids::FAILURE_TOPIC, Some("TopicName")) => Some(self.function_name(id)),
+            (ids::FAILURE_TOPIC, Some("TopicName")) => Some(self.physical_name(id)),
             (_, None | Some("QueueUrl")) if queue.is_some() => queue.map(|q| q.url.clone()),
             (_, Some("Arn")) if queue.is_some() => queue.map(|q| q.arn.clone()),
             (_, Some("QueueName")) if queue.is_some() => queue.map(|q| q.name.clone()),
-            (ids::PROCESSOR_FUNCTION | ids::HYDRATE_FUNCTION, None) => Some(self.function_name(id)),
+            (ids::PROCESSOR_FUNCTION | ids::HYDRATE_FUNCTION, None) => Some(self.physical_name(id)),
             (ids::PROCESSOR_FUNCTION | ids::HYDRATE_FUNCTION, Some("Arn")) => {
                 Some(self.function_arn(id))
             }

@@ -10,11 +10,11 @@
 //! # Layout
 //!
 //! - [`value`]: literals and the intrinsics `Ref`, `GetAtt` and `Sub`.
-//! - [`esm`]: [`EsmSettings`], the processor's Kinesis event, with AWS defaults and ranges.
+//! - [`kinesis_event`]: [`KinesisEventSpec`], the processor's Kinesis event, with AWS defaults and ranges.
 //! - [`error`]: [`TemplateError`], what is missing or out of range.
 
 pub mod error;
-pub mod esm;
+pub mod kinesis_event;
 pub mod value;
 
 use std::collections::BTreeMap;
@@ -24,10 +24,10 @@ use std::time::Duration;
 use serde_norway::{Mapping, Value};
 
 pub use error::TemplateError;
-pub use esm::{Destination, EsmSettings, StartingPosition};
+pub use kinesis_event::{Destination, KinesisEventSpec, StartingPosition};
 pub use value::{Reference, TemplateValue};
 
-use esm::limits;
+use kinesis_event::limits;
 use value::{mapping, reference, static_scalar};
 
 /// The logical ids the local stack reads: an interface shared with the
@@ -79,14 +79,14 @@ impl QueueSpec {
 }
 
 /// The processor function and its event source mapping.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProcessorSpec {
     /// `Timeout` in seconds, default 3.
     pub timeout: Duration,
     /// `Environment.Variables`.
     pub environment: Vec<(String, TemplateValue)>,
     /// The Kinesis event.
-    pub esm: EsmSettings,
+    pub esm: KinesisEventSpec,
 }
 
 /// The hydrate function: its environment and how it is invoked
@@ -108,7 +108,7 @@ pub struct HydrateSpec {
 }
 
 /// What the local stack takes from the template.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StackTemplate {
     /// Parameters and their defaults, as text.
     pub parameters: BTreeMap<String, String>,
@@ -370,7 +370,7 @@ impl<'a> Resource<'a> {
             .ok_or_else(|| TemplateError::missing(self.logical_id, &format!("a {kind} event")))
     }
 
-    fn kinesis_event(&self) -> Result<EsmSettings, TemplateError> {
+    fn kinesis_event(&self) -> Result<KinesisEventSpec, TemplateError> {
         let (event_name, event) = self.event("Kinesis")?;
         let stream = event
             .property(&["Stream"])
@@ -394,6 +394,29 @@ impl<'a> Resource<'a> {
                 format!("must be TRIM_HORIZON, LATEST or AT_TIMESTAMP, not {position:?}"),
             )
         })?;
+        let starting_position_timestamp = match event.property(&["StartingPositionTimestamp"]) {
+            None => None,
+            Some(value) => Some(
+                static_scalar(value, self.parameters)
+                    .and_then(|text| text.trim().parse::<f64>().ok())
+                    .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+                    .ok_or_else(|| {
+                        TemplateError::invalid(
+                            self.logical_id,
+                            "StartingPositionTimestamp",
+                            "must be epoch seconds",
+                        )
+                    })?,
+            ),
+        };
+        if starting_position == StartingPosition::AtTimestamp
+            && starting_position_timestamp.is_none()
+        {
+            return Err(TemplateError::missing(
+                self.logical_id,
+                "StartingPositionTimestamp (for AT_TIMESTAMP)",
+            ));
+        }
         let record_age = event.integer(&["MaximumRecordAgeInSeconds"], -1..=604_800)?;
         let maximum_record_age = match record_age {
             None | Some(-1) => None,
@@ -417,10 +440,11 @@ impl<'a> Resource<'a> {
                         .iter()
                         .any(|kind| kind.as_str() == Some("ReportBatchItemFailures"))
                 });
-        Ok(EsmSettings {
+        Ok(KinesisEventSpec {
             event_name,
             stream,
             starting_position,
+            starting_position_timestamp,
             batch_size: event
                 .number("BatchSize", limits::BATCH_SIZE)?
                 .unwrap_or(100),

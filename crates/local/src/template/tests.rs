@@ -153,6 +153,24 @@ fn minus_one_means_unlimited() {
     assert_eq!(esm.maximum_record_age, None);
 }
 
+/// AT_TIMESTAMP needs its timestamp, read as epoch seconds.
+#[test]
+fn at_timestamp_reads_its_timestamp() {
+    let text = minimal("").replace("StartingPosition: LATEST", "StartingPosition: AT_TIMESTAMP");
+    let error = StackTemplate::parse(&text).expect_err("no timestamp");
+    assert!(
+        error.to_string().contains("StartingPositionTimestamp"),
+        "{error}"
+    );
+    let text = text.replace(
+        "StartingPosition: AT_TIMESTAMP",
+        "StartingPosition: AT_TIMESTAMP\n            StartingPositionTimestamp: 1700000000.5",
+    );
+    let esm = StackTemplate::parse(&text).expect("parses").processor.esm;
+    assert_eq!(esm.starting_position, StartingPosition::AtTimestamp);
+    assert_eq!(esm.starting_position_timestamp, Some(1_700_000_000.5));
+}
+
 /// Values AWS would reject are rejected with the property named.
 #[test]
 fn rejects_values_aws_rejects() {

@@ -49,14 +49,16 @@ impl StartingPosition {
 }
 
 /// The settings of the processor's Kinesis event (`Events.<name>.Properties`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EsmSettings {
+#[derive(Debug, Clone, PartialEq)]
+pub struct KinesisEventSpec {
     /// The event's name under `Events` (its mapping is `<Function><Name>`).
     pub event_name: String,
     /// `Stream`: the stream the mapping reads.
     pub stream: Reference,
     /// `StartingPosition` (required).
     pub starting_position: StartingPosition,
+    /// `StartingPositionTimestamp` in epoch seconds, for `AT_TIMESTAMP`.
+    pub starting_position_timestamp: Option<f64>,
     /// `BatchSize`: 1..=10,000, default 100.
     pub batch_size: u32,
     /// `MaximumBatchingWindowInSeconds`: 0..=300, default 0.
