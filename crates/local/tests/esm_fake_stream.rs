@@ -441,3 +441,57 @@ async fn stop_ends_every_poller() {
     );
     assert_eq!(stream.calls(), reads, "no read after stop");
 }
+
+/// The demo processor, in process under the ESM: it reports the poison
+/// pill (Boron, record 4) as the first failure, so once the retries run out
+/// the OnFailure record covers the poison pill and every record after it in
+/// the batch — AWS discards checkpoint..end, not the failed record alone.
+#[tokio::test(start_paused = true)]
+async fn drives_the_in_process_processor_to_an_onfailure_from_the_poison_pill() {
+    use base64::Engine as _;
+    let fixture: Value = serde_json::from_str(include_str!(
+        "../../../events/test-records-with-poison-pill.json"
+    ))
+    .expect("fixture");
+    let stream = FakeStream::new(FakeStream::ARN);
+    let records: Vec<SequenceNumber> = fixture
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|entry| {
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(entry["Data"].as_str().expect("data"))
+                .expect("base64");
+            stream.put(SHARD_0, "periodic-table", data)
+        })
+        .collect();
+    let failures = RecordingDestination::new();
+    let function = streamdlq_local::esm::processor_function(
+        processor::ElementHandler::<processor::LogSink>::default(),
+        streamdlq_local::esm::FunctionSettings::new(FUNCTION_ARN),
+    );
+
+    let esm = start(
+        &stream,
+        config(|s| s.bisect_batch_on_function_error = Some(true)),
+        function,
+        failures.clone(),
+    );
+    let stats = until_checkpointed(&esm, &[(SHARD_0, &records[9])]).await;
+    esm.stop().await;
+
+    let sent = failures.json();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0]["responseContext"]["functionError"], Value::Null);
+    assert_eq!(sent[0]["requestContext"]["approximateInvokeCount"], 3);
+    let info = &sent[0]["KinesisBatchInfo"];
+    assert_eq!(info["startSequenceNumber"], records[4].as_str());
+    assert_eq!(info["endSequenceNumber"], records[9].as_str());
+    assert_eq!(info["batchSize"], 6);
+    assert_eq!(
+        stats
+            .shard(SHARD_0)
+            .map(|s| (s.records_processed, s.invocations)),
+        Some((4, 4))
+    );
+}

@@ -46,7 +46,7 @@
 //! - [`destination`]: the [`FailureDestination`] port and
 //!   [`RecordingDestination`]; [`sns`]: [`SnsDestination`].
 //! - [`lineage`]: which shards to read, parents before children.
-//! - [`poller`]: one task per shard, reading and delivering in order.
+//! - `poller`: one task per shard, reading and delivering in order.
 //! - [`runtime`]: [`Esm`], [`EsmTarget`] and [`EsmHandle`]: start, stats, stop.
 //! - [`stats`]: [`EsmStats`] per shard.
 //! - [`clock`]: the injectable wall clock, ISO-8601 times, request ids.

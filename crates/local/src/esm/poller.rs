@@ -23,7 +23,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use streamdlq_core::{IteratorStart, ReadError, SequenceNumber, ShardLister, ShardReader};
+use streamdlq_core::{
+    IteratorStart, ReadError, SequenceNumber, ShardLister, ShardReader, StreamRecord,
+};
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::{Instrument, debug, error, info, info_span, warn};
@@ -96,6 +98,13 @@ where
     (poller.shard_id, exit)
 }
 
+/// What reading produced.
+enum NextBatch {
+    Records(Vec<StreamRecord>),
+    /// The shard is closed and every record of it was handed out.
+    Drained,
+}
+
 struct ShardPoller<R, F, D> {
     shared: Arc<Shared<R, F, D>>,
     shard_id: String,
@@ -121,8 +130,8 @@ where
     async fn run(&mut self) -> PollerExit {
         loop {
             let records = match self.next_batch().await {
-                Some(Some(records)) => records,
-                Some(None) => {
+                Some(NextBatch::Records(records)) => records,
+                Some(NextBatch::Drained) => {
                     info!("shard ended and every record is finished");
                     return PollerExit::Ended;
                 }
@@ -138,16 +147,16 @@ where
         }
     }
 
-    /// The next batch; `Some(None)` when the shard is drained, `None` when
+    /// Reads until a batch is ready or the shard is drained; `None` when
     /// stopped.
-    async fn next_batch(&mut self) -> Option<Option<Vec<streamdlq_core::StreamRecord>>> {
+    async fn next_batch(&mut self) -> Option<NextBatch> {
         loop {
             let now = Instant::now();
             if self.batcher.ready(now, self.drained) {
-                return Some(Some(self.batcher.take(now)));
+                return Some(NextBatch::Records(self.batcher.take(now)));
             }
             if self.drained {
-                return Some(None);
+                return Some(NextBatch::Drained);
             }
             self.read_page().await?;
             if self.batcher.ready(Instant::now(), self.drained) || self.drained {
