@@ -10,8 +10,12 @@
 //!
 //! - [`emulator`]: starting, probing and stopping the emulators, and the
 //!   [`aws_config::SdkConfig`]s that point AWS SDK clients at them.
+//! - [`esm`]: the Kinesis event source mapping that no emulator provides,
+//!   reproducing the AWS semantics, driving an in-process handler or any
+//!   function behind the Lambda Invoke API.
 
 pub mod emulator;
+pub mod esm;
 
 pub use emulator::{
     EmulatorError, EmulatorOptions, EmulatorProcess, Emulators, KinesisLocal, Moto, ToolsDir,
