@@ -10,15 +10,21 @@
 //!   that are mapped to [`ReadError`] so the engine can decide the rest.
 //! - `ApproximateArrivalTimestamp` becomes epoch milliseconds and the data
 //!   blob is handed over as it came, byte for byte.
+//! - ListShards pages with `NextToken` alone: the token already names the
+//!   stream, and Kinesis rejects a request that names it twice.
 
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::operation::get_records::GetRecordsError;
 use aws_sdk_kinesis::operation::get_shard_iterator::GetShardIteratorError;
-use aws_sdk_kinesis::types::{Record, ShardIteratorType};
+use aws_sdk_kinesis::operation::list_shards::ListShardsError;
+use aws_sdk_kinesis::primitives::DateTime;
+use aws_sdk_kinesis::types::{Record, Shard, ShardIteratorType};
 
 use crate::sequence::SequenceNumber;
-use crate::stream::{IteratorStart, ReadError, RecordPage, ShardReader, StreamRecord};
+use crate::stream::{
+    IteratorStart, ReadError, RecordPage, ShardLister, ShardReader, ShardSummary, StreamRecord,
+};
 
 /// Reads shards of Kinesis data streams through the AWS SDK.
 #[derive(Debug, Clone)]
@@ -45,17 +51,27 @@ impl ShardReader for KinesisShardReader {
         shard_id: &str,
         start: &IteratorStart,
     ) -> Result<String, ReadError> {
-        let (kind, sequence_number) = match start {
-            IteratorStart::At(seq) => (ShardIteratorType::AtSequenceNumber, seq),
-            IteratorStart::After(seq) => (ShardIteratorType::AfterSequenceNumber, seq),
-        };
-        let output = self
+        let request = self
             .client
             .get_shard_iterator()
             .stream_arn(stream_arn)
-            .shard_id(shard_id)
-            .shard_iterator_type(kind)
-            .starting_sequence_number(sequence_number.as_str())
+            .shard_id(shard_id);
+        let request = match start {
+            IteratorStart::At(seq) => request
+                .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
+                .starting_sequence_number(seq.as_str()),
+            IteratorStart::After(seq) => request
+                .shard_iterator_type(ShardIteratorType::AfterSequenceNumber)
+                .starting_sequence_number(seq.as_str()),
+            IteratorStart::TrimHorizon => {
+                request.shard_iterator_type(ShardIteratorType::TrimHorizon)
+            }
+            IteratorStart::Latest => request.shard_iterator_type(ShardIteratorType::Latest),
+            IteratorStart::AtTimestamp(millis) => request
+                .shard_iterator_type(ShardIteratorType::AtTimestamp)
+                .timestamp(DateTime::from_millis(*millis)),
+        };
+        let output = request
             .send()
             .await
             .map_err(|error| read_error(error, shard_iterator_error_kind))?;
@@ -90,6 +106,50 @@ impl ShardReader for KinesisShardReader {
             millis_behind_latest: output.millis_behind_latest,
         })
     }
+}
+
+impl ShardLister for KinesisShardReader {
+    async fn list_shards(&self, stream_arn: &str) -> Result<Vec<ShardSummary>, ReadError> {
+        let mut shards = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            let request = match next_token.take() {
+                Some(token) => self.client.list_shards().next_token(token),
+                None => self.client.list_shards().stream_arn(stream_arn),
+            };
+            let output = request
+                .send()
+                .await
+                .map_err(|error| read_error(error, list_shards_error_kind))?;
+            for shard in output.shards.unwrap_or_default() {
+                shards.push(shard_summary(shard)?);
+            }
+            match output.next_token {
+                Some(token) if !token.is_empty() => next_token = Some(token),
+                _ => return Ok(shards),
+            }
+        }
+    }
+}
+
+/// Converts an SDK shard description.
+fn shard_summary(shard: Shard) -> Result<ShardSummary, ReadError> {
+    let ending_sequence_number = shard
+        .sequence_number_range
+        .and_then(|range| range.ending_sequence_number)
+        .map(|text| SequenceNumber::parse(&text))
+        .transpose()
+        .map_err(|error| {
+            ReadError::Other(format!(
+                "ListShards returned a bad sequence number: {error}"
+            ))
+        })?;
+    Ok(ShardSummary {
+        shard_id: shard.shard_id,
+        parent_shard_id: shard.parent_shard_id,
+        adjacent_parent_shard_id: shard.adjacent_parent_shard_id,
+        ending_sequence_number,
+    })
 }
 
 /// Converts an SDK record, keeping the data blob's bytes as they are.
@@ -148,6 +208,18 @@ fn shard_iterator_error_kind(error: &GetShardIteratorError) -> Option<Kind> {
         E::AccessDeniedException(_) => Kind::AccessDenied,
         E::InternalFailureException(_) => Kind::Transient,
         E::InvalidArgumentException(_) => Kind::Other,
+        _ => return None,
+    })
+}
+
+fn list_shards_error_kind(error: &ListShardsError) -> Option<Kind> {
+    use ListShardsError as E;
+    Some(match error {
+        E::LimitExceededException(_) => Kind::Throttled,
+        E::ResourceNotFoundException(_) => Kind::NotFound,
+        E::AccessDeniedException(_) => Kind::AccessDenied,
+        E::ResourceInUseException(_) => Kind::Transient,
+        E::ExpiredNextTokenException(_) | E::InvalidArgumentException(_) => Kind::Other,
         _ => return None,
     })
 }

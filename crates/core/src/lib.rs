@@ -17,12 +17,13 @@
 //! - [`hydration`]: [`Hydration`] and [`HydrationStatus`], what hydrating one
 //!   failure produced.
 //! - [`stream`]: the [`ShardReader`] port the hydration engine reads through,
-//!   and the record and error types it speaks.
+//!   the [`ShardLister`] port that finds a stream's shards, and the record
+//!   and error types they speak.
 //! - [`engine`]: [`hydrate`], which re-reads a failed range through a
 //!   [`ShardReader`] (trimmed ranges, throttling, expired iterators, closed
 //!   shards, a deadline) and reports a [`HydrationReport`] with [`ReadStats`].
 //! - [`kinesis`]: [`KinesisShardReader`], the aws-sdk-kinesis adapter of
-//!   [`ShardReader`].
+//!   [`ShardReader`] and [`ShardLister`].
 //! - `fake` (feature `fakes`): in-memory fakes of the ports for tests, such as
 //!   `FakeStream`.
 //! - [`dlq`]: the DLQ message (schema v1) in parts within the SQS limit,
@@ -52,4 +53,6 @@ pub use failure::{BatchInfo, Condition, FailureParseError, FailureRecord, Stream
 pub use hydration::{Hydration, HydrationStatus};
 pub use kinesis::KinesisShardReader;
 pub use sequence::{SequenceNumber, SequenceNumberError};
-pub use stream::{IteratorStart, ReadError, RecordPage, ShardReader, StreamRecord};
+pub use stream::{
+    IteratorStart, ReadError, RecordPage, ShardLister, ShardReader, ShardSummary, StreamRecord,
+};

@@ -1,7 +1,9 @@
-//! The port through which hydration reads a shard: [`ShardReader`].
+//! The ports through which a stream is read: [`ShardReader`] reads one
+//! shard, [`ShardLister`] finds the shards of a stream.
 //!
-//! The hydration engine only ever sees these types; the aws-sdk-kinesis
-//! adapter converts SDK output into them, and tests use in-memory fakes.
+//! The hydration engine and the local event source mapping only ever see
+//! these types; the aws-sdk-kinesis adapter converts SDK output into them,
+//! and tests use in-memory fakes.
 
 use std::future::Future;
 
@@ -26,6 +28,13 @@ pub enum IteratorStart {
     /// `AFTER_SEQUENCE_NUMBER`: resuming after the last record read, e.g.
     /// when an iterator expired (they live five minutes).
     After(SequenceNumber),
+    /// `TRIM_HORIZON`: the oldest record the shard still holds.
+    TrimHorizon,
+    /// `LATEST`: just after the newest record, so only records put later.
+    Latest,
+    /// `AT_TIMESTAMP`: the first record that arrived at or after this time,
+    /// in milliseconds since the Unix epoch.
+    AtTimestamp(i64),
 }
 
 /// One GetRecords answer.
@@ -84,4 +93,53 @@ pub trait ShardReader {
         iterator: &str,
         limit: u32,
     ) -> impl Future<Output = Result<RecordPage, ReadError>> + Send;
+}
+
+/// One shard as ListShards describes it: enough to read shards in the order
+/// resharding requires (parents before their children).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardSummary {
+    pub shard_id: String,
+    /// The shard this one was split from, or one of the two it merged from.
+    pub parent_shard_id: Option<String>,
+    /// The other shard of a merge.
+    pub adjacent_parent_shard_id: Option<String>,
+    /// Set once the shard is closed: no record will be added after it.
+    pub ending_sequence_number: Option<SequenceNumber>,
+}
+
+impl ShardSummary {
+    /// An open shard without parents, as a new stream has.
+    pub fn open(shard_id: impl Into<String>) -> Self {
+        Self {
+            shard_id: shard_id.into(),
+            parent_shard_id: None,
+            adjacent_parent_shard_id: None,
+            ending_sequence_number: None,
+        }
+    }
+
+    /// Whether resharding closed the shard.
+    pub fn is_closed(&self) -> bool {
+        self.ending_sequence_number.is_some()
+    }
+
+    /// The shards whose records come before this shard's, in the order
+    /// given (parent, then adjacent parent).
+    pub fn parents(&self) -> impl Iterator<Item = &str> {
+        self.parent_shard_id
+            .iter()
+            .chain(&self.adjacent_parent_shard_id)
+            .map(String::as_str)
+    }
+}
+
+/// Lists the shards of a stream, named by its ARN.
+pub trait ShardLister {
+    /// ListShards for `stream_arn`, every page: open and closed shards still
+    /// within the retention period.
+    fn list_shards(
+        &self,
+        stream_arn: &str,
+    ) -> impl Future<Output = Result<Vec<ShardSummary>, ReadError>> + Send;
 }

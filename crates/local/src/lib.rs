@@ -21,10 +21,14 @@
 //! - [`stack`]: [`Stack`], everything above started and stopped together;
 //!   status and shutdown of a running stack from its state.
 //! - [`state`]: [`LocalState`], `.streamdlq/state.json` of a running stack.
+//! - [`esm`]: the Kinesis event source mapping that no emulator provides,
+//!   reproducing the AWS semantics, driving an in-process handler or any
+//!   function behind the Lambda Invoke API.
 //! - [`project`]: the project root, where the template and the state live.
 
 pub mod delivery;
 pub mod emulator;
+pub mod esm;
 pub mod project;
 pub mod resources;
 pub mod stack;

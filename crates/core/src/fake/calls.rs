@@ -24,6 +24,9 @@ pub enum FakeOperation {
         stream_arn: String,
         limit: u32,
     },
+    ListShards {
+        stream_arn: String,
+    },
 }
 
 /// How many calls of each kind a fake received.
@@ -31,4 +34,5 @@ pub enum FakeOperation {
 pub struct FakeCalls {
     pub shard_iterator: u32,
     pub get_records: u32,
+    pub list_shards: u32,
 }

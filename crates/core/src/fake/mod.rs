@@ -33,7 +33,9 @@ pub use faults::ALWAYS;
 
 use crate::failure::BatchInfo;
 use crate::sequence::SequenceNumber;
-use crate::stream::{IteratorStart, ReadError, RecordPage, ShardReader, StreamRecord};
+use crate::stream::{
+    IteratorStart, ReadError, RecordPage, ShardLister, ShardReader, ShardSummary, StreamRecord,
+};
 use faults::Faults;
 
 /// An in-memory Kinesis stream. Cheap to clone: clones share the stream, so
@@ -64,6 +66,9 @@ struct Shard {
     /// How many of the oldest records retention removed.
     trimmed: usize,
     closed: bool,
+    /// The shards this one was split or merged from.
+    parent: Option<String>,
+    adjacent_parent: Option<String>,
 }
 
 /// Where an iterator points and how long its lineage has been in use.
@@ -100,6 +105,22 @@ impl FakeStream {
     /// Adds an empty, open shard (a no-op if it exists).
     pub fn add_shard(&self, shard_id: &str) -> &Self {
         self.state().shard_mut(shard_id);
+        self
+    }
+
+    /// Adds an empty, open shard that resharding created from `parent` (a
+    /// split) or from `parent` and `adjacent_parent` (a merge). Close the
+    /// parents with [`Self::close_shard`] as resharding does.
+    pub fn add_child_shard(
+        &self,
+        shard_id: &str,
+        parent: &str,
+        adjacent_parent: Option<&str>,
+    ) -> &Self {
+        let mut state = self.state();
+        let shard = state.shard_mut(shard_id);
+        shard.parent = Some(parent.to_owned());
+        shard.adjacent_parent = adjacent_parent.map(str::to_owned);
         self
     }
 
@@ -255,6 +276,7 @@ impl FakeStream {
             match call.operation {
                 FakeOperation::ShardIterator { .. } => counts.shard_iterator += 1,
                 FakeOperation::GetRecords { .. } => counts.get_records += 1,
+                FakeOperation::ListShards { .. } => counts.list_shards += 1,
             }
         }
         counts
@@ -271,7 +293,7 @@ impl FakeStream {
             .into_iter()
             .filter_map(|call| match call.operation {
                 FakeOperation::ShardIterator { start, .. } => Some(start),
-                FakeOperation::GetRecords { .. } => None,
+                FakeOperation::GetRecords { .. } | FakeOperation::ListShards { .. } => None,
             })
             .collect()
     }
@@ -282,7 +304,7 @@ impl FakeStream {
             .into_iter()
             .filter_map(|call| match call.operation {
                 FakeOperation::GetRecords { limit, .. } => Some(limit),
-                FakeOperation::ShardIterator { .. } => None,
+                FakeOperation::ShardIterator { .. } | FakeOperation::ListShards { .. } => None,
             })
             .collect()
     }
@@ -344,6 +366,11 @@ impl FakeStream {
             IteratorStart::After(seq) => {
                 shard.records.partition_point(|r| r.sequence_number <= *seq)
             }
+            IteratorStart::TrimHorizon => 0,
+            IteratorStart::Latest => shard.records.len(),
+            IteratorStart::AtTimestamp(millis) => shard
+                .records
+                .partition_point(|r| r.approximate_arrival_millis.is_some_and(|at| at < *millis)),
         }
         .max(shard.trimmed);
         state.lineages += 1;
@@ -412,6 +439,35 @@ impl FakeStream {
             millis_behind_latest: Some(unread as i64 * ARRIVAL_SPACING_MILLIS),
         })
     }
+
+    fn answer_list_shards(
+        &self,
+        stream_arn: &str,
+        at: Instant,
+    ) -> Result<Vec<ShardSummary>, ReadError> {
+        let mut state = self.state();
+        state.calls.push(FakeCall {
+            at,
+            operation: FakeOperation::ListShards {
+                stream_arn: stream_arn.to_owned(),
+            },
+        });
+        self.check_stream(stream_arn)?;
+        Ok(state
+            .shards
+            .iter()
+            .enumerate()
+            .map(|(index, shard)| ShardSummary {
+                shard_id: shard.id.clone(),
+                parent_shard_id: shard.parent.clone(),
+                adjacent_parent_shard_id: shard.adjacent_parent.clone(),
+                // Above every record of the shard, as on Kinesis.
+                ending_sequence_number: shard
+                    .closed
+                    .then(|| sequence::nth(index, shard.records.len())),
+            })
+            .collect())
+    }
 }
 
 impl State {
@@ -433,6 +489,8 @@ impl State {
                     records: Vec::new(),
                     trimmed: 0,
                     closed: false,
+                    parent: None,
+                    adjacent_parent: None,
                 });
                 self.shards.len() - 1
             }
@@ -471,6 +529,13 @@ impl ShardReader for FakeStream {
     ) -> Result<RecordPage, ReadError> {
         let at = self.arrive().await;
         self.answer_records(stream_arn, iterator, limit, at)
+    }
+}
+
+impl ShardLister for FakeStream {
+    async fn list_shards(&self, stream_arn: &str) -> Result<Vec<ShardSummary>, ReadError> {
+        let at = self.arrive().await;
+        self.answer_list_shards(stream_arn, at)
     }
 }
 

@@ -113,3 +113,65 @@ async fn refuses_unknown_streams_shards_and_limits() {
     let too_many = stream.records(FakeStream::ARN, &iterator, 10_001).await;
     assert!(matches!(too_many, Err(ReadError::Other(_))));
 }
+
+/// TRIM_HORIZON starts at the oldest record left, LATEST after the newest,
+/// AT_TIMESTAMP at the first record that arrived at or after the time.
+#[tokio::test]
+async fn starts_iterators_at_the_horizon_the_tip_and_a_timestamp() {
+    let stream = FakeStream::new(FakeStream::ARN);
+    let sequence_numbers = stream.put_many(SHARD, 4);
+    stream.trim(SHARD, 1);
+    let third_arrival = stream.shard_records(SHARD)[2]
+        .approximate_arrival_millis
+        .expect("arrival");
+    let mut read = Vec::new();
+    for start in [
+        IteratorStart::TrimHorizon,
+        IteratorStart::Latest,
+        IteratorStart::AtTimestamp(third_arrival),
+    ] {
+        let iterator = iterator_at(&stream, start).await;
+        let page = stream
+            .records(FakeStream::ARN, &iterator, 10)
+            .await
+            .expect("page");
+        read.push(
+            page.records
+                .into_iter()
+                .map(|r| r.sequence_number)
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(
+        read,
+        [
+            sequence_numbers[1..].to_vec(),
+            Vec::new(),
+            sequence_numbers[2..].to_vec()
+        ]
+    );
+}
+
+/// ListShards reports every shard in creation order, children with their
+/// parents, closed shards with an ending number above their records.
+#[tokio::test]
+async fn lists_shards_with_lineage_and_closed_state() {
+    let stream = FakeStream::new(FakeStream::ARN);
+    let parent_records = stream.put_many(SHARD, 2);
+    stream.close_shard(SHARD);
+    stream.add_child_shard("shardId-000000000001", SHARD, None);
+    stream.add_child_shard("shardId-000000000002", SHARD, Some("shardId-000000000009"));
+
+    let shards = stream.list_shards(FakeStream::ARN).await.expect("shards");
+
+    let ids: Vec<&str> = shards.iter().map(|s| s.shard_id.as_str()).collect();
+    assert_eq!(ids, [SHARD, "shardId-000000000001", "shardId-000000000002"]);
+    assert!(shards[0].is_closed() && !shards[1].is_closed());
+    assert!(shards[0].ending_sequence_number.as_ref() > parent_records.last());
+    assert_eq!(shards[1].parents().collect::<Vec<_>>(), [SHARD]);
+    assert_eq!(
+        shards[2].parents().collect::<Vec<_>>(),
+        [SHARD, "shardId-000000000009"]
+    );
+    assert_eq!(stream.calls().list_shards, 1);
+}

@@ -9,13 +9,14 @@ use aws_sdk_kinesis::operation::get_records::{GetRecordsError, GetRecordsOutput}
 use aws_sdk_kinesis::operation::get_shard_iterator::{
     GetShardIteratorError, GetShardIteratorOutput,
 };
+use aws_sdk_kinesis::operation::list_shards::{ListShardsError, ListShardsOutput};
 use aws_sdk_kinesis::primitives::{Blob, DateTime};
 use aws_sdk_kinesis::types::error::{
     AccessDeniedException, ExpiredIteratorException, InternalFailureException,
     InvalidArgumentException, KmsThrottlingException, ProvisionedThroughputExceededException,
     ResourceNotFoundException,
 };
-use aws_sdk_kinesis::types::{Record, ShardIteratorType};
+use aws_sdk_kinesis::types::{HashKeyRange, Record, SequenceNumberRange, Shard, ShardIteratorType};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use tokio::time::Instant;
 
@@ -96,6 +97,178 @@ async fn asks_for_iterators_by_stream_arn_at_and_after_a_sequence_number() {
     assert_eq!(from_start, Ok("it-at".to_owned()));
     assert_eq!(resumed, Ok("it-after".to_owned()));
     assert_eq!((at.num_calls(), after.num_calls()), (1, 1));
+}
+
+/// TRIM_HORIZON and LATEST carry no sequence number; AT_TIMESTAMP carries
+/// the time to the millisecond.
+#[tokio::test]
+async fn asks_for_iterators_at_the_horizon_the_tip_and_a_timestamp() {
+    let no_position =
+        |request: &aws_sdk_kinesis::operation::get_shard_iterator::GetShardIteratorInput| {
+            request.starting_sequence_number().is_none() && request.timestamp().is_none()
+        };
+    let horizon = mock!(Client::get_shard_iterator)
+        .match_requests(move |request| {
+            request.shard_iterator_type() == Some(&ShardIteratorType::TrimHorizon)
+                && no_position(request)
+        })
+        .then_output(|| {
+            GetShardIteratorOutput::builder()
+                .shard_iterator("it-horizon")
+                .build()
+        });
+    let latest = mock!(Client::get_shard_iterator)
+        .match_requests(move |request| {
+            request.shard_iterator_type() == Some(&ShardIteratorType::Latest)
+                && no_position(request)
+        })
+        .then_output(|| {
+            GetShardIteratorOutput::builder()
+                .shard_iterator("it-latest")
+                .build()
+        });
+    let at_time = mock!(Client::get_shard_iterator)
+        .match_requests(|request| {
+            request.shard_iterator_type() == Some(&ShardIteratorType::AtTimestamp)
+                && request.timestamp() == Some(&DateTime::from_millis(ARRIVAL_MILLIS))
+        })
+        .then_output(|| {
+            GetShardIteratorOutput::builder()
+                .shard_iterator("it-time")
+                .build()
+        });
+    let reader = KinesisShardReader::new(client(&[&horizon, &latest, &at_time]));
+
+    let mut iterators = Vec::new();
+    for start in [
+        IteratorStart::TrimHorizon,
+        IteratorStart::Latest,
+        IteratorStart::AtTimestamp(ARRIVAL_MILLIS),
+    ] {
+        iterators.push(reader.shard_iterator(ARN, SHARD, &start).await);
+    }
+
+    assert_eq!(
+        iterators,
+        [
+            Ok("it-horizon".to_owned()),
+            Ok("it-latest".to_owned()),
+            Ok("it-time".to_owned())
+        ]
+    );
+}
+
+fn shard(id: &str, parent: Option<&str>, ending: Option<&str>) -> Shard {
+    Shard::builder()
+        .shard_id(id)
+        .set_parent_shard_id(parent.map(str::to_owned))
+        .hash_key_range(
+            HashKeyRange::builder()
+                .starting_hash_key("0")
+                .ending_hash_key("340282366920938463463374607431768211455")
+                .build()
+                .expect("hash key range"),
+        )
+        .sequence_number_range(
+            SequenceNumberRange::builder()
+                .starting_sequence_number(SEQ[0])
+                .set_ending_sequence_number(ending.map(str::to_owned))
+                .build()
+                .expect("sequence number range"),
+        )
+        .build()
+        .expect("shard")
+}
+
+/// ListShards names the stream by ARN on the first page and follows
+/// NextToken alone, keeping lineage and the closed state of each shard.
+#[tokio::test]
+async fn lists_shards_across_pages_with_lineage() {
+    let first = mock!(Client::list_shards)
+        .match_requests(|request| {
+            request.stream_arn() == Some(ARN)
+                && request.stream_name().is_none()
+                && request.next_token().is_none()
+        })
+        .then_output(|| {
+            ListShardsOutput::builder()
+                .shards(shard("shardId-000000000000", None, Some(SEQ[3])))
+                .next_token("page-2")
+                .build()
+        });
+    let second = mock!(Client::list_shards)
+        .match_requests(|request| {
+            request.next_token() == Some("page-2") && request.stream_arn().is_none()
+        })
+        .then_output(|| {
+            ListShardsOutput::builder()
+                .shards(shard(
+                    "shardId-000000000001",
+                    Some("shardId-000000000000"),
+                    None,
+                ))
+                .build()
+        });
+    let reader = KinesisShardReader::new(client(&[&first, &second]));
+
+    let shards = reader.list_shards(ARN).await.expect("shards");
+
+    assert_eq!(
+        shards,
+        [
+            ShardSummary {
+                shard_id: "shardId-000000000000".to_owned(),
+                parent_shard_id: None,
+                adjacent_parent_shard_id: None,
+                ending_sequence_number: Some(sequence(SEQ[3])),
+            },
+            ShardSummary {
+                shard_id: "shardId-000000000001".to_owned(),
+                parent_shard_id: Some("shardId-000000000000".to_owned()),
+                adjacent_parent_shard_id: None,
+                ending_sequence_number: None,
+            },
+        ]
+    );
+    assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+}
+
+/// A throttled or missing stream reaches the caller as the right kind.
+#[tokio::test]
+async fn maps_list_shards_errors_to_read_errors() {
+    let throttled = mock!(Client::list_shards)
+        .match_requests(|request| request.stream_arn() == Some(ARN))
+        .then_error(|| {
+            ListShardsError::LimitExceededException(
+                aws_sdk_kinesis::types::error::LimitExceededException::builder()
+                    .message("Rate exceeded")
+                    .build(),
+            )
+        });
+    let missing = mock!(Client::list_shards)
+        .match_requests(|request| {
+            request.stream_arn() == Some("arn:aws:kinesis:eu-west-1:123456789012:stream/gone")
+        })
+        .then_error(|| {
+            ListShardsError::ResourceNotFoundException(
+                ResourceNotFoundException::builder().message("gone").build(),
+            )
+        });
+    let reader = KinesisShardReader::new(client(&[&throttled, &missing]));
+
+    let throttled_answer = reader.list_shards(ARN).await;
+    let missing_answer = reader
+        .list_shards("arn:aws:kinesis:eu-west-1:123456789012:stream/gone")
+        .await;
+
+    assert!(
+        matches!(throttled_answer, Err(ReadError::Throttled(_))),
+        "{throttled_answer:?}"
+    );
+    assert!(
+        matches!(missing_answer, Err(ReadError::NotFound(_))),
+        "{missing_answer:?}"
+    );
 }
 
 /// The engine pages through GetRecords via the adapter: stream ARN on every
