@@ -1,27 +1,63 @@
-//! A whole [`Stack`] started from the real template: the hydrate function
-//! gets the environment the template declares, SNS deliveries reach it, and
-//! what it keeps failing lands in the hydrate failure queue.
+//! A whole [`Stack`] started from the real template: records put into the
+//! stream reach the in-process processor through the ESM, the poison pill's
+//! OnFailure record reaches the hydrate function through SNS with the
+//! environment the template declares, and what the function keeps failing
+//! lands in the hydrate failure queue.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use aws_sdk_kinesis::primitives::Blob;
+use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 use streamdlq_local::delivery::{FunctionError, from_fn};
-use streamdlq_local::stack::FunctionContext;
+use streamdlq_local::stack::{FunctionContext, ProcessorTarget};
 use streamdlq_local::{EmulatorOptions, Stack, StackOptions};
 
-const ON_FAILURE: &str = include_str!("../../../events/onfailure-kinesis.json");
+const WITH_PILL: &str = include_str!("../../../events/test-records-with-poison-pill.json");
 
 fn template() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml")
 }
 
-/// The hydrate function fails three times (one attempt, two retries from
-/// the template): the failure queue gets the async failure record with the
-/// OnFailure record inside, and the stack then stops cleanly.
+/// Puts the PutRecords file in one request; returns the sequence numbers.
+async fn put(stack: &Stack, text: &str) -> Vec<String> {
+    let entries: Vec<Value> = serde_json::from_str(text).expect("PutRecords file");
+    let mut request = stack
+        .clients()
+        .kinesis
+        .put_records()
+        .stream_name(&stack.resources().stream.name);
+    for entry in &entries {
+        let data = STANDARD
+            .decode(entry["Data"].as_str().expect("Data"))
+            .expect("base64");
+        request = request.records(
+            PutRecordsRequestEntry::builder()
+                .data(Blob::new(data))
+                .partition_key(entry["PartitionKey"].as_str().expect("key"))
+                .build()
+                .expect("entry"),
+        );
+    }
+    let answer = request.send().await.expect("put records");
+    assert_eq!(answer.failed_record_count, Some(0));
+    answer
+        .records
+        .iter()
+        .map(|record| record.sequence_number.clone().expect("sequence number"))
+        .collect()
+}
+
+/// The poison pill travels ESM -> SNS -> hydrate; the hydrate function
+/// fails three times (one attempt, two retries from the template), so the
+/// failure queue gets the async failure record, whose SNS message is the
+/// OnFailure record of exactly the pill. The stack then stops cleanly.
 #[tokio::test]
-async fn failing_hydrate_reaches_the_failure_queue() {
+async fn poison_pill_reaches_the_hydrate_failure_queue_when_hydrate_fails() {
     let contexts: Arc<Mutex<Vec<FunctionContext>>> = Arc::default();
     let seen = contexts.clone();
     let options = StackOptions {
@@ -30,6 +66,7 @@ async fn failing_hydrate_reaches_the_failure_queue() {
         emulators: EmulatorOptions::from_env().expect("emulators installed"),
         async_retry_delay: Duration::from_millis(10),
         delivery_wait: Duration::from_secs(1),
+        processor: ProcessorTarget::InProcess,
         hydrate: Some(Box::new(move |context: &FunctionContext| {
             seen.lock().expect("lock").push(context.clone());
             Ok(from_fn(|_event| async {
@@ -51,18 +88,11 @@ async fn failing_hydrate_reaches_the_failure_queue() {
     );
     assert_eq!(context.timeout, stack.template().hydrate.timeout);
 
-    stack
-        .clients()
-        .sns
-        .publish()
-        .topic_arn(&resources.topic_arn)
-        .message(ON_FAILURE)
-        .send()
-        .await
-        .expect("publish");
+    let sequence_numbers = put(&stack, WITH_PILL).await;
+    let pill = sequence_numbers.last().expect("the pill");
 
     let sqs = &stack.clients().sqs;
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(30);
     let body = loop {
         let messages = sqs
             .receive_message()
@@ -82,10 +112,19 @@ async fn failing_hydrate_reaches_the_failure_queue() {
     assert_eq!(record["requestContext"]["condition"], "RetriesExhausted");
     assert_eq!(record["requestContext"]["approximateInvokeCount"], 3);
     assert_eq!(record["responsePayload"]["errorType"], "DlqWriteFailed");
-    assert_eq!(
-        record["requestPayload"]["Records"][0]["Sns"]["Message"],
-        ON_FAILURE
-    );
+    let message = record["requestPayload"]["Records"][0]["Sns"]["Message"]
+        .as_str()
+        .expect("the SNS message");
+    let on_failure: Value = serde_json::from_str(message).expect("an OnFailure record");
+    let info = &on_failure["KinesisBatchInfo"];
+    assert_eq!(info["startSequenceNumber"], pill.as_str());
+    assert_eq!(info["endSequenceNumber"], pill.as_str());
+    assert_eq!(info["batchSize"], 1);
+    assert_eq!(info["streamArn"], resources.stream.arn);
 
+    let stats = stack.esm().stats();
+    assert_eq!(stats.failure_records(), 1, "{stats:?}");
+    let processed: u64 = stats.shards.values().map(|s| s.records_processed).sum();
+    assert_eq!(processed, sequence_numbers.len() as u64 - 1, "{stats:?}");
     stack.stop().await.expect("stops");
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
+use streamdlq_local::stack::ProcessorTarget;
 use streamdlq_local::stack::processes::SERVE;
 use streamdlq_local::state::ProcessEntry;
 use streamdlq_local::{EmulatorOptions, LocalState, Stack, StackOptions, ToolsDir};
@@ -34,6 +35,14 @@ pub struct ServeArgs {
     /// The prefix of every resource name
     #[arg(long)]
     stack_name: String,
+
+    /// A Lambda Invoke API endpoint to drive instead of the in-process processor
+    #[arg(long, value_name = "URL")]
+    processor_endpoint: Option<String>,
+
+    /// The function name at --processor-endpoint
+    #[arg(long, value_name = "NAME", default_value = "ProcessorFunction")]
+    processor_function: String,
 }
 
 impl ServeArgs {
@@ -53,6 +62,13 @@ impl ServeArgs {
             },
             async_retry_delay: ASYNC_RETRY_DELAY,
             delivery_wait: DELIVERY_WAIT,
+            processor: match self.processor_endpoint {
+                None => ProcessorTarget::InProcess,
+                Some(endpoint_url) => ProcessorTarget::InvokeApi {
+                    endpoint_url,
+                    function_name: self.processor_function,
+                },
+            },
             hydrate: None,
         };
         let stack = tokio::select! {

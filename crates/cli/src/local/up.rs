@@ -38,6 +38,21 @@ pub struct UpArgs {
     #[arg(long, default_value = DEFAULT_STACK_NAME)]
     stack_name: String,
 
+    /// Drive this function instead of the in-process processor: any endpoint
+    /// of the Lambda Invoke API (`cargo lambda watch`, `sam local start-lambda`)
+    #[arg(long, value_name = "URL")]
+    processor_endpoint: Option<String>,
+
+    /// The function name to invoke at --processor-endpoint (`sam local
+    /// start-lambda` knows the logical id, `cargo lambda watch` the binary name)
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "ProcessorFunction",
+        requires = "processor_endpoint"
+    )]
+    processor_function: String,
+
     /// Seconds to wait for the stack to be ready
     #[arg(long, default_value_t = 120, value_name = "SECONDS")]
     timeout: u64,
@@ -58,6 +73,7 @@ impl UpArgs {
         let root = project::project_root();
         let template = self
             .template
+            .clone()
             .unwrap_or_else(|| root.join(project::TEMPLATE_PATH));
         let template = template.canonicalize().with_context(|| {
             format!(
@@ -71,7 +87,7 @@ impl UpArgs {
             .with_context(|| format!("could not create {}", dir.path().display()))?;
         let dir = StateDir::new(Some(dir.path().to_path_buf()))?;
         let started = Instant::now();
-        let mut serve = spawn_serve(&dir, &root, &template, &self.stack_name)?;
+        let mut serve = spawn_serve(&dir, &root, &template, &self)?;
         let state = wait_ready(&dir, &mut serve, Duration::from_secs(self.timeout)).await?;
 
         eprintln!(
@@ -146,14 +162,15 @@ fn spawn_serve(
     dir: &StateDir,
     root: &Path,
     template: &Path,
-    stack_name: &str,
+    args: &UpArgs,
 ) -> anyhow::Result<Child> {
     let log_path = dir.serve_log();
     let log = File::create(&log_path)
         .with_context(|| format!("could not create {}", log_path.display()))?;
     let errors = log.try_clone()?;
     let program = std::env::current_exe().context("could not find the streamdlq executable")?;
-    Command::new(program)
+    let mut command = Command::new(program);
+    command
         .arg("local")
         .arg("--state-dir")
         .arg(dir.path())
@@ -161,7 +178,15 @@ fn spawn_serve(
         .arg("--template")
         .arg(template)
         .arg("--stack-name")
-        .arg(stack_name)
+        .arg(&args.stack_name);
+    if let Some(endpoint) = &args.processor_endpoint {
+        command
+            .arg("--processor-endpoint")
+            .arg(endpoint)
+            .arg("--processor-function")
+            .arg(&args.processor_function);
+    }
+    command
         .current_dir(root)
         .stdin(Stdio::null())
         .stdout(log)

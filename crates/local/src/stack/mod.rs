@@ -28,9 +28,16 @@ use chrono::{SecondsFormat, Utc};
 pub use down::{StopReport, Stopped, stop_processes};
 pub use status::{StackStatus, status};
 
+use processor::{ElementHandler, LogSink};
+use streamdlq_core::KinesisShardReader;
+
 use crate::delivery::{AsyncInvocation, Delivery, DeliveryConfig, DeliveryHandle, SnsFunction};
 use crate::emulator::sdk::REGION;
 use crate::emulator::{EmulatorError, EmulatorOptions, Emulators};
+use crate::esm::{
+    Esm, EsmConfig, EsmConfigError, EsmHandle, EsmTarget, FunctionSettings, InvokeApiFunction,
+    SnsDestination, processor_function,
+};
 use crate::resources::{Clients, ResourceError, Resources};
 use crate::state::{Endpoints, LocalState, ProcessEntry, STATE_VERSION};
 use crate::template::{StackTemplate, TemplateError, ids};
@@ -55,6 +62,21 @@ pub struct FunctionContext {
     pub moto: SdkConfig,
 }
 
+/// The function the event source mapping drives.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum ProcessorTarget {
+    /// The processor crate's handler, in this process: the function the
+    /// Lambda binary runs.
+    #[default]
+    InProcess,
+    /// Any function behind the Lambda Invoke API (`cargo lambda watch`,
+    /// `sam local start-lambda`), in any language.
+    InvokeApi {
+        endpoint_url: String,
+        function_name: String,
+    },
+}
+
 /// Builds the hydrate function once the resources (and so its environment)
 /// exist.
 pub type HydrateFactory = Box<
@@ -76,6 +98,8 @@ pub struct StackOptions {
     pub async_retry_delay: Duration,
     /// Long-poll wait of the delivery loop.
     pub delivery_wait: Duration,
+    /// The function the ESM invokes with the stream's batches.
+    pub processor: ProcessorTarget,
     /// The hydrate function; without it nothing consumes the topic.
     pub hydrate: Option<HydrateFactory>,
 }
@@ -88,6 +112,7 @@ impl std::fmt::Debug for StackOptions {
             .field("emulators", &self.emulators)
             .field("async_retry_delay", &self.async_retry_delay)
             .field("delivery_wait", &self.delivery_wait)
+            .field("processor", &self.processor)
             .field("hydrate", &self.hydrate.is_some())
             .finish()
     }
@@ -102,6 +127,12 @@ pub enum StackError {
     Emulators(#[from] EmulatorError),
     #[error("could not create the template's resources")]
     Resources(#[from] ResourceError),
+    #[error("the template's event source mapping cannot run locally")]
+    Esm(#[from] EsmConfigError),
+    #[error(
+        "the local stack needs ProcessorFunction's OnFailure destination to be an SNS topic of the template, not {0}"
+    )]
+    OnFailureDestination(String),
     #[error("could not build the {function} function")]
     Function {
         function: &'static str,
@@ -117,12 +148,13 @@ pub struct Stack {
     emulators: Emulators,
     resources: Resources,
     clients: Clients,
+    esm: EsmHandle,
     delivery: Option<DeliveryHandle>,
 }
 
 impl Stack {
     /// Starts the emulators, creates the resources and starts the pipeline.
-    pub async fn start(options: StackOptions) -> Result<Self, StackError> {
+    pub async fn start(mut options: StackOptions) -> Result<Self, StackError> {
         let template = StackTemplate::load(&options.template)?;
         let emulators = Emulators::start_with(&options.emulators).await?;
         let (kinesis, moto) = (emulators.kinesis_config(), emulators.moto_config());
@@ -130,35 +162,14 @@ impl Stack {
         // On any error below, `emulators` is dropped, which stops them.
         let resources = Resources::create(&clients, &template, &options.stack_name).await?;
 
-        let delivery = match options.hydrate {
+        let (kinesis, moto) = (kinesis.clone(), moto.clone());
+        let delivery = match options.hydrate.take() {
             None => None,
-            Some(factory) => {
-                let context = FunctionContext {
-                    environment: resources
-                        .environment(ids::HYDRATE_FUNCTION, &template.hydrate.environment)?,
-                    function_arn: resources.function_arn(ids::HYDRATE_FUNCTION),
-                    timeout: template.hydrate.timeout,
-                    kinesis: kinesis.clone(),
-                    moto: moto.clone(),
-                };
-                let function = factory(&context).map_err(|source| StackError::Function {
-                    function: ids::HYDRATE_FUNCTION,
-                    source,
-                })?;
-                let config = DeliveryConfig {
-                    delivery_queue_url: resources.delivery_queue.url.clone(),
-                    failure_queue_url: resources.hydrate_failure_queue.url.clone(),
-                    subscription_arn: resources.subscription_arn.clone(),
-                    invocation: AsyncInvocation::from_template(
-                        &template.hydrate,
-                        context.function_arn.clone(),
-                        options.async_retry_delay,
-                    ),
-                    wait: options.delivery_wait,
-                };
-                Some(Delivery::new(clients.sqs.clone(), config, function).spawn())
-            }
+            Some(factory) => Some(start_delivery(
+                &template, &resources, &clients, factory, &options, kinesis, moto,
+            )?),
         };
+        let esm = start_esm(&template, &resources, &clients, &options.processor)?;
 
         tracing::info!(
             stack = %options.stack_name,
@@ -171,6 +182,7 @@ impl Stack {
             emulators,
             resources,
             clients,
+            esm,
             delivery,
         })
     }
@@ -226,11 +238,118 @@ impl Stack {
         }
     }
 
-    /// Stops the pipeline, then the emulators.
+    /// What the event source mapping has done so far.
+    pub fn esm(&self) -> &EsmHandle {
+        &self.esm
+    }
+
+    /// Stops the pipeline (the ESM first, so that nothing new is published),
+    /// then the emulators.
     pub async fn stop(self) -> Result<(), EmulatorError> {
+        self.esm.stop().await;
         if let Some(delivery) = self.delivery {
             delivery.stop().await;
         }
         self.emulators.stop().await
     }
+}
+
+/// The ESM of the template's Kinesis event: the stream's batches to the
+/// processor, what it gives up on to the OnFailure topic.
+fn start_esm(
+    template: &StackTemplate,
+    resources: &Resources,
+    clients: &Clients,
+    processor: &ProcessorTarget,
+) -> Result<EsmHandle, StackError> {
+    let spec = &template.processor.esm;
+    let topic_arn = spec
+        .on_failure
+        .as_ref()
+        .filter(|destination| destination.kind.eq_ignore_ascii_case("SNS"))
+        .and_then(|destination| resources.lookup(&destination.target))
+        .filter(|arn| *arn == resources.topic_arn)
+        .ok_or_else(|| {
+            StackError::OnFailureDestination(spec.on_failure.as_ref().map_or_else(
+                || "none".to_owned(),
+                |destination| format!("{} {}", destination.kind, destination.target),
+            ))
+        })?;
+    let function_arn = resources.function_arn(ids::PROCESSOR_FUNCTION);
+    let esm = Esm::new(
+        EsmConfig::new(&spec.esm_settings())?,
+        EsmTarget::new(resources.stream.arn.clone(), function_arn.clone())?,
+    )?;
+    let reader = KinesisShardReader::new(clients.kinesis.clone());
+    let destination = SnsDestination::new(clients.sns.clone(), topic_arn);
+    Ok(match processor {
+        ProcessorTarget::InProcess => {
+            let environment =
+                resources.environment(ids::PROCESSOR_FUNCTION, &template.processor.environment)?;
+            let config = processor::Config::from_lookup(|name| lookup(&environment, name))
+                .map_err(|source| StackError::Function {
+                    function: ids::PROCESSOR_FUNCTION,
+                    source: Box::new(source),
+                })?;
+            let settings = FunctionSettings {
+                timeout: template.processor.timeout,
+                ..FunctionSettings::new(function_arn)
+            };
+            let handler = ElementHandler::new(LogSink, config.schema_mode);
+            esm.start(reader, processor_function(handler, settings), destination)
+        }
+        ProcessorTarget::InvokeApi {
+            endpoint_url,
+            function_name,
+        } => esm.start(
+            reader,
+            InvokeApiFunction::local(endpoint_url, function_name.clone()),
+            destination,
+        ),
+    })
+}
+
+/// SNS -> hydrate: the delivery loop around the function `factory` builds.
+fn start_delivery(
+    template: &StackTemplate,
+    resources: &Resources,
+    clients: &Clients,
+    factory: HydrateFactory,
+    options: &StackOptions,
+    kinesis: SdkConfig,
+    moto: SdkConfig,
+) -> Result<DeliveryHandle, StackError> {
+    let context = FunctionContext {
+        environment: resources.environment(ids::HYDRATE_FUNCTION, &template.hydrate.environment)?,
+        function_arn: resources.function_arn(ids::HYDRATE_FUNCTION),
+        timeout: template.hydrate.timeout,
+        kinesis,
+        moto,
+    };
+    let function = factory(&context).map_err(|source| StackError::Function {
+        function: ids::HYDRATE_FUNCTION,
+        source,
+    })?;
+    let config = DeliveryConfig {
+        delivery_queue_url: resources.delivery_queue.url.clone(),
+        failure_queue_url: resources.hydrate_failure_queue.url.clone(),
+        subscription_arn: resources.subscription_arn.clone(),
+        invocation: AsyncInvocation::from_template(
+            &template.hydrate,
+            context.function_arn.clone(),
+            options.async_retry_delay,
+        ),
+        wait: options.delivery_wait,
+    };
+    Ok(Delivery::new(clients.sqs.clone(), config, function).spawn())
+}
+
+/// A function's environment variable: the template's value, else (locally)
+/// the value in the environment of the process that started the stack, so
+/// that `PROCESSOR_SCHEMA_MODE=lenient streamdlq local up` works.
+pub fn lookup(environment: &BTreeMap<String, String>, name: &str) -> Option<String> {
+    environment
+        .get(name)
+        .cloned()
+        .or_else(|| std::env::var(name).ok())
 }

@@ -79,6 +79,29 @@ pub struct KinesisEventSpec {
     pub on_failure: Option<Destination>,
 }
 
+impl KinesisEventSpec {
+    /// The settings as the ESM emulator takes them (AWS's spelling, -1 for
+    /// "no limit"), which it checks again against the AWS ranges.
+    pub fn esm_settings(&self) -> crate::esm::EsmSettings {
+        let seconds = |duration: Duration| i64::try_from(duration.as_secs()).unwrap_or(i64::MAX);
+        crate::esm::EsmSettings {
+            batch_size: Some(self.batch_size.into()),
+            maximum_batching_window_in_seconds: Some(seconds(self.maximum_batching_window)),
+            starting_position: Some(self.starting_position.as_str().to_owned()),
+            starting_position_timestamp: self.starting_position_timestamp,
+            maximum_retry_attempts: Some(self.maximum_retry_attempts.map_or(-1, i64::from)),
+            maximum_record_age_in_seconds: Some(self.maximum_record_age.map_or(-1, seconds)),
+            bisect_batch_on_function_error: Some(self.bisect_batch_on_function_error),
+            function_response_types: if self.report_batch_item_failures {
+                vec!["ReportBatchItemFailures".to_owned()]
+            } else {
+                Vec::new()
+            },
+            parallelization_factor: Some(self.parallelization_factor.into()),
+        }
+    }
+}
+
 /// AWS's inclusive ranges, so that the local stack refuses what AWS refuses.
 pub(crate) mod limits {
     use std::ops::RangeInclusive;

@@ -78,6 +78,44 @@ fn reads_the_processor_event_source_mapping() {
     );
 }
 
+/// The ESM emulator accepts the template's settings and runs with exactly
+/// them.
+#[test]
+fn template_settings_configure_the_esm() {
+    let esm = real().processor.esm;
+    let config = crate::esm::EsmConfig::new(&esm.esm_settings()).expect("valid for the ESM");
+    assert_eq!(config.batch_size, esm.batch_size);
+    assert_eq!(config.maximum_batching_window, esm.maximum_batching_window);
+    assert_eq!(
+        config.starting_position,
+        crate::esm::StartingPosition::TrimHorizon
+    );
+    assert_eq!(config.maximum_retry_attempts, esm.maximum_retry_attempts);
+    assert_eq!(config.maximum_record_age, esm.maximum_record_age);
+    assert_eq!(
+        config.bisect_batch_on_function_error,
+        esm.bisect_batch_on_function_error
+    );
+    assert_eq!(
+        config.report_batch_item_failures,
+        esm.report_batch_item_failures
+    );
+    assert_eq!(config.parallelization_factor, esm.parallelization_factor);
+}
+
+/// "No limit" travels to the ESM as AWS's -1.
+#[test]
+fn unlimited_settings_reach_the_esm_as_unlimited() {
+    let esm = StackTemplate::parse(&minimal(""))
+        .expect("parses")
+        .processor
+        .esm;
+    let config = crate::esm::EsmConfig::new(&esm.esm_settings()).expect("valid");
+    assert_eq!(config.maximum_retry_attempts, None);
+    assert_eq!(config.maximum_record_age, None);
+    assert!(!config.report_batch_item_failures);
+}
+
 /// The queues keep their size and retention attributes for CreateQueue.
 #[test]
 fn reads_queue_attributes() {
