@@ -229,20 +229,7 @@ fn field<T: serde::de::DeserializeOwned>(
 mod tests {
     use super::*;
 
-    const KINESIS: &str = r#"{
-      "requestContext": {"requestId": "c9b8fa9f-5a7f-4e56-8a2b-1d1f2c7c1e11",
-        "functionArn": "arn:aws:lambda:eu-west-1:123456789012:function:processor",
-        "condition": "RetryAttemptsExhausted", "approximateInvokeCount": 4},
-      "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": null},
-      "version": "1.0", "timestamp": "2026-11-23T10:15:30.123Z",
-      "KinesisBatchInfo": {"shardId": "shardId-000000000001",
-        "startSequenceNumber": "49590338271490256608559692538361571095921575989136588898",
-        "endSequenceNumber": "49590338271490256608559692540925702759324208523137515618",
-        "approximateArrivalOfFirstRecord": "2026-11-23T10:14:01.000Z",
-        "approximateArrivalOfLastRecord": "2026-11-23T10:14:05.000Z",
-        "batchSize": 3, "streamArn": "arn:aws:kinesis:eu-west-1:123456789012:stream/orders"},
-      "somethingNew": {"nested": true}
-    }"#;
+    use crate::fixtures::KINESIS_FAILURE as KINESIS;
 
     #[test]
     fn parses_a_kinesis_failure_and_keeps_the_original_text() {

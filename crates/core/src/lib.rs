@@ -36,6 +36,8 @@ pub mod engine;
 pub mod failure;
 #[cfg(any(test, feature = "fakes"))]
 pub mod fake;
+#[cfg(test)]
+mod fixtures;
 pub mod hydration;
 pub mod kinesis;
 pub mod sequence;

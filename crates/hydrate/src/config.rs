@@ -2,10 +2,16 @@
 
 use std::time::Duration;
 
+use streamdlq_core::dlq::SQS_MESSAGE_LIMIT;
+
 use crate::allowlist::StreamAllowlist;
 
-/// SQS's message size limit, body and attributes together.
-pub const SQS_MESSAGE_LIMIT: usize = 1_048_576;
+/// The smallest `MESSAGE_LIMIT_BYTES` accepted: room for the failure record,
+/// the hydration summary and a useful slice of records in every part.
+pub const MIN_MESSAGE_LIMIT: usize = 16 * 1024;
+
+/// The default `DLQ_WRITE_RESERVE_MS`.
+pub const DEFAULT_DLQ_WRITE_RESERVE: Duration = Duration::from_secs(10);
 
 /// Everything the handler needs to know about its deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,7 +59,7 @@ impl Config {
                 .trim()
                 .parse::<usize>()
                 .ok()
-                .filter(|limit| (16 * 1024..=SQS_MESSAGE_LIMIT).contains(limit))
+                .filter(|limit| (MIN_MESSAGE_LIMIT..=SQS_MESSAGE_LIMIT).contains(limit))
                 .ok_or(ConfigError::Invalid {
                     name: "MESSAGE_LIMIT_BYTES",
                     expected: "a byte count from 16384 to 1048576",
@@ -61,7 +67,7 @@ impl Config {
                 })?,
         };
         let dlq_write_reserve = match lookup("DLQ_WRITE_RESERVE_MS") {
-            None => Duration::from_secs(10),
+            None => DEFAULT_DLQ_WRITE_RESERVE,
             Some(text) => text
                 .trim()
                 .parse::<u64>()

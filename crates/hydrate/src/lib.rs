@@ -1,10 +1,64 @@
 //! hydrate: the Lambda function that turns OnFailure metadata into DLQ
 //! messages carrying the original records.
 //!
+//! A Kinesis event source mapping sends a batch it gave up on to its
+//! OnFailure destination, an SNS topic, as metadata only. This function is
+//! subscribed to that topic: for every failure record it re-reads the exact
+//! range from the stream and writes the records, byte-exact, to the SQS
+//! dead-letter queue (schema v1, `docs/dlq-format.md`).
+//!
+//! [`handler`] is the whole Lambda handler; the binary runs it under
+//! `lambda_runtime`, and the local stack calls the same function in-process.
+//!
 //! # Layout
 //!
-//! - [`config`]: settings read once from the environment.
-//! - [`allowlist`]: the streams this deployment may read.
+//! - [`config`]: [`Config`], settings read once from the environment.
+//! - [`allowlist`]: [`StreamAllowlist`], the streams this deployment may read.
+//! - [`hydrator`]: [`Hydrator`], one SNS event to DLQ messages: parse, check
+//!   the allowlist, hydrate, build parts, send.
+//! - [`summary`]: [`HydrateSummary`], the function's response.
+//! - [`error`]: [`HydrateError`], why an invocation fails, with a stable
+//!   Lambda `errorType`.
+//! - [`deadline`]: the Lambda context's deadline, less the time kept back
+//!   for writing the DLQ.
+//! - [`clients`]: the AWS SDK clients with their retry configuration.
 
 pub mod allowlist;
+pub mod clients;
 pub mod config;
+pub mod deadline;
+pub mod error;
+pub mod hydrator;
+pub mod summary;
+
+use aws_lambda_events::sns::SnsEvent;
+use lambda_runtime::LambdaEvent;
+use streamdlq_core::{DlqSink, ShardReader};
+
+pub use allowlist::StreamAllowlist;
+pub use config::{Config, ConfigError};
+pub use deadline::invocation_deadline;
+pub use error::{DeliveryError, HydrateError, Undelivered};
+pub use hydrator::{FailureOutcome, Hydrator};
+pub use summary::{FailureSummary, HydrateSummary};
+
+/// The Lambda handler: hydrates every failure record of one SNS event into
+/// the DLQ, reading until the context's deadline less
+/// [`Config::dlq_write_reserve`].
+///
+/// Fails only when a failure could not be written to the DLQ, after every
+/// record of the event was tried: Lambda then retries the invocation, and the
+/// function's own OnFailure destination keeps the event when retries run
+/// out. A stream that cannot be read is not an invocation error: its failure
+/// reaches the DLQ as `unavailable`, with the reason.
+pub async fn handler<R, S>(
+    hydrator: &Hydrator<R, S>,
+    event: LambdaEvent<SnsEvent>,
+) -> Result<HydrateSummary, HydrateError>
+where
+    R: ShardReader + Sync,
+    S: DlqSink + Sync,
+{
+    let deadline = invocation_deadline(event.context.deadline, hydrator.config().dlq_write_reserve);
+    hydrator.handle(event.payload, deadline).await
+}

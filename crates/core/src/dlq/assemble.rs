@@ -405,8 +405,8 @@ fn parse(position: usize, text: &str) -> Result<Body, AssembleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dlq::fixtures::{KINESIS_FAILURE, complete, failure, record, records};
     use crate::dlq::{DlqMessage, FailureSource, SQS_MESSAGE_LIMIT, build_parts};
+    use crate::fixtures::{KINESIS_FAILURE, complete, failure, record, records};
     use crate::hydration::{Hydration, HydrationStatus};
 
     fn build(hydration: &Hydration, limit: usize) -> Vec<DlqMessage> {

@@ -81,7 +81,7 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dlq::fixtures::{KINESIS_FAILURE, failure};
+    use crate::fixtures::{KINESIS_FAILURE, failure};
 
     /// The same failure parsed twice gets the same 64-hex-digit id.
     #[test]

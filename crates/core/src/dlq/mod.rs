@@ -20,9 +20,6 @@ pub mod sink;
 pub mod split;
 pub mod sqs;
 
-#[cfg(test)]
-mod fixtures;
-
 pub use assemble::{AssembleError, HydratedFailure, assemble};
 pub use id::{failure_id, raw_id};
 pub use message::{

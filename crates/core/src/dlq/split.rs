@@ -365,7 +365,7 @@ fn entry_json(
 mod tests {
     use super::*;
     use crate::dlq::SQS_MESSAGE_LIMIT;
-    use crate::dlq::fixtures::{KINESIS_FAILURE, complete, failure, record, records};
+    use crate::fixtures::{KINESIS_FAILURE, complete, failure, record, records};
 
     fn bodies(messages: &[DlqMessage]) -> Vec<serde_json::Value> {
         messages

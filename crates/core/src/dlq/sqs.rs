@@ -297,8 +297,8 @@ mod tests {
     use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 
     use super::*;
-    use crate::dlq::fixtures::{KINESIS_FAILURE, complete, failure, records};
     use crate::dlq::{FailureSource, build_parts};
+    use crate::fixtures::{KINESIS_FAILURE, complete, failure, records};
 
     const QUEUE: &str = "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq";
 

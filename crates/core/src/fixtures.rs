@@ -1,4 +1,4 @@
-//! Test inputs shared by the DLQ tests: a real-shaped OnFailure record and
+//! Test inputs shared by the unit tests of this crate: a real-shaped OnFailure record and
 //! records of the kinds that must survive byte-exact.
 
 use crate::failure::FailureRecord;

@@ -1,0 +1,330 @@
+//! [`Hydrator`]: one SNS event of OnFailure records in, DLQ messages out.
+//!
+//! For each SNS record, in order:
+//! 1. parse the `Message` as an OnFailure record; text that is not one goes
+//!    to the DLQ as `unparseable`, its raw text kept;
+//! 2. check the stream against the allowlist before any Kinesis call; a
+//!    stream not on it goes to the DLQ as `rejected`;
+//! 3. a DynamoDB Streams failure goes to the DLQ as `unavailable` (not
+//!    hydrated yet), the failure record kept;
+//! 4. hydrate the range with the core engine, which never fails: a stream
+//!    that cannot be read is `unavailable` with the reason;
+//! 5. build the parts (each within `MESSAGE_LIMIT_BYTES`) and send them.
+//!
+//! Every record is tried even when an earlier one could not be written; the
+//! invocation fails afterwards if any was not (see [`HydrateError`]).
+//! Retried invocations write the same ids again, so readers recognise the
+//! duplicates.
+
+use aws_lambda_events::sns::SnsEvent;
+use streamdlq_core::dlq::{failure_id, raw_id};
+use streamdlq_core::{
+    DlqSink, FailureParseError, FailureRecord, FailureSource, HydrateOptions, Hydration,
+    HydrationStatus, ReadStats, SendStats, ShardReader, StreamSource, build_parts, hydrate,
+};
+use tokio::time::Instant;
+use tracing::{Instrument, error, info, info_span, warn};
+
+use crate::config::Config;
+use crate::error::{DeliveryError, HydrateError, Undelivered};
+use crate::summary::{FailureSummary, HydrateSummary};
+
+/// Why a DynamoDB Streams failure carries no records.
+pub const DYNAMODB_NOT_SUPPORTED: &str = "DynamoDB Streams failures are not hydrated yet: \
+     the failure record is kept; read its range with the DynamoDB Streams API \
+     before the stream's 24-hour retention passes";
+
+/// Everything an invocation needs, built once per process: the stream
+/// reader, the DLQ sink, the configuration and the engine's tuning.
+#[derive(Debug, Clone)]
+pub struct Hydrator<R, S> {
+    reader: R,
+    sink: S,
+    config: Config,
+    options: HydrateOptions,
+}
+
+/// What handling one SNS message did.
+#[derive(Debug)]
+pub struct FailureOutcome {
+    pub summary: FailureSummary,
+    /// What reading the stream cost (all zero when nothing was read).
+    pub read: ReadStats,
+    /// What writing the DLQ cost (all zero when writing failed).
+    pub sent: SendStats,
+    /// Why the failure did not reach the DLQ, if it did not.
+    pub error: Option<DeliveryError>,
+}
+
+impl<R, S> Hydrator<R, S> {
+    /// A hydrator with the engine's default tuning, right for Kinesis.
+    pub fn new(reader: R, sink: S, config: Config) -> Self {
+        Self {
+            reader,
+            sink,
+            config,
+            options: HydrateOptions::default(),
+        }
+    }
+
+    /// Replaces the engine's tuning (page size, retries, pacing).
+    pub fn with_options(mut self, options: HydrateOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    pub fn reader(&self) -> &R {
+        &self.reader
+    }
+
+    pub fn sink(&self) -> &S {
+        &self.sink
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn options(&self) -> &HydrateOptions {
+        &self.options
+    }
+}
+
+impl<R: ShardReader + Sync, S: DlqSink + Sync> Hydrator<R, S> {
+    /// Hydrates every failure record of `event` into the DLQ, reading until
+    /// `deadline` at the latest.
+    pub async fn handle(
+        &self,
+        event: SnsEvent,
+        deadline: Instant,
+    ) -> Result<HydrateSummary, HydrateError> {
+        let total = event.records.len();
+        let mut summary = HydrateSummary::default();
+        let mut undelivered = Vec::new();
+        for record in &event.records {
+            let span = info_span!("sns_message", sns_message_id = %record.sns.message_id);
+            // Boxed: the engine, the SDK calls and the spans nest deep enough
+            // to exceed the compiler's type-layout depth in the callers.
+            let outcome = Box::pin(
+                self.process_message(&record.sns.message, deadline)
+                    .instrument(span),
+            )
+            .await;
+            if let Some(error) = outcome.error {
+                undelivered.push(Undelivered {
+                    id: outcome.summary.id.clone(),
+                    status: outcome.summary.status,
+                    error,
+                });
+            }
+            summary.failures.push(outcome.summary);
+        }
+        if undelivered.is_empty() {
+            return Ok(summary);
+        }
+        let error = HydrateError::DlqWriteFailed { total, undelivered };
+        error!(
+            error_type = error.error_type(),
+            retryable = error.is_retryable(),
+            %error,
+            "invocation failed: the event must be retried"
+        );
+        Err(error)
+    }
+
+    /// Handles one SNS `Message`: parses, reads and writes it to the DLQ.
+    pub async fn process_message(&self, message: &str, deadline: Instant) -> FailureOutcome {
+        match FailureRecord::parse(message) {
+            Ok(record) => self.process_record(&record, deadline).await,
+            Err(error) => self.process_unparseable(message, &error).await,
+        }
+    }
+
+    async fn process_record(&self, record: &FailureRecord, deadline: Instant) -> FailureOutcome {
+        let batch = &record.batch;
+        let id = failure_id(record);
+        let span = info_span!(
+            "failure",
+            id = %id,
+            stream_arn = %batch.stream_arn,
+            shard_id = %batch.shard_id,
+            start_sequence_number = %batch.start_sequence_number,
+            end_sequence_number = %batch.end_sequence_number,
+            batch_size = batch.batch_size,
+        );
+        async {
+            let (hydration, read) = self.read_range(record, deadline).await;
+            self.deliver(id, FailureSource::Record(record), hydration, read)
+                .await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// The records of the failed range, or why there are none; never a read
+    /// of a stream that is not on the allowlist.
+    async fn read_range(
+        &self,
+        record: &FailureRecord,
+        deadline: Instant,
+    ) -> (Hydration, ReadStats) {
+        let batch = &record.batch;
+        if !self.config.allowlist.allows(&batch.stream_arn) {
+            warn!("stream is not on the allowlist; not reading it");
+            let reason = format!(
+                "stream {} is not in ALLOWED_STREAM_ARNS; nothing was read",
+                batch.stream_arn
+            );
+            let hydration =
+                Hydration::without_records(HydrationStatus::Rejected, batch.batch_size, reason);
+            return (hydration, ReadStats::default());
+        }
+        match record.source {
+            StreamSource::DynamoDb => {
+                warn!("DynamoDB Streams failure; keeping the failure record only");
+                let hydration = Hydration::without_records(
+                    HydrationStatus::Unavailable,
+                    batch.batch_size,
+                    DYNAMODB_NOT_SUPPORTED,
+                );
+                (hydration, ReadStats::default())
+            }
+            StreamSource::Kinesis => {
+                let report = hydrate(&self.reader, batch, &self.options, deadline).await;
+                (report.hydration, report.stats)
+            }
+        }
+    }
+
+    async fn process_unparseable(
+        &self,
+        message: &str,
+        error: &FailureParseError,
+    ) -> FailureOutcome {
+        let id = raw_id(message);
+        // The text itself is not logged: it may be anything, payloads included.
+        let span = info_span!("failure", id = %id, message_bytes = message.len());
+        async {
+            warn!(%error, "message is not an OnFailure record; keeping its raw text");
+            let hydration = Hydration::without_records(
+                HydrationStatus::Unparseable,
+                0,
+                format!("not an OnFailure record: {error}"),
+            );
+            self.deliver(
+                id,
+                FailureSource::Unparseable(message),
+                hydration,
+                ReadStats::default(),
+            )
+            .await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Builds the parts of one failure and sends them.
+    async fn deliver(
+        &self,
+        id: String,
+        source: FailureSource<'_>,
+        hydration: Hydration,
+        read: ReadStats,
+    ) -> FailureOutcome {
+        let mut summary = FailureSummary {
+            id,
+            status: hydration.status,
+            expected: hydration.expected,
+            found: hydration.found(),
+            parts: 0,
+            reason: hydration.reason.clone(),
+        };
+        let built = build_parts(&source, &hydration, self.config.message_limit);
+        // The records now live in the message bodies: free the copy before
+        // sending, which halves the peak memory of a large range.
+        drop(hydration);
+        let sent = match built {
+            Err(error) => Err(DeliveryError::Build(error)),
+            Ok(messages) => self
+                .sink
+                .send(&messages)
+                .await
+                .map(|sent| (messages.len(), sent))
+                .map_err(DeliveryError::Send),
+        };
+        let reason = summary.reason.as_deref().unwrap_or("");
+        match sent {
+            Ok((parts, sent)) => {
+                summary.parts = parts;
+                info!(
+                    status = %summary.status,
+                    expected = summary.expected,
+                    found = summary.found,
+                    get_records_calls = read.get_records_calls,
+                    bytes_read = read.bytes_read,
+                    messages = parts,
+                    bytes = sent.bytes,
+                    send_calls = sent.calls,
+                    reason,
+                    "failure written to the DLQ"
+                );
+                FailureOutcome {
+                    summary,
+                    read,
+                    sent,
+                    error: None,
+                }
+            }
+            Err(error) => {
+                error!(
+                    status = %summary.status,
+                    expected = summary.expected,
+                    found = summary.found,
+                    get_records_calls = read.get_records_calls,
+                    retryable = error.is_retryable(),
+                    %error,
+                    reason,
+                    "failure not written to the DLQ"
+                );
+                FailureOutcome {
+                    summary,
+                    read,
+                    sent: SendStats::default(),
+                    error: Some(error),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lambda_runtime::{Context, LambdaEvent};
+    use streamdlq_core::{KinesisShardReader, SqsDlqSink};
+
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The handler over the SDK adapters is a `Send` future, so the local
+    /// stack can spawn invocations on a multi-threaded runtime.
+    #[test]
+    fn handler_over_the_sdk_adapters_is_a_send_future() {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        let config = Config::from_lookup(|name| {
+            (name == "DLQ_URL").then(|| "https://sqs.us-east-1.amazonaws.com/1/dlq".to_owned())
+        })
+        .expect("config");
+        let hydrator = Hydrator::new(
+            KinesisShardReader::new(crate::clients::kinesis(&sdk)),
+            SqsDlqSink::new(crate::clients::sqs(&sdk), config.dlq_url.clone()),
+            config,
+        );
+        let event = LambdaEvent::new(SnsEvent::default(), Context::default());
+        let future = crate::handler(&hydrator, event);
+        assert_send(&future);
+    }
+}
