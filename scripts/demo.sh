@@ -118,7 +118,7 @@ print("    the DLQ holds exactly the poison pill, byte-exact:")
 print(f"      shard {info['shardId']}, sequence number {record['sequenceNumber']}")
 print(f"      condition {message['failure']['requestContext']['condition']}, "
       f"invocations {message['failure']['requestContext']['approximateInvokeCount']}, "
-      f"functionError {message['failure']['responseContext']['functionError']}")
+      f"functionError {json.dumps(message['failure']['responseContext']['functionError'])}")
 print(f"      payload {base64.b64decode(record['data']).decode()}")
 PY
 [[ "$(read_dlq 0 0)" != "[]" ]] || fail "reading the DLQ consumed it"

@@ -15,7 +15,7 @@ use aws_sdk_kinesis::types::StreamStatus;
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use crate::emulator::sdk::{ACCOUNT_ID, REGION};
-use crate::state::StreamState;
+use crate::state::{LocalState, StreamState};
 use crate::template::{Reference, StackTemplate, TemplateValue, ids};
 
 /// How long a new stream may take to become `ACTIVE`.
@@ -193,6 +193,29 @@ impl Resources {
             subscription_arn,
             parameters: template.parameters.clone(),
         })
+    }
+
+    /// The resources of a running stack, from its state (the subscription's
+    /// ARN is not kept there and is left empty).
+    pub fn from_state(state: &LocalState, template: &StackTemplate) -> Self {
+        let queue = |url: &str| {
+            let name = url.rsplit('/').next().unwrap_or_default().to_owned();
+            Queue {
+                arn: format!("arn:aws:sqs:{}:{ACCOUNT_ID}:{name}", state.region),
+                name,
+                url: url.to_owned(),
+            }
+        };
+        Self {
+            stack_name: state.stack_name.clone(),
+            stream: state.stream.clone(),
+            topic_arn: state.topic_arn.clone(),
+            dead_letter_queue: queue(&state.dlq_url),
+            hydrate_failure_queue: queue(&state.hydrate_failure_queue_url),
+            delivery_queue: queue(&state.delivery_queue_url),
+            subscription_arn: String::new(),
+            parameters: template.parameters.clone(),
+        }
     }
 
     /// The physical name of a resource of the stack: `<stack>-<LogicalId>`.

@@ -1,21 +1,19 @@
 //! `streamdlq local invoke`: one in-process invocation of a function with an
 //! event file, its response printed as JSON (like `sam local invoke -e`).
-//! The function's own logs go to stderr.
+//! The function sees what it would see deployed: a Lambda context with its
+//! timeout, and for hydrate the running stack's stream and queues through
+//! the environment the template declares. Its own logs go to stderr.
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
-use lambda_runtime::{Context, LambdaEvent};
-use processor::{Config, ElementHandler, LogSink};
-use streamdlq_core::KinesisBatch;
-use streamdlq_local::StackTemplate;
-use streamdlq_local::delivery::invoke::request_id;
-use streamdlq_local::emulator::sdk::{ACCOUNT_ID, REGION};
-use streamdlq_local::project;
-use streamdlq_local::stack::DEFAULT_STACK_NAME;
+use processor::{ElementHandler, LogSink};
+use serde_json::{Value, json};
+use streamdlq_local::esm::{FunctionSettings, Invocation, StreamFunction, processor_function};
+use streamdlq_local::stack::{DEFAULT_STACK_NAME, FunctionContext, lookup};
 use streamdlq_local::template::ids;
+use streamdlq_local::{Resources, StackTemplate, delivery, project};
 
 use super::StateDir;
 
@@ -24,6 +22,9 @@ use super::StateDir;
 pub enum Function {
     /// The processor: a Kinesis event in, a partial batch failure response out.
     Processor,
+    /// The hydrate function: an SNS event of OnFailure records in, DLQ
+    /// messages written to the running stack's DLQ, a summary out.
+    Hydrate,
 }
 
 /// Arguments of `streamdlq local invoke`.
@@ -37,7 +38,7 @@ pub struct InvokeArgs {
     #[arg(long, short = 'e', value_name = "FILE")]
     event: PathBuf,
 
-    /// The SAM template that sets the function's timeout [default: infra/template.yaml in the project root]
+    /// The SAM template that configures the function [default: infra/template.yaml in the project root]
     #[arg(long, value_name = "PATH")]
     template: Option<PathBuf>,
 }
@@ -46,39 +47,63 @@ impl InvokeArgs {
     pub async fn run(self, dir: &StateDir) -> anyhow::Result<()> {
         let text = std::fs::read_to_string(&self.event)
             .with_context(|| format!("could not read the event file {}", self.event.display()))?;
+        let event: Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not JSON", self.event.display()))?;
         let template_path = self.template.unwrap_or_else(project::default_template);
         let template = StackTemplate::load(&template_path)?;
-        let response = match self.function {
+        let invocation = match self.function {
             Function::Processor => {
-                let event: KinesisBatch = serde_json::from_str(&text)
-                    .with_context(|| format!("{} is not a Kinesis event", self.event.display()))?;
-                let config = Config::from_env()?;
+                let stack_name = dir
+                    .load_state()
+                    .map_or_else(|_| DEFAULT_STACK_NAME.to_owned(), |state| state.stack_name);
+                let config = processor::Config::from_lookup(|name| std::env::var(name).ok())?;
+                let settings = FunctionSettings {
+                    timeout: template.processor.timeout,
+                    ..FunctionSettings::new(format!(
+                        "arn:aws:lambda:us-east-1:000000000000:function:{stack_name}-{}",
+                        ids::PROCESSOR_FUNCTION
+                    ))
+                };
                 let handler = ElementHandler::new(LogSink, config.schema_mode);
-                let context = context(dir, ids::PROCESSOR_FUNCTION, template.processor.timeout);
-                let response = processor::handle(&handler, LambdaEvent::new(event, context))
-                    .await
-                    .map_err(|error| anyhow::anyhow!("the processor failed: {error}"))?;
-                serde_json::to_value(response)?
+                processor_function(handler, settings).invoke(event).await
+            }
+            Function::Hydrate => {
+                let state = dir.load().context(
+                    "the hydrate function reads the running stack's stream and writes its DLQ",
+                )?;
+                let resources = Resources::from_state(&state, &template);
+                let environment =
+                    resources.environment(ids::HYDRATE_FUNCTION, &template.hydrate.environment)?;
+                let context = FunctionContext {
+                    environment,
+                    function_arn: resources.function_arn(ids::HYDRATE_FUNCTION),
+                    timeout: template.hydrate.timeout,
+                    kinesis: state.kinesis_config(),
+                    moto: state.moto_config(),
+                };
+                // Fail here, with the variable named, rather than in the handler.
+                hydrate::Config::from_lookup(|name| lookup(&context.environment, name))?;
+                delivery::hydrate_handler(&context)?.invoke(event).await
             }
         };
-        println!("{}", serde_json::to_string_pretty(&response)?);
-        Ok(())
+        match invocation {
+            Invocation::Ok(response) => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&response.unwrap_or(Value::Null))?
+                );
+                Ok(())
+            }
+            Invocation::FunctionError(error) => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(
+                        &json!({"errorType": error.error_type, "errorMessage": error.message})
+                    )?
+                );
+                bail!("the function failed ({})", error.error_type)
+            }
+            Invocation::NotInvoked(reason) => bail!("the function was not invoked: {reason}"),
+        }
     }
-}
-
-/// A Lambda context with a fresh request id, the function's ARN (named
-/// after the running stack, if any) and its deadline.
-fn context(dir: &StateDir, logical_id: &str, timeout: Duration) -> Context {
-    let stack_name = dir
-        .load_state()
-        .map_or_else(|_| DEFAULT_STACK_NAME.to_owned(), |state| state.stack_name);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let mut context = Context::default();
-    context.request_id = request_id();
-    context.deadline = u64::try_from((now + timeout).as_millis()).unwrap_or(u64::MAX);
-    context.invoked_function_arn =
-        format!("arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{stack_name}-{logical_id}");
-    context
 }

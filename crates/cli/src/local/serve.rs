@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
-use streamdlq_local::stack::ProcessorTarget;
 use streamdlq_local::stack::processes::SERVE;
+use streamdlq_local::stack::{ProcessorTarget, in_process_hydrate};
 use streamdlq_local::state::ProcessEntry;
 use streamdlq_local::{EmulatorOptions, LocalState, Stack, StackOptions, ToolsDir};
 use tokio::signal::unix::{SignalKind, signal};
@@ -69,7 +69,7 @@ impl ServeArgs {
                     function_name: self.processor_function,
                 },
             },
-            hydrate: None,
+            hydrate: Some(in_process_hydrate()),
         };
         let stack = tokio::select! {
             stack = Stack::start(options) => stack.context("could not start the local stack")?,

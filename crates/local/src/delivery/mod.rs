@@ -13,11 +13,14 @@
 //!
 //! - [`envelope`]: SQS body (SNS envelope) to `SnsEvent`.
 //! - [`function`]: the [`SnsFunction`] port and [`FunctionError`].
+//! - [`in_process`]: [`hydrate_function`], the hydrate handler in this
+//!   process, and [`AsyncFunction`], any Lambda handler as an SNS function.
 //! - [`invoke`]: [`invoke_async`], attempts, retries and event age.
 //! - [`record`]: [`failure_record`], the AWS async failure record.
 
 pub mod envelope;
 pub mod function;
+pub mod in_process;
 pub mod invoke;
 pub mod record;
 
@@ -33,6 +36,7 @@ use tracing::Instrument;
 
 pub use envelope::{EnvelopeError, sns_event};
 pub use function::{FunctionError, SnsFunction, from_fn};
+pub use in_process::{AsyncFunction, hydrate_function, hydrate_handler};
 pub use invoke::{AsyncCondition, AsyncInvocation, FailedInvocation, Outcome, invoke_async};
 pub use record::failure_record;
 

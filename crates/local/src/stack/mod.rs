@@ -86,6 +86,11 @@ pub type HydrateFactory = Box<
         + Send,
 >;
 
+/// The hydrate Lambda's own handler, in this process: the default.
+pub fn in_process_hydrate() -> HydrateFactory {
+    Box::new(|context| Ok(crate::delivery::hydrate_function(context)?))
+}
+
 /// How to start a stack.
 pub struct StackOptions {
     /// The SAM template.
