@@ -6,7 +6,9 @@
 #   e.g. `scripts/bench.sh processor/process_batch` (only matching ones), and
 #   the summary keeps each benchmark's throughput estimate;
 # - kind "figures": a `harness = false` benchmark that prints its own
-#   figures; the summary keeps its lines starting with "result:".
+#   figures; the summary keeps its lines starting with "result:";
+# - kind "script": the script named in the package field, run three times;
+#   the summary keeps each run's "result:" lines.
 # Add a line to benchmark another crate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +16,7 @@ cd "$(dirname "$0")/.."
 SECTIONS=(
   "processor: batch helper + demo logic, 10,000-record event|processor|batch|criterion"
   "hydrate: 10,000-record x 600-byte range, kinesis-local -> moto SQS|hydrate|hydrate|figures"
+  "local stack: scripts/demo.sh, up + both scenarios + down (builds excluded)|scripts/demo.sh||script"
 )
 
 log="$(mktemp)"
@@ -38,6 +41,14 @@ for section in "${SECTIONS[@]}"; do
     figures)
       cargo bench --locked -p "$package" --bench "$bench" | tee "$log"
       figures="$(sed -n 's/^result: /  /p' "$log")"
+      ;;
+    script)
+      figures=""
+      for run in 1 2 3; do
+        "$package" | tee "$log"
+        figures+="$(sed -n "s/^result: /  run ${run}: /p" "$log")"$'\n'
+      done
+      figures="${figures%$'\n'}"
       ;;
     *)
       echo "unknown section kind: $kind" >&2

@@ -130,5 +130,6 @@ finished="$EPOCHREALTIME"
 wall="$(awk -v a="$started" -v b="$finished" 'BEGIN { printf "%.2f", b - a }')"
 latency="$(awk -v a="$put_at" -v b="$dlq_at" 'BEGIN { printf "%.2f", b - a }')"
 echo
-echo "demo passed: wall time ${wall}s (up, both scenarios, down; builds excluded)"
-echo "poison pill put -> hydrated DLQ message: ${latency}s"
+echo "demo passed"
+echo "result: wall time ${wall} s (up, both scenarios, down; builds excluded)"
+echo "result: poison pill put -> hydrated DLQ message ${latency} s"

@@ -19,3 +19,6 @@ cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 
 echo "==> cargo test"
 cargo test --workspace --all-features --locked
+
+echo "==> end to end: scripts/demo.sh (the README's first command)"
+scripts/demo.sh
