@@ -443,9 +443,10 @@ async fn stop_ends_every_poller() {
 }
 
 /// The demo processor, in process under the ESM: it reports the poison
-/// pill (Boron, record 4) as the first failure, so once the retries run out
-/// the OnFailure record covers the poison pill and every record after it in
-/// the batch — AWS discards checkpoint..end, not the failed record alone.
+/// pill (Boron, the last record) as the first failure, so once the retries
+/// run out the OnFailure record covers the poison pill and every record
+/// after it in the batch (AWS discards checkpoint..end, not the failed
+/// record alone): with the pill last, exactly the pill.
 #[tokio::test(start_paused = true)]
 async fn drives_the_in_process_processor_to_an_onfailure_from_the_poison_pill() {
     use base64::Engine as _;
@@ -485,13 +486,13 @@ async fn drives_the_in_process_processor_to_an_onfailure_from_the_poison_pill() 
     assert_eq!(sent[0]["responseContext"]["functionError"], Value::Null);
     assert_eq!(sent[0]["requestContext"]["approximateInvokeCount"], 3);
     let info = &sent[0]["KinesisBatchInfo"];
-    assert_eq!(info["startSequenceNumber"], records[4].as_str());
+    assert_eq!(info["startSequenceNumber"], records[9].as_str());
     assert_eq!(info["endSequenceNumber"], records[9].as_str());
-    assert_eq!(info["batchSize"], 6);
+    assert_eq!(info["batchSize"], 1);
     assert_eq!(
         stats
             .shard(SHARD_0)
             .map(|s| (s.records_processed, s.invocations)),
-        Some((4, 4))
+        Some((9, 4))
     );
 }
