@@ -44,9 +44,20 @@ impl StateDir {
 }
 
 impl Drop for StateDir {
+    /// A failed test still leaves nothing running: `down`, and if the
+    /// state survived that, the serving process group is killed directly.
     fn drop(&mut self) {
         if self.state_file().exists() {
             let _ = self.streamdlq(&["local", "down"]);
+        }
+        if let Ok(text) = std::fs::read_to_string(self.state_file())
+            && let Ok(state) = serde_json::from_str::<Value>(&text)
+            && let Some(pgid) = state["processes"][0]["pgid"].as_u64()
+            && state["processes"][0]["name"] == "serve"
+        {
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pgid}")])
+                .status();
         }
         let _ = std::fs::remove_dir_all(&self.0);
     }
