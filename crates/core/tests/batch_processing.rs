@@ -1,103 +1,14 @@
 //! The batch helper over the `events/` fixtures: ordering, fail-fast,
 //! panics, undecodable records and the exact response shape.
 
-use std::collections::HashMap;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod batch_support;
 
+use batch_support::{Script, ScriptedHandler, VALID, batch, event, sequence_numbers};
 use serde_json::Value;
-use streamdlq_core::batch::{
-    BatchOutcome, DataError, FailureCause, FailureKind, KinesisBatch, RecordContext, RecordError,
-    RecordHandler, process_batch,
-};
+use streamdlq_core::batch::{BatchOutcome, DataError, FailureCause, FailureKind, process_batch};
 
-const VALID: &str = include_str!("../../../events/kinesis-batch-valid.json");
 const INVALID_BASE64: &str = include_str!("../../../events/kinesis-batch-invalid-base64.json");
 const EMPTY: &str = include_str!("../../../events/kinesis-batch-empty.json");
-
-/// What the scripted handler does at a given position.
-#[derive(Clone, Copy)]
-enum Script {
-    Fail { retryable: bool },
-    Panic,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("scripted failure")]
-struct ScriptedError {
-    retryable: bool,
-}
-
-impl RecordError for ScriptedError {
-    fn is_retryable(&self) -> bool {
-        self.retryable
-    }
-}
-
-/// Records every call, then fails or panics where its script says.
-#[derive(Default)]
-struct ScriptedHandler {
-    script: HashMap<usize, Script>,
-    seen: Mutex<Vec<(String, Vec<u8>)>>,
-}
-
-impl ScriptedHandler {
-    fn at(position: usize, script: Script) -> Self {
-        Self {
-            script: HashMap::from([(position, script)]),
-            ..Self::default()
-        }
-    }
-
-    fn seen_sequence_numbers(&self) -> Vec<String> {
-        self.seen
-            .lock()
-            .expect("not poisoned")
-            .iter()
-            .map(|(sequence_number, _)| sequence_number.clone())
-            .collect()
-    }
-}
-
-impl RecordHandler for ScriptedHandler {
-    type Error = ScriptedError;
-
-    async fn handle(&self, record: &RecordContext, data: Vec<u8>) -> Result<(), ScriptedError> {
-        self.seen
-            .lock()
-            .expect("not poisoned")
-            .push((record.sequence_number.to_string(), data));
-        match self.script.get(&record.position) {
-            None => Ok(()),
-            Some(Script::Fail { retryable }) => Err(ScriptedError {
-                retryable: *retryable,
-            }),
-            Some(Script::Panic) => panic!("scripted panic"),
-        }
-    }
-}
-
-fn event(json: &str) -> Value {
-    serde_json::from_str(json).expect("fixture is JSON")
-}
-
-fn batch(event: Value) -> KinesisBatch {
-    serde_json::from_value(event).expect("fixture is a Kinesis event")
-}
-
-fn sequence_numbers(event: &Value) -> Vec<String> {
-    event["Records"]
-        .as_array()
-        .expect("Records")
-        .iter()
-        .map(|record| {
-            record["kinesis"]["sequenceNumber"]
-                .as_str()
-                .expect("sequence number")
-                .to_owned()
-        })
-        .collect()
-}
 
 fn response_json(outcome: &BatchOutcome) -> String {
     serde_json::to_string(&outcome.response()).expect("response serialises")
@@ -267,60 +178,4 @@ async fn reports_other_shards_unattempted_after_a_panic() {
         .collect();
     assert_eq!(reported, [Some(all[0].clone()), Some(all[3].clone())]);
     assert_eq!(outcome.failures[1].cause, FailureCause::NotAttempted);
-}
-
-/// A shared in-memory log sink for the subscriber below.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for LogBuffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .expect("not poisoned")
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Failure logs say poison or transient, name the shard and sequence
-/// number, and never contain the record's payload.
-#[tokio::test(flavor = "current_thread")]
-async fn logs_failure_kind_with_shard_and_sequence_number_but_no_payload() {
-    let all = sequence_numbers(&event(VALID));
-    let buffer = LogBuffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
-    let poison = ScriptedHandler::at(1, Script::Fail { retryable: false });
-    process_batch(batch(event(VALID)), &poison).await;
-    let transient = ScriptedHandler::at(2, Script::Fail { retryable: true });
-    process_batch(batch(event(VALID)), &transient).await;
-
-    let logs = String::from_utf8(buffer.0.lock().expect("not poisoned").clone()).expect("utf-8");
-    let failures: Vec<Value> = logs
-        .lines()
-        .map(|line| serde_json::from_str::<Value>(line).expect("json log line"))
-        .filter(|line| line["fields"]["failure"].is_string())
-        .collect();
-    assert_eq!(failures.len(), 2, "{logs}");
-    assert_eq!(failures[0]["fields"]["failure"], "poison");
-    assert_eq!(failures[0]["fields"]["sequence_number"], all[1].as_str());
-    assert_eq!(failures[0]["fields"]["shard"], "shardId-000000000000");
-    assert_eq!(failures[0]["span"]["sequence_number"], all[1].as_str());
-    assert_eq!(failures[1]["fields"]["failure"], "transient");
-    assert_eq!(failures[1]["fields"]["sequence_number"], all[2].as_str());
-    for payload_word in ["Hydrogen", "AtomicNumber", "eyJBdG9taWNOdW1iZXIi"] {
-        assert!(!logs.contains(payload_word), "payload leaked: {logs}");
-    }
 }
