@@ -110,7 +110,7 @@ pub struct Step {
 /// Why putting stopped with records still pending.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PutFailure {
-    #[error("cannot put records into {stream}: {source}")]
+    #[error("cannot put records into {stream}")]
     Call {
         stream: String,
         #[source]
