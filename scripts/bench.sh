@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Runs the criterion benchmarks and prints a short throughput summary.
+# Runs the benchmarks and prints a short summary of their figures.
 #
-# Each entry of SECTIONS is "<title>|<package>|<bench target>"; add a line to
-# benchmark another crate. Extra arguments go to criterion, e.g.
-#   scripts/bench.sh processor/process_batch     (only matching benchmarks)
+# Each entry of SECTIONS is "<title>|<package>|<bench target>|<kind>":
+# - kind "criterion": a criterion benchmark; extra arguments go to criterion,
+#   e.g. `scripts/bench.sh processor/process_batch` (only matching ones), and
+#   the summary keeps each benchmark's throughput estimate;
+# - kind "figures": a `harness = false` benchmark that prints its own
+#   figures; the summary keeps its lines starting with "result:".
+# Add a line to benchmark another crate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SECTIONS=(
-  "processor: batch helper + demo logic, 10,000-record event|processor|batch"
+  "processor: batch helper + demo logic, 10,000-record event|processor|batch|criterion"
+  "cli: replay 10,000 records from the DLQ into a stream, moto SQS -> kinesis-local|streamdlq|replay|figures"
 )
 
 log="$(mktemp)"
@@ -16,20 +21,32 @@ trap 'rm -f "$log"' EXIT
 
 summary=""
 for section in "${SECTIONS[@]}"; do
-  IFS='|' read -r title package bench <<<"$section"
+  IFS='|' read -r title package bench kind <<<"$section"
   echo "==> ${title}"
-  cargo bench --locked -p "$package" --bench "$bench" -- "$@" | tee "$log"
-  # Criterion prints the benchmark id (alone or before "time:"), then a
-  # "thrpt: [low estimate high]" line, then on re-runs a "change:" block with
-  # another thrpt line; keep the id and the first estimate.
-  figures="$(awk '
-    /^Benchmarking/ { next }
-    /^[^ ]/ { id = $1; done = 0 }
-    /thrpt:/ && !done { gsub(/[\[\]]/, ""); sub(/.*thrpt: */, ""); print "  " id ": " $3 " " $4; done = 1 }
-  ' "$log")"
-  summary+="${title}"$'\n'"${figures:-  (no throughput reported)}"$'\n'
+  case "$kind" in
+    criterion)
+      cargo bench --locked -p "$package" --bench "$bench" -- "$@" | tee "$log"
+      # Criterion prints the benchmark id (alone or before "time:"), then a
+      # "thrpt: [low estimate high]" line, then on re-runs a "change:" block
+      # with another thrpt line; keep the id and the first estimate.
+      figures="$(awk '
+        /^Benchmarking/ { next }
+        /^[^ ]/ { id = $1; done = 0 }
+        /thrpt:/ && !done { gsub(/[\[\]]/, ""); sub(/.*thrpt: */, ""); print "  " id ": " $3 " " $4 " (elem/s = records per second)"; done = 1 }
+      ' "$log")"
+      ;;
+    figures)
+      cargo bench --locked -p "$package" --bench "$bench" | tee "$log"
+      figures="$(sed -n 's/^result: /  /p' "$log")"
+      ;;
+    *)
+      echo "unknown section kind: $kind" >&2
+      exit 2
+      ;;
+  esac
+  summary+="${title}"$'\n'"${figures:-  (no figures reported)}"$'\n'
 done
 
 echo
-echo "==> summary (criterion estimate; elem/s = records per second)"
+echo "==> summary"
 printf '%s' "$summary"

@@ -4,6 +4,7 @@
 mod common;
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use common::{TestEnv, cli, payloads, stderr, stdout};
 use streamdlq_cli::generate::{Generate, generate};
@@ -12,6 +13,7 @@ use streamdlq_cli::put::{
     EntryResult, KinesisStreamWriter, OrderedPut, PutEntry, PutError, PutOptions, StreamWriter,
 };
 use streamdlq_cli::stream::StreamId;
+use streamdlq_core::Backoff;
 
 const WITH_POISON_PILL: &str = include_str!("../../../events/test-records-with-poison-pill.json");
 
@@ -237,8 +239,13 @@ async fn strict_order_survives_failures_in_the_middle_of_calls() {
         fail: |call: usize, index: usize, _: &PutEntry| (call * 7 + index).is_multiple_of(5),
         calls: Mutex::new(0),
     };
+    // Failures in almost every call: keep the backoff short for the test.
     let options = PutOptions {
         strict_order: true,
+        backoff: Backoff {
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(20),
+        },
         ..PutOptions::default()
     };
     let mut put =

@@ -230,7 +230,8 @@ async fn notes_foreign_messages_and_deletes_nothing() {
     );
 }
 
-/// A queue that does not exist is one clear error line and exit code 2.
+/// A queue that does not exist is one clear error line and exit code 2,
+/// for reading and for replaying.
 #[tokio::test]
 async fn reports_a_missing_queue_in_one_line() {
     let env = TestEnv::new("read-missing").await;
@@ -245,14 +246,17 @@ async fn reports_a_missing_queue_in_one_line() {
     );
     let dir = state.parent().expect("dir").to_owned();
 
-    let output = cli(&dir, &["read-dlq", "--state-file", "state.json"], &[]);
-    assert_eq!(output.status.code(), Some(2));
-    assert_eq!(
-        stderr(&output),
-        format!(
-            "error: queue {missing} does not exist: check --queue-url or run `streamdlq local up`\n"
-        )
-    );
+    for command in ["read-dlq", "replay"] {
+        let output = cli(&dir, &[command, "--state-file", "state.json"], &[]);
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        assert_eq!(
+            stderr(&output),
+            format!(
+                "error: queue {missing} does not exist: check --queue-url or run `streamdlq local up`\n"
+            ),
+            "{command}"
+        );
+    }
 }
 
 /// With no flag, no environment and no local stack, the error says what

@@ -71,3 +71,68 @@ impl LambdaInvoker {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_lambda::config::retry::RetryConfig;
+    use aws_sdk_lambda::operation::invoke::InvokeOutput;
+    use aws_sdk_lambda::types::error::ResourceNotFoundException;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+    use crate::invoke::{Outcome, interpret};
+
+    /// The event goes in synchronously, as is; a thrown error comes back as
+    /// a function error with its message, which replay reads as not done.
+    #[tokio::test]
+    async fn invokes_synchronously_and_reports_function_errors() {
+        let rule = mock!(Client::invoke)
+            .match_requests(|request| {
+                request.function_name() == Some("streamdlq-processor")
+                    && request.invocation_type() == Some(&InvocationType::RequestResponse)
+                    && request.payload().map(|p| p.as_ref()) == Some(b"{\"Records\":[]}".as_slice())
+            })
+            .then_output(|| {
+                InvokeOutput::builder()
+                    .status_code(200)
+                    .function_error("Unhandled")
+                    .payload(Blob::new(
+                        r#"{"errorType":"Oops","errorMessage":"database down"}"#,
+                    ))
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &[&rule]);
+        let invoker = LambdaInvoker::new(client, "streamdlq-processor");
+        let invocation = invoker
+            .invoke("{\"Records\":[]}".to_owned())
+            .await
+            .expect("invoked");
+        assert_eq!(
+            interpret(invocation.function_error.as_deref(), &invocation.payload),
+            Outcome::FunctionError {
+                kind: "Unhandled".into(),
+                message: "database down".into()
+            }
+        );
+    }
+
+    /// A function that does not exist is a clear error naming it.
+    #[tokio::test]
+    async fn reports_a_missing_function() {
+        let rule = mock!(Client::invoke).then_error(|| {
+            SdkInvokeError::ResourceNotFoundException(
+                ResourceNotFoundException::builder()
+                    .message("Function not found")
+                    .build(),
+            )
+        });
+        let client = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &[&rule], |config| {
+            config.retry_config(RetryConfig::disabled())
+        });
+        let error = LambdaInvoker::new(client, "nope")
+            .invoke("{}".to_owned())
+            .await
+            .expect_err("missing");
+        assert_eq!(error.to_string(), "function nope does not exist");
+    }
+}
