@@ -2,7 +2,8 @@
 //!
 //! - [`put_records`]: `streamdlq put-records`.
 //! - [`read_dlq`]: `streamdlq read-dlq`.
-//! - [`replay`]: `streamdlq replay`.
+//! - [`replay`]: `streamdlq replay` (its summary and dry-run plan in
+//!   `replay/summary.rs`).
 
 pub mod put_records;
 pub mod read_dlq;

@@ -1,28 +1,26 @@
 //! `streamdlq replay`: hydrated failures from the DLQ back into their
 //! stream, another stream, or straight into a function.
 
-use std::collections::{BTreeMap, HashSet};
+mod summary;
+
+use std::collections::HashSet;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 use clap::Args;
-use serde::Serialize;
 
 use super::put_records::plural;
 use crate::discovery::{DiscoveryArgs, Resources};
-use crate::invoke::{
-    EventSource, FunctionInvoker, InProcessProcessor, LOCAL_PROCESSOR, LambdaInvoker,
-    kinesis_events,
-};
+use crate::invoke::{FunctionInvoker, InProcessProcessor, LOCAL_PROCESSOR, LambdaInvoker};
 use crate::progress::records_bar;
-use crate::put::{CallLimits, KinesisStreamWriter, PutOptions, count_calls};
-use crate::queue::{DlqQueue, FailureEntry, FailureFilter, ScanOptions};
-use crate::replay::stream::{entries_of, plan};
+use crate::put::{KinesisStreamWriter, PutOptions};
+use crate::queue::{DlqQueue, FailureFilter, ScanOptions};
 use crate::replay::{
     FunctionReplayOptions, Interrupt, ReplaySession, SelectOptions, Selection, Target,
     replay_to_function, replay_to_streams, select,
 };
 use crate::stream::StreamId;
+use summary::{Kept, Summary, dry_run_function, dry_run_streams};
 
 /// Replay hydrated failures from the DLQ into their stream or a function
 ///
@@ -95,47 +93,6 @@ pub struct ReplayArgs {
     pub resources: DiscoveryArgs,
 }
 
-/// The summary, as `--json` prints it.
-#[derive(Debug, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Summary {
-    dry_run: bool,
-    /// `stream` or `function`.
-    target: &'static str,
-    /// The stream(s) or function written to.
-    destinations: Vec<String>,
-    failures: usize,
-    records: usize,
-    bytes: usize,
-    calls: usize,
-    retries: usize,
-    out_of_order: usize,
-    invocations: usize,
-    deleted_messages: usize,
-    kept: Vec<Kept>,
-    skipped: BTreeMap<String, usize>,
-    notes: Vec<String>,
-    /// `--dry-run`: the failures that would be replayed.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    planned: Vec<Planned>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Planned {
-    id: String,
-    status: String,
-    records: usize,
-    shard_id: Option<String>,
-    destination: String,
-}
-
-#[derive(Debug, Serialize)]
-struct Kept {
-    id: String,
-    reason: String,
-}
-
 /// What a replay did: its summary, the receipt handles it deleted (the
 /// session releases every other message), and the error that stopped it.
 #[derive(Debug, Default)]
@@ -173,7 +130,7 @@ impl ReplayArgs {
         let session = ReplaySession::open(queue, &scan_options).await?;
         let run = self.replay(&resources, &session).await;
         let released = session.close(&run.deleted).await;
-        self.print(&run.summary)?;
+        run.summary.print(self.json)?;
         if let Some(error) = run.error {
             return Err(error);
         }
@@ -378,85 +335,6 @@ impl ReplayArgs {
             error: stop_error(error, report.undeleted.len()),
         }
     }
-
-    fn print(&self, summary: &Summary) -> anyhow::Result<()> {
-        if self.json {
-            println!("{}", serde_json::to_string(summary)?);
-            return Ok(());
-        }
-        for planned in &summary.planned {
-            println!(
-                "would replay failure {} ({}, {} records of {}) to {}",
-                planned.id,
-                planned.status,
-                planned.records,
-                planned.shard_id.as_deref().unwrap_or("?"),
-                planned.destination
-            );
-        }
-        let verb = if summary.dry_run {
-            "would replay"
-        } else {
-            "replayed"
-        };
-        let to = summary.destinations.join(", ");
-        let mut line = format!(
-            "{verb} {} {} ({} records) to {} {}",
-            summary.failures,
-            plural(summary.failures, "failure", "failures"),
-            summary.records,
-            summary.target,
-            if to.is_empty() { "-" } else { &to },
-        );
-        if summary.target == "stream" {
-            line.push_str(&format!(
-                ": {} PutRecords {}, {} {}",
-                summary.calls,
-                plural(summary.calls, "call", "calls"),
-                summary.retries,
-                plural(summary.retries, "retry", "retries"),
-            ));
-        } else {
-            line.push_str(&format!(
-                ": {} {}",
-                summary.invocations,
-                plural(summary.invocations, "invocation", "invocations")
-            ));
-        }
-        let verb = if summary.dry_run {
-            "would delete"
-        } else {
-            "deleted"
-        };
-        line.push_str(&format!(
-            "; {verb} {} DLQ {}",
-            summary.deleted_messages,
-            plural(summary.deleted_messages, "message", "messages")
-        ));
-        println!("{line}");
-        if summary.out_of_order > 0 {
-            println!(
-                "  {} records were accepted ahead of an earlier record of their partition key \
-                 that Kinesis failed in the same call (use --strict-order to rule this out)",
-                summary.out_of_order
-            );
-        }
-        for kept in &summary.kept {
-            println!("kept failure {}: {}", kept.id, kept.reason);
-        }
-        if !summary.skipped.is_empty() {
-            let parts: Vec<String> = summary
-                .skipped
-                .iter()
-                .map(|(reason, count)| format!("{count} {reason}"))
-                .collect();
-            println!("left in the queue: {}", parts.join(", "));
-        }
-        for note in &summary.notes {
-            println!("note: {note}; left in the queue");
-        }
-        Ok(())
-    }
 }
 
 /// How long a dry run hides the messages it reads (it releases them at
@@ -479,68 +357,4 @@ fn stop_error(stopped: Option<anyhow::Error>, undeleted: usize) -> Option<anyhow
             plural(undeleted, "its", "their"),
         )
     })
-}
-
-fn dry_run_streams(
-    selection: &Selection<'_>,
-    target: &Target,
-    strict: bool,
-    summary: &mut Summary,
-) {
-    let limits = CallLimits::default();
-    for (stream, members) in plan(&selection.chosen, target) {
-        let (entries, _) = entries_of(&selection.chosen, &members);
-        summary.destinations.push(stream.name().to_owned());
-        summary.records += entries.len();
-        summary.bytes += entries.iter().map(|entry| entry.data.len()).sum::<usize>();
-        summary.calls += count_calls(&entries, limits, strict);
-        summary.failures += members.len();
-        summary.deleted_messages += members
-            .iter()
-            .map(|&m| selection.chosen[m].messages.len())
-            .sum::<usize>();
-        for &member in &members {
-            plan_failure(selection.chosen[member], stream.name(), summary);
-        }
-    }
-}
-
-fn dry_run_function(
-    selection: &Selection<'_>,
-    options: FunctionReplayOptions,
-    summary: &mut Summary,
-) {
-    for failure in &selection.chosen {
-        let (Some(stream_arn), Some(shard_id)) = (failure.stream_arn(), failure.shard_id()) else {
-            continue;
-        };
-        let events = kinesis_events(
-            EventSource {
-                stream_arn,
-                shard_id,
-            },
-            &failure.hydrated.records,
-            options.max_records,
-            options.max_bytes,
-        )
-        .map(|events| events.len())
-        .unwrap_or(0);
-        summary.invocations += events;
-        summary.failures += 1;
-        summary.records += failure.hydrated.records.len();
-        summary.deleted_messages += failure.messages.len();
-        let destination = summary.destinations.join(", ");
-        plan_failure(failure, &destination, summary);
-    }
-}
-
-/// Notes a failure a dry run would replay.
-fn plan_failure(failure: &FailureEntry, destination: &str, summary: &mut Summary) {
-    summary.planned.push(Planned {
-        id: failure.hydrated.id.clone(),
-        status: failure.status().to_string(),
-        records: failure.hydrated.records.len(),
-        shard_id: failure.shard_id().map(str::to_owned),
-        destination: destination.to_owned(),
-    });
 }
