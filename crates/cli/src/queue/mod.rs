@@ -2,7 +2,7 @@
 //! replayed.
 //!
 //! - [`sqs`]: [`DlqQueue`], the SQS calls (receive, release, delete, depth).
-//! - [`scan`]: [`scan()`], every message of the queue, hidden while the
+//! - [`scan`](mod@scan): [`scan()`], every message of the queue, hidden while the
 //!   command works and released or deleted after.
 //! - [`inventory`]: [`Inventory`], scanned messages read back into hydrated
 //!   failures with the messages that carry them, and notes for the rest.
