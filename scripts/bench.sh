@@ -17,6 +17,7 @@ SECTIONS=(
   "processor: batch helper + demo logic, 10,000-record event|processor|batch|criterion"
   "hydrate: 10,000-record x 600-byte range, kinesis-local -> moto SQS|hydrate|hydrate|figures"
   "local stack: scripts/demo.sh, up + both scenarios + down (builds excluded)|scripts/demo.sh||script"
+  "cli: replay 10,000 records from the DLQ into a stream, moto SQS -> kinesis-local|streamdlq|replay|figures"
 )
 
 log="$(mktemp)"

@@ -1,8 +1,11 @@
-//! `streamdlq`: the command line of streamdlq.
+//! The `streamdlq` command: parses the command line, runs one subcommand,
+//! prints an error with its whole chain on one line and exits with 2.
 //!
 //! # Layout
 //!
 //! - [`local`]: `streamdlq local …`, the whole pipeline on this machine.
+//! - the other subcommands live in the `streamdlq_cli` library
+//!   (`streamdlq_cli::commands`).
 
 mod local;
 
@@ -10,11 +13,20 @@ use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use streamdlq_cli::commands::put_records::PutRecordsArgs;
+use streamdlq_cli::commands::read_dlq::ReadDlqArgs;
+use streamdlq_cli::commands::replay::ReplayArgs;
 use tracing_subscriber::EnvFilter;
 
-/// Make AWS stream consumers lose nothing when they fail.
+/// Lose nothing when Kinesis consumers fail: run the pipeline locally, put
+/// test records, inspect the hydrated DLQ, replay failed records into their
+/// stream or a function.
+///
+/// Every command finds its stream and queue from flags, environment
+/// variables, `--stack NAME` (CloudFormation outputs) or the local stack
+/// (`.streamdlq/state.json`).
 #[derive(Debug, Parser)]
-#[command(name = "streamdlq", version, about)]
+#[command(name = "streamdlq", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -24,6 +36,9 @@ struct Cli {
 enum Command {
     /// Run the whole pipeline on this machine, with no AWS account.
     Local(local::LocalArgs),
+    PutRecords(PutRecordsArgs),
+    ReadDlq(ReadDlqArgs),
+    Replay(ReplayArgs),
 }
 
 #[tokio::main]
@@ -32,6 +47,9 @@ async fn main() -> ExitCode {
     init_tracing(&cli);
     let result = match cli.command {
         Command::Local(args) => args.run().await,
+        Command::PutRecords(args) => args.run().await,
+        Command::ReadDlq(args) => args.run().await,
+        Command::Replay(args) => args.run().await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -44,10 +62,13 @@ async fn main() -> ExitCode {
 }
 
 /// Logs go to stderr, so that stdout stays for results (`eval "$(streamdlq
-/// local up)"`). `RUST_LOG` overrides each command's default level.
+/// local up)"`, `--json`). `RUST_LOG` overrides each command's default level:
+/// warnings, plus the elements the in-process processor takes during
+/// `replay --to-function processor`.
 fn init_tracing(cli: &Cli) {
     let default = match &cli.command {
         Command::Local(args) => args.default_log_level(),
+        _ => "warn,processor=info",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()

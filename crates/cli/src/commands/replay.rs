@@ -1,0 +1,360 @@
+//! `streamdlq replay`: hydrated failures from the DLQ back into their
+//! stream, another stream, or straight into a function.
+
+mod summary;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail};
+use clap::Args;
+
+use super::put_records::plural;
+use crate::discovery::{DiscoveryArgs, Resources};
+use crate::invoke::{FunctionInvoker, InProcessProcessor, LOCAL_PROCESSOR, LambdaInvoker};
+use crate::progress::records_bar;
+use crate::put::{KinesisStreamWriter, PutOptions};
+use crate::queue::{DlqQueue, FailureFilter, ScanOptions};
+use crate::replay::{
+    FunctionReplayOptions, Interrupt, ReplaySession, SelectOptions, Selection, Target,
+    replay_to_function, replay_to_streams, select,
+};
+use crate::stream::StreamId;
+use summary::{Kept, Summary, dry_run_function, dry_run_streams};
+
+/// Replay hydrated failures from the DLQ into their stream or a function
+///
+/// By default each failure's records go back into the stream they came
+/// from (the failure record's streamArn) with their partition keys, in
+/// sequence order. A failure's DLQ messages are deleted only once every one
+/// of its records was accepted; a run that stops for any reason loses
+/// nothing, and the next run puts again what was not confirmed (records can
+/// be duplicated, never lost). Only `complete` failures are replayed unless
+/// --include-partial is given; everything else stays in the queue.
+#[derive(Debug, Clone, Args)]
+pub struct ReplayArgs {
+    /// Put the records into this stream (name or ARN) instead of the one
+    /// they came from
+    #[arg(long, value_name = "NAME|ARN", conflicts_with = "to_function")]
+    pub to_stream: Option<String>,
+
+    /// Invoke this function (name or ARN) with the records as the Kinesis
+    /// event the ESM would deliver, original sequence numbers included, so
+    /// other consumers of the stream see no duplicates. On the local stack,
+    /// `processor` is the demo processor, run in this process with this
+    /// environment (PROCESSOR_SCHEMA_MODE)
+    #[arg(long, value_name = "NAME|ARN")]
+    pub to_function: Option<String>,
+
+    /// Also replay `partial` failures (the records that were still in the
+    /// stream; the rest had expired)
+    #[arg(long)]
+    pub include_partial: bool,
+
+    /// Only failures of this stream (name or ARN)
+    #[arg(long, value_name = "NAME|ARN")]
+    pub stream: Option<String>,
+
+    /// Only failures of this shard
+    #[arg(long, value_name = "SHARD_ID")]
+    pub shard: Option<String>,
+
+    /// Replay at most N failures (each shard's earliest first)
+    #[arg(long, value_name = "N")]
+    pub max: Option<usize>,
+
+    /// Show what would be replayed, and change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// One record per partition key and PutRecords call: order can never
+    /// break, even when Kinesis fails records (more calls)
+    #[arg(long)]
+    pub strict_order: bool,
+
+    /// Records per function invocation, at most
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub batch_size: usize,
+
+    /// Seconds the DLQ messages stay hidden while the replay runs; if the
+    /// run takes longer, another reader may see them (and replay them again)
+    #[arg(long, value_name = "SECONDS", default_value_t = 900)]
+    pub visibility_timeout: u64,
+
+    /// Read at most this many DLQ messages
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub scan_limit: usize,
+
+    /// Print the summary as JSON
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub resources: DiscoveryArgs,
+}
+
+/// What a replay did: its summary, the receipt handles it deleted (the
+/// session releases every other message), and the error that stopped it.
+#[derive(Debug, Default)]
+struct Run {
+    summary: Summary,
+    deleted: HashSet<String>,
+    error: Option<anyhow::Error>,
+}
+
+impl Run {
+    fn failed(summary: Summary, error: anyhow::Error) -> Self {
+        Self {
+            summary,
+            deleted: HashSet::new(),
+            error: Some(error),
+        }
+    }
+}
+
+impl ReplayArgs {
+    pub async fn run(self) -> anyhow::Result<()> {
+        let resources = Resources::discover(&self.resources).await?;
+        let queue = DlqQueue::new(resources.sqs_client(), resources.dlq_url()?);
+        queue.depth().await?;
+        let visibility = if self.dry_run {
+            DRY_RUN_VISIBILITY
+        } else {
+            self.visibility_timeout
+        };
+        let scan_options = ScanOptions {
+            visibility: Duration::from_secs(visibility),
+            max_messages: self.scan_limit,
+            ..ScanOptions::default()
+        };
+        let session = ReplaySession::open(queue, &scan_options).await?;
+        let run = self.replay(&resources, &session).await;
+        let released = session.close(&run.deleted).await;
+        run.summary.print(self.json)?;
+        if let Some(error) = run.error {
+            return Err(error);
+        }
+        released?;
+        let kept = run.summary.kept.len();
+        if kept > 0 {
+            bail!(
+                "{kept} {} not processed by the function and {} in the DLQ",
+                plural(kept, "failure was", "failures were"),
+                plural(kept, "stays", "stay"),
+            );
+        }
+        Ok(())
+    }
+
+    fn select_options(&self) -> SelectOptions {
+        SelectOptions {
+            filter: FailureFilter {
+                statuses: Vec::new(),
+                stream: self.stream.clone(),
+                shard: self.shard.clone(),
+            },
+            include_partial: self.include_partial,
+            max: self.max,
+            to_origin_stream: self.to_stream.is_none() && self.to_function.is_none(),
+        }
+    }
+
+    async fn replay(&self, resources: &Resources, session: &ReplaySession) -> Run {
+        let selection = select(session.inventory(), &self.select_options());
+        let summary = Summary {
+            dry_run: self.dry_run,
+            skipped: selection
+                .skip_counts()
+                .into_iter()
+                .map(|(reason, count)| (reason.to_string(), count))
+                .collect(),
+            notes: session
+                .inventory()
+                .notes
+                .iter()
+                .map(|note| note.text.clone())
+                .collect(),
+            ..Summary::default()
+        };
+        match &self.to_function {
+            Some(function) => {
+                self.to_function(resources, session, &selection, function, summary)
+                    .await
+            }
+            None => {
+                self.to_streams(resources, session, &selection, summary)
+                    .await
+            }
+        }
+    }
+
+    async fn to_streams(
+        &self,
+        resources: &Resources,
+        session: &ReplaySession,
+        selection: &Selection<'_>,
+        mut summary: Summary,
+    ) -> Run {
+        summary.target = "stream";
+        let target = match &self.to_stream {
+            Some(stream) => Target::Stream(StreamId::parse(stream)),
+            None => Target::Origin,
+        };
+        if self.dry_run {
+            dry_run_streams(selection, &target, self.strict_order, &mut summary);
+            return Run {
+                summary,
+                ..Run::default()
+            };
+        }
+        let writer = KinesisStreamWriter::new(resources.kinesis_client());
+        let options = PutOptions {
+            strict_order: self.strict_order,
+            ..PutOptions::default()
+        };
+        let progress = records_bar(selection.records(), !self.json);
+        let interrupt = Interrupt::on_ctrl_c();
+        let (report, error) = replay_to_streams(
+            &writer,
+            session.queue(),
+            &selection.chosen,
+            &target,
+            &options,
+            &progress,
+            &interrupt,
+        )
+        .await;
+        progress.finish_and_clear();
+        let total = report.total();
+        summary.destinations = report
+            .targets
+            .iter()
+            .map(|(stream, _)| stream.name().to_owned())
+            .collect();
+        summary.failures = report.failures;
+        summary.records = total.records;
+        summary.bytes = total.bytes;
+        summary.calls = total.calls;
+        summary.retries = total.retries;
+        summary.out_of_order = total.out_of_order;
+        summary.deleted_messages = report.deleted_messages;
+        Run {
+            summary,
+            deleted: report.deleted_handles,
+            error: stop_error(error, report.undeleted.len()),
+        }
+    }
+
+    async fn to_function(
+        &self,
+        resources: &Resources,
+        session: &ReplaySession,
+        selection: &Selection<'_>,
+        function: &str,
+        mut summary: Summary,
+    ) -> Run {
+        summary.target = "function";
+        let options = FunctionReplayOptions {
+            max_records: self.batch_size.max(1),
+            ..FunctionReplayOptions::default()
+        };
+        if self.dry_run {
+            summary.destinations = vec![function.to_owned()];
+            dry_run_function(selection, options, &mut summary);
+            return Run {
+                summary,
+                ..Run::default()
+            };
+        }
+        if resources.origin.is_local() {
+            if function != LOCAL_PROCESSOR {
+                let error = anyhow!(
+                    "the local stack runs only the demo processor: use --to-function {LOCAL_PROCESSOR}"
+                );
+                return Run::failed(summary, error);
+            }
+            return match InProcessProcessor::from_env() {
+                Ok(invoker) => {
+                    self.run_function(&invoker, session, selection, options, summary)
+                        .await
+                }
+                Err(error) => Run::failed(summary, error),
+            };
+        }
+        // `processor` names the stack's processor function when there is one.
+        let name = match (function, &resources.processor_function) {
+            (LOCAL_PROCESSOR, Some(deployed)) => deployed.clone(),
+            _ => function.to_owned(),
+        };
+        match resources.lambda_client() {
+            Ok(client) => {
+                let invoker = LambdaInvoker::new(client, name);
+                self.run_function(&invoker, session, selection, options, summary)
+                    .await
+            }
+            Err(error) => Run::failed(summary, error),
+        }
+    }
+
+    async fn run_function<I: FunctionInvoker>(
+        &self,
+        invoker: &I,
+        session: &ReplaySession,
+        selection: &Selection<'_>,
+        options: FunctionReplayOptions,
+        mut summary: Summary,
+    ) -> Run {
+        summary.destinations = vec![invoker.name().to_owned()];
+        let progress = records_bar(selection.records(), !self.json);
+        let interrupt = Interrupt::on_ctrl_c();
+        let (report, error) = replay_to_function(
+            invoker,
+            session.queue(),
+            &selection.chosen,
+            options,
+            &progress,
+            &interrupt,
+        )
+        .await;
+        progress.finish_and_clear();
+        summary.failures = report.failures;
+        summary.records = report.records;
+        summary.invocations = report.invocations;
+        summary.deleted_messages = report.deleted_messages;
+        summary.kept = report
+            .kept
+            .iter()
+            .map(|kept| Kept {
+                id: kept.id.clone(),
+                reason: kept.reason.clone(),
+            })
+            .collect();
+        Run {
+            summary,
+            deleted: report.deleted_handles,
+            error: stop_error(error, report.undeleted.len()),
+        }
+    }
+}
+
+/// How long a dry run hides the messages it reads (it releases them at
+/// once; this only bounds a crash).
+const DRY_RUN_VISIBILITY: u64 = 30;
+
+/// The error that ends a replay: what stopped it, else messages that could
+/// not be deleted.
+fn stop_error(stopped: Option<anyhow::Error>, undeleted: usize) -> Option<anyhow::Error> {
+    if let Some(error) = stopped {
+        return Some(error.context(
+            "replay stopped; failures not replayed completely stay in the DLQ, run it again",
+        ));
+    }
+    (undeleted > 0).then(|| {
+        anyhow!(
+            "{undeleted} DLQ {} could not be deleted; {} records were replayed and the next \
+             replay puts them again",
+            plural(undeleted, "message", "messages"),
+            plural(undeleted, "its", "their"),
+        )
+    })
+}

@@ -1,0 +1,36 @@
+//! streamdlq-cli: the library behind the `streamdlq` command, which puts
+//! test records, reads the hydrated DLQ without consuming it, and replays
+//! failed records into their stream or straight into a function.
+//!
+//! # Layout
+//!
+//! - [`commands`]: the subcommands, one clap `Args` struct with a `run` each.
+//! - [`discovery`]: [`discovery::Resources`], the stream, queue and SDK
+//!   configuration from flags, environment, a stack's outputs or the local
+//!   stack's state file.
+//! - [`put`]: PutRecords in full calls, partial failures retried, every
+//!   partition key kept in order ([`put::OrderedPut`]).
+//! - [`queue`]: the DLQ: scanning it without consuming it, reading failures
+//!   back ([`queue::Inventory`]), releasing and deleting messages.
+//! - [`replay`]: replaying selected failures to a stream or a function and
+//!   deleting only what was re-delivered ([`replay::ReplaySession`]).
+//! - [`invoke`]: the Kinesis event a function replay sends, the Lambda and
+//!   in-process invokers, and how their answers are read.
+//! - [`view`]: failures as text for people and JSON lines for scripts.
+//! - [`input`], [`generate`]: records from a PutRecords input file, or
+//!   generated.
+//! - [`stream`]: [`stream::StreamId`], a stream by name or ARN.
+//! - [`progress`], [`aws_error`]: progress bars and one-line SDK errors.
+
+pub mod aws_error;
+pub mod commands;
+pub mod discovery;
+pub mod generate;
+pub mod input;
+pub mod invoke;
+pub mod progress;
+pub mod put;
+pub mod queue;
+pub mod replay;
+pub mod stream;
+pub mod view;

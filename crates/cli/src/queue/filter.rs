@@ -1,0 +1,99 @@
+//! Which failures a command looks at: by hydration status, stream and
+//! shard. The same test runs on message attributes during the scan (to stop
+//! early) and on assembled failures after it.
+
+use streamdlq_core::HydrationStatus;
+use streamdlq_core::dlq::message::{ATTRIBUTE_SHARD, ATTRIBUTE_STATUS, ATTRIBUTE_STREAM};
+
+use super::inventory::FailureEntry;
+use super::sqs::QueueMessage;
+use crate::stream::StreamId;
+
+/// Failures to keep; an empty field keeps everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FailureFilter {
+    pub statuses: Vec<HydrationStatus>,
+    /// A stream name or ARN.
+    pub stream: Option<String>,
+    pub shard: Option<String>,
+}
+
+impl FailureFilter {
+    /// Whether an assembled failure passes.
+    pub fn matches(&self, failure: &FailureEntry) -> bool {
+        self.matches_fields(
+            Some(failure.status().as_str()),
+            failure.stream_arn(),
+            failure.shard_id(),
+        )
+    }
+
+    /// Whether a message's attributes pass: a cheap test before assembly.
+    pub fn matches_attributes(&self, message: &QueueMessage) -> bool {
+        let attribute = |name: &str| message.attributes.get(name).map(String::as_str);
+        self.matches_fields(
+            attribute(ATTRIBUTE_STATUS),
+            attribute(ATTRIBUTE_STREAM),
+            attribute(ATTRIBUTE_SHARD),
+        )
+    }
+
+    fn matches_fields(
+        &self,
+        status: Option<&str>,
+        stream: Option<&str>,
+        shard: Option<&str>,
+    ) -> bool {
+        let status_ok = self.statuses.is_empty()
+            || status.is_some_and(|status| self.statuses.iter().any(|s| s.as_str() == status));
+        let stream_ok = self
+            .stream
+            .as_deref()
+            .is_none_or(|wanted| stream.is_some_and(|arn| StreamId::parse(arn).matches(wanted)));
+        let shard_ok = self
+            .shard
+            .as_deref()
+            .is_none_or(|wanted| shard == Some(wanted));
+        status_ok && stream_ok && shard_ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn message(status: &str, stream: &str, shard: &str) -> QueueMessage {
+        QueueMessage {
+            message_id: "m".into(),
+            receipt_handle: "h".into(),
+            body: String::new(),
+            attributes: BTreeMap::from([
+                (ATTRIBUTE_STATUS.to_owned(), status.to_owned()),
+                (ATTRIBUTE_STREAM.to_owned(), stream.to_owned()),
+                (ATTRIBUTE_SHARD.to_owned(), shard.to_owned()),
+            ]),
+        }
+    }
+
+    /// Status, stream (by name or ARN) and shard must all match.
+    #[test]
+    fn keeps_failures_matching_every_field() {
+        let arn = "arn:aws:kinesis:us-east-1:000000000000:stream/demo";
+        let filter = FailureFilter {
+            statuses: vec![HydrationStatus::Complete, HydrationStatus::Partial],
+            stream: Some("demo".into()),
+            shard: Some("shardId-000000000001".into()),
+        };
+        assert!(filter.matches_attributes(&message("partial", arn, "shardId-000000000001")));
+        assert!(!filter.matches_attributes(&message("rejected", arn, "shardId-000000000001")));
+        assert!(!filter.matches_attributes(&message("complete", arn, "shardId-000000000000")));
+        assert!(!filter.matches_attributes(&message(
+            "complete",
+            "arn:aws:kinesis:us-east-1:000000000000:stream/other",
+            "shardId-000000000001"
+        )));
+        assert!(FailureFilter::default().matches_attributes(&message("rejected", arn, "s")));
+    }
+}

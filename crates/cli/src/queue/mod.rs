@@ -1,0 +1,19 @@
+//! Reading the DLQ without consuming it, and deleting only what was
+//! replayed.
+//!
+//! - [`sqs`]: [`DlqQueue`], the SQS calls (receive, release, delete, depth).
+//! - [`scan`](mod@scan): [`scan()`], every message of the queue, hidden while the
+//!   command works and released or deleted after.
+//! - [`inventory`]: [`Inventory`], scanned messages read back into hydrated
+//!   failures with the messages that carry them, and notes for the rest.
+//! - [`filter`]: [`FailureFilter`], by status, stream and shard.
+
+pub mod filter;
+pub mod inventory;
+pub mod scan;
+pub mod sqs;
+
+pub use filter::FailureFilter;
+pub use inventory::{FailureEntry, Inventory, MessageRef, Note, WholeCount};
+pub use scan::{Scan, ScanOptions, scan};
+pub use sqs::{DlqQueue, FailedEntry, QueueDepth, QueueMessage};

@@ -1,0 +1,135 @@
+//! Which hydrated failures a replay takes, in which order, and why the
+//! others are left in the queue.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use streamdlq_core::{HydrationStatus, StreamSource};
+
+use crate::queue::{FailureEntry, FailureFilter, Inventory};
+
+/// What to replay.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SelectOptions {
+    /// Stream and shard filters (the status filter is ignored: replay takes
+    /// `complete` failures, and `partial` ones with `include_partial`).
+    pub filter: FailureFilter,
+    pub include_partial: bool,
+    /// Replay at most this many failures (the earliest of each shard first).
+    pub max: Option<usize>,
+    /// The records go back to the stream they came from, so that stream
+    /// must be a Kinesis stream.
+    pub to_origin_stream: bool,
+}
+
+/// Why a failure is not replayed; its messages stay in the queue.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SkipReason {
+    /// `partial`, without `--include-partial`.
+    Partial,
+    /// `unavailable`, `rejected` or `unparseable`: no records to replay.
+    Status(&'static str),
+    NoRecords,
+    /// A DynamoDB stream cannot take PutRecords.
+    DynamoDb,
+    FilteredOut,
+    /// Beyond `--max`.
+    OverMax,
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Partial => f.write_str("partial (pass --include-partial to replay them)"),
+            Self::Status(status) => write!(f, "{status} (no records to replay)"),
+            Self::NoRecords => f.write_str("without records"),
+            Self::DynamoDb => {
+                f.write_str("from DynamoDB streams (pass --to-stream or --to-function)")
+            }
+            Self::FilteredOut => f.write_str("filtered out"),
+            Self::OverMax => f.write_str("beyond --max"),
+        }
+    }
+}
+
+/// The failures to replay, in replay order, and the ones left.
+#[derive(Debug, Clone, Default)]
+pub struct Selection<'a> {
+    /// Sorted by stream, shard and start sequence number: each shard's
+    /// failures go back in the order they happened.
+    pub chosen: Vec<&'a FailureEntry>,
+    pub skipped: Vec<(&'a FailureEntry, SkipReason)>,
+}
+
+impl Selection<'_> {
+    /// Skipped failures per reason, for the summary.
+    pub fn skip_counts(&self) -> BTreeMap<SkipReason, usize> {
+        let mut counts = BTreeMap::new();
+        for (_, reason) in &self.skipped {
+            *counts.entry(reason.clone()).or_default() += 1;
+        }
+        counts
+    }
+
+    pub fn records(&self) -> usize {
+        self.chosen
+            .iter()
+            .map(|failure| failure.hydrated.records.len())
+            .sum()
+    }
+}
+
+/// Picks the failures to replay.
+pub fn select<'a>(inventory: &'a Inventory, options: &SelectOptions) -> Selection<'a> {
+    let mut selection = Selection::default();
+    for failure in &inventory.failures {
+        match skip_reason(failure, options) {
+            Some(reason) => selection.skipped.push((failure, reason)),
+            None => selection.chosen.push(failure),
+        }
+    }
+    selection.chosen.sort_by(|a, b| {
+        (a.stream_arn(), a.shard_id(), a.start_sequence_number()).cmp(&(
+            b.stream_arn(),
+            b.shard_id(),
+            b.start_sequence_number(),
+        ))
+    });
+    if let Some(max) = options.max
+        && selection.chosen.len() > max
+    {
+        let over = selection.chosen.split_off(max);
+        selection.skipped.extend(
+            over.into_iter()
+                .map(|failure| (failure, SkipReason::OverMax)),
+        );
+    }
+    selection
+}
+
+fn skip_reason(failure: &FailureEntry, options: &SelectOptions) -> Option<SkipReason> {
+    let filter = FailureFilter {
+        statuses: Vec::new(),
+        ..options.filter.clone()
+    };
+    if !filter.matches(failure) {
+        return Some(SkipReason::FilteredOut);
+    }
+    match failure.status() {
+        HydrationStatus::Complete => {}
+        HydrationStatus::Partial if options.include_partial => {}
+        HydrationStatus::Partial => return Some(SkipReason::Partial),
+        other => return Some(SkipReason::Status(other.as_str())),
+    }
+    if failure.hydrated.records.is_empty() {
+        return Some(SkipReason::NoRecords);
+    }
+    let from_dynamodb = failure
+        .record
+        .as_ref()
+        .is_some_and(|record| record.source == StreamSource::DynamoDb);
+    if options.to_origin_stream && (from_dynamodb || failure.record.is_none()) {
+        return Some(SkipReason::DynamoDb);
+    }
+    None
+}

@@ -1,0 +1,85 @@
+//! [`StreamId`]: a Kinesis stream named by name or by ARN.
+//!
+//! Kinesis APIs take either `StreamName` (resolved in the caller's account
+//! and region) or `StreamARN`. A failure record names its stream by ARN, and
+//! replay keeps using the ARN as given: a name parsed out of it could point
+//! at a stream of the same name in another account or region.
+
+use std::fmt;
+
+/// A stream, as the user or a failure record named it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StreamId {
+    Name(String),
+    Arn(String),
+}
+
+impl StreamId {
+    /// `arn:…` is an ARN, anything else a name.
+    pub fn parse(text: &str) -> Self {
+        if text.starts_with("arn:") {
+            Self::Arn(text.to_owned())
+        } else {
+            Self::Name(text.to_owned())
+        }
+    }
+
+    /// The stream name: the name itself, or the part after `stream/` of an
+    /// ARN (`arn:aws:kinesis:REGION:ACCOUNT:stream/NAME`).
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Name(name) => name,
+            Self::Arn(arn) => arn.rsplit_once(":stream/").map_or(arn, |(_, name)| name),
+        }
+    }
+
+    /// Whether `text` (a name or an ARN) names this stream. A name matches
+    /// an ARN with that name, for filters typed by people.
+    pub fn matches(&self, text: &str) -> bool {
+        match (self, Self::parse(text)) {
+            (Self::Arn(mine), Self::Arn(theirs)) => *mine == theirs,
+            (_, other) => self.name() == other.name(),
+        }
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Name(name) => f.write_str(name),
+            Self::Arn(arn) => f.write_str(arn),
+        }
+    }
+}
+
+/// The region of an ARN (`arn:PARTITION:SERVICE:REGION:…`), if it has one.
+pub fn arn_region(arn: &str) -> Option<&str> {
+    arn.split(':').nth(3).filter(|region| !region.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARN: &str = "arn:aws:kinesis:eu-west-1:123456789012:stream/orders";
+
+    /// ARNs and names are told apart, and the name is found in an ARN.
+    #[test]
+    fn parses_names_and_arns() {
+        assert_eq!(StreamId::parse("orders"), StreamId::Name("orders".into()));
+        let arn = StreamId::parse(ARN);
+        assert_eq!(arn, StreamId::Arn(ARN.into()));
+        assert_eq!(arn.name(), "orders");
+        assert_eq!(arn_region(ARN), Some("eu-west-1"));
+    }
+
+    /// A filter by name matches the ARN; ARNs must match exactly.
+    #[test]
+    fn matches_by_name_or_exact_arn() {
+        let arn = StreamId::parse(ARN);
+        assert!(arn.matches("orders"));
+        assert!(arn.matches(ARN));
+        assert!(!arn.matches("arn:aws:kinesis:us-east-1:123456789012:stream/orders"));
+        assert!(!arn.matches("payments"));
+    }
+}

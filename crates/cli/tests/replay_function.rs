@@ -1,0 +1,247 @@
+//! `replay --to-function`: the round trip of a poison pill. The strict
+//! processor fails it, the failed range is hydrated from kinesis-local into
+//! the DLQ, the processor is fixed (lenient schema mode), the replay hands
+//! it the original records and the DLQ ends empty.
+
+mod common;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use common::{FULL, TestEnv, cli, onfailure, stderr, stdout};
+use indicatif::ProgressBar;
+use processor::{Element, ElementSink, SchemaMode, SinkError};
+use streamdlq_cli::input::parse_records;
+use streamdlq_cli::invoke::{
+    EventSource, FunctionInvoker, InProcessProcessor, Outcome, SYNC_PAYLOAD_LIMIT, interpret,
+    kinesis_events,
+};
+use streamdlq_cli::queue::ScanOptions;
+use streamdlq_cli::replay::{
+    FunctionReplayOptions, Interrupt, ReplaySession, SelectOptions, replay_to_function, select,
+};
+use streamdlq_core::batch::RecordContext;
+use streamdlq_core::{FailureRecord, HydrateOptions, HydrationStatus, KinesisShardReader, hydrate};
+
+const WITH_POISON_PILL: &str = include_str!("../../../events/test-records-with-poison-pill.json");
+const SHARD: &str = "shardId-000000000000";
+
+/// Keeps the elements the processor accepts, with their sequence numbers.
+#[derive(Debug, Default)]
+struct Recording(Mutex<Vec<(String, String)>>);
+
+impl ElementSink for Recording {
+    async fn accept(&self, record: &RecordContext, element: &Element) -> Result<(), SinkError> {
+        self.0
+            .lock()
+            .expect("lock")
+            .push((record.sequence_number.to_string(), element.symbol.clone()));
+        Ok(())
+    }
+}
+
+/// The demo's poison pill in the DLQ, the way the pipeline puts it there:
+/// the strict processor reports it, the ESM's OnFailure record covers the
+/// range from it to the end of the batch, and hydration re-reads that range
+/// from the stream. Returns the stream ARN, the queue URL and the symbols of
+/// the failed range.
+async fn poison_pill_in_the_dlq(env: &TestEnv) -> (String, String, String, Vec<String>) {
+    let (name, arn) = env.stream("s", 1).await;
+    let queue = env.queue("dlq").await;
+    env.put(&arn, parse_records(WITH_POISON_PILL).expect("records"))
+        .await;
+    let records = env.read_stream(&arn).await.remove(SHARD).expect("shard");
+
+    let strict = InProcessProcessor::new(Recording::default(), SchemaMode::Strict);
+    let source = EventSource {
+        stream_arn: &arn,
+        shard_id: SHARD,
+    };
+    let event = kinesis_events(source, &records, 100, SYNC_PAYLOAD_LIMIT).expect("event");
+    let answer = strict.invoke(event[0].body.clone()).await.expect("invoked");
+    let Outcome::ItemFailures {
+        first: Some(poison),
+        ..
+    } = interpret(answer.function_error.as_deref(), &answer.payload)
+    else {
+        panic!("the strict processor reports the poison pill");
+    };
+    let at = records
+        .iter()
+        .position(|r| r.sequence_number.as_str() == poison)
+        .expect("the poison pill is in the batch");
+    let failed = &records[at..];
+
+    let failure =
+        FailureRecord::parse(&onfailure(&arn, SHARD, failed, "poison")).expect("OnFailure record");
+    let reader = KinesisShardReader::new(env.kinesis.clone());
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let report = hydrate(
+        &reader,
+        &failure.batch,
+        &HydrateOptions::default(),
+        deadline,
+    )
+    .await;
+    assert_eq!(report.hydration.status, HydrationStatus::Complete);
+    assert_eq!(report.hydration.records, failed);
+    env.send_failure(
+        &queue,
+        &failure.original,
+        HydrationStatus::Complete,
+        report.hydration.records,
+        FULL,
+    )
+    .await;
+    let symbols = failed
+        .iter()
+        .map(|record| {
+            Element::from_bytes(&record.data, SchemaMode::Lenient)
+                .expect("an element")
+                .symbol
+        })
+        .collect();
+    (name, arn, queue, symbols)
+}
+
+async fn replay_into(
+    env: &TestEnv,
+    queue: &str,
+    processor: &InProcessProcessor<Recording>,
+) -> streamdlq_cli::replay::FunctionReplayReport {
+    let session = ReplaySession::open(env.dlq(queue), &ScanOptions::default())
+        .await
+        .expect("scan");
+    let selection = select(session.inventory(), &SelectOptions::default());
+    let (report, error) = replay_to_function(
+        processor,
+        session.queue(),
+        &selection.chosen,
+        FunctionReplayOptions::default(),
+        &ProgressBar::hidden(),
+        &Interrupt::default(),
+    )
+    .await;
+    assert!(error.is_none(), "{error:?}");
+    session
+        .close(&report.deleted_handles)
+        .await
+        .expect("release");
+    report
+}
+
+/// Poison pill -> DLQ -> processor fixed -> replay -> processed, DLQ empty.
+/// Before the fix the replay keeps the message and says why.
+#[tokio::test]
+async fn poison_pill_is_processed_after_the_fix_and_leaves_the_dlq() {
+    let env = TestEnv::new("fn-round-trip").await;
+    let (_, _, queue, symbols) = poison_pill_in_the_dlq(&env).await;
+    assert_eq!(
+        symbols[0], "B",
+        "the failed range starts at the poison pill"
+    );
+
+    let strict = InProcessProcessor::new(Recording::default(), SchemaMode::Strict);
+    let report = replay_into(&env, &queue, &strict).await;
+    assert_eq!(report.failures, 0);
+    assert_eq!(report.kept.len(), 1);
+    assert!(
+        report.kept[0].reason.contains("batch item failure"),
+        "{:?}",
+        report.kept
+    );
+    assert!(strict.handler().sink().0.lock().expect("lock").is_empty());
+    assert_eq!(env.depth(&queue).await.visible, 1, "kept in the DLQ");
+
+    let fixed = InProcessProcessor::new(Recording::default(), SchemaMode::Lenient);
+    let report = replay_into(&env, &queue, &fixed).await;
+    assert_eq!((report.failures, report.invocations), (1, 1));
+    assert_eq!(report.records, symbols.len());
+    let processed: Vec<String> = fixed
+        .handler()
+        .sink()
+        .0
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|(_, symbol)| symbol.clone())
+        .collect();
+    assert_eq!(
+        processed, symbols,
+        "every record, in order, the poison pill first"
+    );
+    let depth = env.depth(&queue).await;
+    assert_eq!((depth.visible, depth.in_flight), (0, 0), "the DLQ is empty");
+}
+
+/// The same round trip through the binary and the local state file:
+/// `replay --to-function processor` runs the processor in process with
+/// the environment's schema mode.
+#[tokio::test]
+async fn the_command_replays_into_the_local_processor() {
+    let env = TestEnv::new("fn-command").await;
+    let (name, arn, queue, _) = poison_pill_in_the_dlq(&env).await;
+    let state = env.state_file((&name, &arn), &queue);
+    let dir = state.parent().expect("dir").to_owned();
+    let args = [
+        "replay",
+        "--to-function",
+        "processor",
+        "--state-file",
+        "state.json",
+    ];
+
+    let strict = cli(&dir, &args, &[("PROCESSOR_SCHEMA_MODE", "strict")]);
+    assert_eq!(strict.status.code(), Some(2));
+    assert_eq!(
+        stderr(&strict).lines().last(),
+        Some("error: 1 failure was not processed by the function and stays in the DLQ")
+    );
+    assert!(
+        stdout(&strict).contains("kept failure "),
+        "{}",
+        stdout(&strict)
+    );
+    assert_eq!(env.depth(&queue).await.visible, 1);
+
+    let lenient = cli(&dir, &args, &[("PROCESSOR_SCHEMA_MODE", "lenient")]);
+    assert!(lenient.status.success(), "{}", stderr(&lenient));
+    assert!(
+        stdout(&lenient).starts_with(
+            "replayed 1 failure (6 records) to function processor: 1 invocation; deleted 1 DLQ message"
+        ),
+        "{}",
+        stdout(&lenient)
+    );
+    assert_eq!(env.depth(&queue).await.visible, 0);
+    let records: usize = env.read_stream(&arn).await.values().map(Vec::len).sum();
+    assert_eq!(records, 10, "nothing was written to the stream");
+}
+
+/// On the local stack only the demo processor can be invoked; another name
+/// is one clear line, and the message stays.
+#[tokio::test]
+async fn refuses_unknown_local_functions() {
+    let env = TestEnv::new("fn-unknown").await;
+    let (name, arn, queue, _) = poison_pill_in_the_dlq(&env).await;
+    let state = env.state_file((&name, &arn), &queue);
+    let dir = state.parent().expect("dir").to_owned();
+
+    let output = cli(
+        &dir,
+        &[
+            "replay",
+            "--to-function",
+            "other",
+            "--state-file",
+            "state.json",
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        "error: the local stack runs only the demo processor: use --to-function processor\n"
+    );
+    assert_eq!(env.depth(&queue).await.visible, 1);
+}
