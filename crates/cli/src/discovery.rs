@@ -7,8 +7,8 @@
 //! 2. its environment variable (`STREAMDLQ_STREAM_NAME`,
 //!    `STREAMDLQ_STREAM_ARN`, `STREAMDLQ_DLQ_URL`);
 //! 3. with `--stack NAME`, the outputs of that CloudFormation stack; else the
-//!    local stack's state file (`.streamdlq/state.json` in this directory or
-//!    above, or `--state-file`), unless `--aws` is given.
+//!    local stack's state file (`--state-file`, else `$STREAMDLQ_STATE_DIR/state.json`,
+//!    else `.streamdlq/state.json` in this directory or above), unless `--aws` is given.
 //!
 //! A named stack wins over the state file: a command pointed at a deployed
 //! stack must never quietly act on the local one. With the state file, the
@@ -126,11 +126,17 @@ impl Resources {
             return Ok(Self::from_stack(config, &outputs, args, stream));
         }
         if !args.aws {
+            // The same directory `streamdlq local up` writes to when
+            // STREAMDLQ_STATE_DIR moves it (the demo runs its own stack).
+            let state_dir = std::env::var_os(streamdlq_local::state::STATE_DIR_ENV)
+                .map(|dir| PathBuf::from(dir).join(streamdlq_local::state::STATE_FILE));
             let found = match &args.state_file {
                 Some(path) => Some(path.clone()),
-                None => std::env::current_dir()
-                    .ok()
-                    .and_then(|dir| find_state_file(&dir)),
+                None => state_dir.or_else(|| {
+                    std::env::current_dir()
+                        .ok()
+                        .and_then(|dir| find_state_file(&dir))
+                }),
             };
             if let Some(path) = found {
                 let state = LocalState::read(&path)?;

@@ -78,10 +78,11 @@ impl Summary {
         };
         let to = summary.destinations.join(", ");
         let mut line = format!(
-            "{verb} {} {} ({} records) to {} {}",
+            "{verb} {} {} ({} {}) to {} {}",
             summary.failures,
             plural(summary.failures, "failure", "failures"),
             summary.records,
+            plural(summary.records, "record", "records"),
             summary.target,
             if to.is_empty() { "-" } else { &to },
         );
