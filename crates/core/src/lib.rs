@@ -24,6 +24,7 @@
 //!   shards, a deadline) and reports a [`HydrationReport`] with [`ReadStats`].
 //! - [`kinesis`]: [`KinesisShardReader`], the aws-sdk-kinesis adapter of
 //!   [`ShardReader`] and [`ShardLister`].
+//! - [`lambda_logs`]: the JSON log setup both Lambda binaries share.
 //! - `fake` (feature `fakes`): in-memory fakes of the ports for tests, such as
 //!   `FakeStream`.
 //! - [`dlq`]: the DLQ message (schema v1) in parts within the SQS limit,
@@ -40,6 +41,7 @@ pub mod fake;
 mod fixtures;
 pub mod hydration;
 pub mod kinesis;
+pub mod lambda_logs;
 pub mod sequence;
 pub mod stream;
 

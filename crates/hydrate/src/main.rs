@@ -5,11 +5,10 @@ use aws_config::BehaviorVersion;
 use hydrate::{Config, Hydrator, clients, handler};
 use lambda_runtime::{Error, run, service_fn};
 use streamdlq_core::{KinesisShardReader, SqsDlqSink};
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_tracing();
+    streamdlq_core::lambda_logs::init_json_logs();
     let config = Config::from_env()?;
     tracing::info!(
         dlq_url = %config.dlq_url,
@@ -26,19 +25,4 @@ async fn main() -> Result<(), Error> {
     let sink = SqsDlqSink::new(clients::sqs(&sdk), config.dlq_url.clone());
     let hydrator = Hydrator::new(reader, sink, config);
     run(service_fn(|event| handler(&hydrator, event))).await
-}
-
-/// JSON logs without colour codes for the function's `LoggingConfig:
-/// LogFormat: JSON`, each line carrying the current span (failure id, shard
-/// and range). The level comes from `RUST_LOG`, default `info`.
-fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_target(false)
-        .with_current_span(true)
-        .with_span_list(false)
-        .init();
 }
