@@ -121,6 +121,8 @@ print(f"      condition {message['failure']['requestContext']['condition']}, "
       f"functionError {json.dumps(message['failure']['responseContext']['functionError'])}")
 print(f"      payload {base64.b64decode(record['data']).decode()}")
 PY
+echo "==> streamdlq read-dlq: what a user sees (inspecting never consumes)"
+"$streamdlq" read-dlq || fail "streamdlq read-dlq failed"
 [[ "$(read_dlq 0 0)" != "[]" ]] || fail "reading the DLQ consumed it"
 
 echo "==> streamdlq local down"
