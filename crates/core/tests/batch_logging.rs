@@ -5,52 +5,24 @@
 
 mod batch_support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use batch_support::{Script, ScriptedHandler, VALID, batch, event, sequence_numbers};
 use serde_json::Value;
 use streamdlq_core::batch::process_batch;
-
-/// A shared in-memory log sink for the subscriber below.
-#[derive(Clone, Default)]
-struct LogBuffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for LogBuffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .expect("not poisoned")
-            .extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use streamdlq_core::fake::{LogCapture, LogFormat};
 
 /// Failure logs say poison or transient, name the shard and sequence
 /// number, and never contain the record's payload.
 #[tokio::test]
 async fn logs_failure_kind_with_shard_and_sequence_number_but_no_payload() {
     let all = sequence_numbers(&event(VALID));
-    let buffer = LogBuffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).expect("first subscriber");
+    let capture = LogCapture::install(LogFormat::Json);
 
     let poison = ScriptedHandler::at(1, Script::Fail { retryable: false });
     process_batch(batch(event(VALID)), &poison).await;
     let transient = ScriptedHandler::at(2, Script::Fail { retryable: true });
     process_batch(batch(event(VALID)), &transient).await;
 
-    let logs = String::from_utf8(buffer.0.lock().expect("not poisoned").clone()).expect("utf-8");
+    let logs = capture.text();
     let failures: Vec<Value> = logs
         .lines()
         .map(|line| serde_json::from_str::<Value>(line).expect("json log line"))

@@ -2,41 +2,18 @@
 //! own test binary: a process-wide subscriber is the only reliable way to
 //! capture tracing output while other tests run in parallel.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use streamdlq_core::fake::FakeStream;
+use streamdlq_core::fake::{FakeStream, LogCapture, LogFormat};
 use streamdlq_core::{HydrateOptions, HydrationStatus, hydrate};
 use tokio::time::Instant;
 
 const SHARD: &str = "shardId-000000000001";
 
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Debug logs carry the shard, the range and counts, never payload bytes.
 #[tokio::test(start_paused = true)]
 async fn logs_counts_and_sequence_numbers_but_never_payload_bytes() {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).expect("first subscriber");
+    let capture = LogCapture::install(LogFormat::Plain);
     let stream = FakeStream::new(FakeStream::ARN);
     stream.put(SHARD, "pk", "secret-payload-1");
     stream.put(SHARD, "pk", "secret-payload-2");
@@ -47,7 +24,7 @@ async fn logs_counts_and_sequence_numbers_but_never_payload_bytes() {
     let report = hydrate(&stream, &batch, &HydrateOptions::default(), deadline).await;
 
     assert_eq!(report.hydration.status, HydrationStatus::Complete);
-    let logs = String::from_utf8(buffer.0.lock().expect("log buffer").clone()).expect("utf-8");
+    let logs = capture.text();
     assert!(logs.contains("page read"), "{logs}");
     assert!(logs.contains("backing off"), "{logs}");
     assert!(logs.contains("hydration finished"), "{logs}");

@@ -4,47 +4,22 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::fixtures::{self, KINESIS, NOT_JSON, Range};
 use hydrate::Hydrator;
 use serde_json::Value;
 use streamdlq_core::dlq::RecordingSink;
-use streamdlq_core::fake::FakeStream;
+use streamdlq_core::fake::{FakeStream, LogCapture, LogFormat};
 use tokio::time::Instant;
 
 const SHARD: &str = "shardId-000000000001";
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// JSON logs carry, per failure, its id, shard and range in the span and
 /// the status and counts in one event; never payload bytes or raw text.
 #[tokio::test(start_paused = true)]
 async fn logs_one_summary_event_per_failure_without_payload_bytes() {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_current_span(true)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).expect("first subscriber");
+    let capture = LogCapture::install(LogFormat::Json);
     let stream = FakeStream::new(FakeStream::ARN);
     stream.put(SHARD, "pk-secret-key", "secret-payload-1");
     stream.put(SHARD, "pk-secret-key", "secret-payload-2");
@@ -65,7 +40,7 @@ async fn logs_one_summary_event_per_failure_without_payload_bytes() {
         .await
         .expect("written");
 
-    let text = String::from_utf8(buffer.0.lock().expect("log buffer").clone()).expect("utf-8");
+    let text = capture.text();
     assert!(!text.contains("secret-payload"), "{text}");
     assert!(
         !text.contains("c2VjcmV0"),

@@ -19,6 +19,7 @@
 
 mod calls;
 mod faults;
+mod logs;
 mod sequence;
 
 use std::collections::HashMap;
@@ -30,6 +31,7 @@ use tokio::time::Instant;
 
 pub use calls::{FakeCall, FakeCalls, FakeOperation};
 pub use faults::ALWAYS;
+pub use logs::{LogCapture, LogFormat};
 
 use crate::failure::BatchInfo;
 use crate::sequence::SequenceNumber;
