@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use super::message::{DlqMessage, SQS_MESSAGE_LIMIT};
+use super::message::DlqMessage;
 use super::sink::{DlqSink, SendStats, SinkError};
 
 /// Records every message sent; clones share the same recording.
@@ -60,14 +60,7 @@ impl DlqSink for RecordingSink {
         if let Some(error) = state.failures.pop_front() {
             return Err(error);
         }
-        if let Some(message) = messages.iter().find(|m| m.size() > SQS_MESSAGE_LIMIT) {
-            return Err(SinkError::TooLarge {
-                id: message.id.clone(),
-                part: message.part.index,
-                size: message.size(),
-                limit: SQS_MESSAGE_LIMIT,
-            });
-        }
+        SinkError::check_sizes(messages)?;
         state.sent.extend_from_slice(messages);
         Ok(SendStats {
             calls: 1,
@@ -82,6 +75,7 @@ impl DlqSink for RecordingSink {
 mod tests {
     use super::*;
     use crate::dlq::Part;
+    use crate::dlq::message::SQS_MESSAGE_LIMIT;
 
     fn message(body: &str) -> DlqMessage {
         DlqMessage {

@@ -8,7 +8,7 @@ use std::fmt;
 use std::future::Future;
 use std::ops::AddAssign;
 
-use super::message::DlqMessage;
+use super::message::{DlqMessage, SQS_MESSAGE_LIMIT};
 
 /// Sends DLQ messages. `Ok` means every message was accepted by the queue.
 pub trait DlqSink {
@@ -89,6 +89,20 @@ pub enum SinkError {
 }
 
 impl SinkError {
+    /// `TooLarge` for the first message SQS would refuse for its size, so
+    /// that a sink can refuse the whole send before any of it goes out.
+    pub fn check_sizes(messages: &[DlqMessage]) -> Result<(), Self> {
+        match messages.iter().find(|m| m.size() > SQS_MESSAGE_LIMIT) {
+            Some(message) => Err(Self::TooLarge {
+                id: message.id.clone(),
+                part: message.part.index,
+                size: message.size(),
+                limit: SQS_MESSAGE_LIMIT,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Whether sending the same messages later may succeed.
     pub fn is_retryable(&self) -> bool {
         match self {

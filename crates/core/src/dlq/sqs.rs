@@ -20,7 +20,7 @@ use aws_sdk_sqs::error::{DisplayErrorContext, SdkError};
 use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchError;
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 
-use super::message::{ATTRIBUTE_TYPE, DlqMessage, SQS_MESSAGE_LIMIT};
+use super::message::{ATTRIBUTE_TYPE, DlqMessage};
 use super::sink::{DlqSink, FailedMessage, SendStats, SinkError};
 
 /// SendMessageBatch accepts at most this many entries.
@@ -176,14 +176,7 @@ impl DlqSink for SqsDlqSink {
     async fn send(&self, messages: &[DlqMessage]) -> Result<SendStats, SinkError> {
         // Check every size first, so that nothing is half sent for a reason
         // known in advance.
-        if let Some(message) = messages.iter().find(|m| m.size() > SQS_MESSAGE_LIMIT) {
-            return Err(SinkError::TooLarge {
-                id: message.id.clone(),
-                part: message.part.index,
-                size: message.size(),
-                limit: SQS_MESSAGE_LIMIT,
-            });
-        }
+        SinkError::check_sizes(messages)?;
         let mut stats = SendStats::default();
         let mut rejected = Vec::new();
         for batch in batches(messages, SQS_BATCH_ENTRIES, SQS_BATCH_BYTES) {
@@ -297,6 +290,7 @@ mod tests {
     use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 
     use super::*;
+    use crate::dlq::message::SQS_MESSAGE_LIMIT;
     use crate::dlq::{FailureSource, build_parts};
     use crate::fixtures::{KINESIS_FAILURE, complete, failure, records};
 
