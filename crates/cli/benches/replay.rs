@@ -115,7 +115,7 @@ async fn bench(emulators: &Emulators, count: usize) -> BenchResult<()> {
     )
     .await;
     let replay_time = replay_started.elapsed();
-    session.close(&report.deleted_handles).await?;
+    session.close(&report.deletions.handles).await?;
     let total_time = started.elapsed();
     if let Some(error) = error {
         return Err(format!("{error:#}").into());

@@ -124,7 +124,7 @@ async fn replay_into(
     .await;
     assert!(error.is_none(), "{error:?}");
     session
-        .close(&report.deleted_handles)
+        .close(&report.deletions.handles)
         .await
         .expect("release");
     report

@@ -310,9 +310,9 @@ async fn loses_nothing_and_deletes_nothing_early_under_partial_failures() {
     assert_eq!(total.records, 1_200);
     assert!(total.retries > 300, "retries {}", total.retries);
     assert!(total.calls > 3);
-    assert_eq!(report.deleted_messages as u64, total_messages);
+    assert_eq!(report.deletions.messages as u64, total_messages);
     session
-        .close(&report.deleted_handles)
+        .close(&report.deletions.handles)
         .await
         .expect("release");
 
@@ -391,7 +391,7 @@ async fn resumes_after_a_stopped_run_without_losing_records() {
         "failures 1-4 were completely accepted, 5 in part"
     );
     session
-        .close(&report.deleted_handles)
+        .close(&report.deletions.handles)
         .await
         .expect("release");
     let left: u64 = failures[4..].iter().map(|(_, m)| m).sum();

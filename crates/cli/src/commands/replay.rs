@@ -237,11 +237,11 @@ impl ReplayArgs {
         summary.calls = total.calls;
         summary.retries = total.retries;
         summary.out_of_order = total.out_of_order;
-        summary.deleted_messages = report.deleted_messages;
+        summary.deleted_messages = report.deletions.messages;
         Run {
             summary,
-            deleted: report.deleted_handles,
-            error: stop_error(error, report.undeleted.len()),
+            deleted: report.deletions.handles,
+            error: stop_error(error, report.deletions.undeleted.len()),
         }
     }
 
@@ -320,7 +320,7 @@ impl ReplayArgs {
         summary.failures = report.failures;
         summary.records = report.records;
         summary.invocations = report.invocations;
-        summary.deleted_messages = report.deleted_messages;
+        summary.deleted_messages = report.deletions.messages;
         summary.kept = report
             .kept
             .iter()
@@ -331,8 +331,8 @@ impl ReplayArgs {
             .collect();
         Run {
             summary,
-            deleted: report.deleted_handles,
-            error: stop_error(error, report.undeleted.len()),
+            deleted: report.deletions.handles,
+            error: stop_error(error, report.deletions.undeleted.len()),
         }
     }
 }

@@ -17,9 +17,10 @@ use anyhow::{Context as _, anyhow};
 use indicatif::ProgressBar;
 use tracing::{Instrument as _, info, info_span, warn};
 
+use super::Deletions;
 use super::interrupt::Interrupt;
 use crate::invoke::{EventSource, FunctionInvoker, interpret, kinesis_events};
-use crate::queue::{DlqQueue, FailedEntry, FailureEntry};
+use crate::queue::{DlqQueue, FailureEntry};
 
 /// How records are grouped into invocations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,10 +57,8 @@ pub struct FunctionReplayReport {
     /// Records of those failures.
     pub records: usize,
     pub invocations: usize,
-    pub deleted_messages: usize,
-    pub undeleted: Vec<FailedEntry>,
+    pub deletions: Deletions,
     pub kept: Vec<KeptFailure>,
-    pub deleted_handles: HashSet<String>,
 }
 
 /// Replays `failures` (in this order) into the function.
@@ -159,14 +158,7 @@ async fn replay_one<I: FunctionInvoker>(
         .context("the function processed the records but their DLQ messages could not be deleted; the next replay sends them again")?;
     report.failures += 1;
     report.records += records.len();
-    report.deleted_messages += handles.len() - failed.len();
-    report.deleted_handles.extend(
-        handles
-            .iter()
-            .filter(|handle| !failed.iter().any(|f| f.receipt_handle == **handle))
-            .map(|handle| (*handle).to_owned()),
-    );
-    report.undeleted.extend(failed);
+    report.deletions.record(&handles, failed);
     info!(records = records.len(), "failure replayed");
     Ok(true)
 }

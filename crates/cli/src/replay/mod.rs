@@ -29,6 +29,33 @@ pub use stream::{StreamReplayReport, Target, replay_to_streams};
 
 use crate::queue::{DlqQueue, FailedEntry, Inventory, Scan, ScanOptions, scan};
 
+/// What deleting replayed failures' messages did, the same for every kind
+/// of replay.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Deletions {
+    /// Messages SQS deleted.
+    pub messages: usize,
+    /// Messages SQS did not delete: their records will be replayed again.
+    pub undeleted: Vec<FailedEntry>,
+    /// Receipt handles deleted, so the session can release the rest.
+    pub handles: HashSet<String>,
+}
+
+impl Deletions {
+    /// Counts one DeleteMessageBatch round over `handles`, of which SQS
+    /// refused `failed`.
+    pub fn record(&mut self, handles: &[&str], failed: Vec<FailedEntry>) {
+        self.messages += handles.len() - failed.len();
+        self.handles.extend(
+            handles
+                .iter()
+                .filter(|handle| !failed.iter().any(|f| f.receipt_handle == **handle))
+                .map(|handle| (*handle).to_owned()),
+        );
+        self.undeleted.extend(failed);
+    }
+}
+
 /// The scanned DLQ of one replay (or one `read-dlq`).
 #[derive(Debug)]
 pub struct ReplaySession {

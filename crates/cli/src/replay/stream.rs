@@ -12,15 +12,14 @@
 //! should be idempotent per record, which Kinesis consumers must be anyway
 //! (the ESM retries and bisects).
 
-use std::collections::HashSet;
-
 use anyhow::{Context as _, anyhow};
 use indicatif::ProgressBar;
 use tracing::{Instrument as _, info, info_span};
 
+use super::Deletions;
 use super::interrupt::Interrupt;
 use crate::put::{OrderedPut, PutEntry, PutOptions, PutReport, StreamWriter};
-use crate::queue::{DlqQueue, FailedEntry, FailureEntry};
+use crate::queue::{DlqQueue, FailureEntry};
 use crate::stream::StreamId;
 
 /// What a stream replay did, even when it stopped early.
@@ -30,13 +29,9 @@ pub struct StreamReplayReport {
     pub failures: usize,
     /// Of those, the ones whose messages were all deleted.
     pub deleted_failures: usize,
-    pub deleted_messages: usize,
-    /// Messages SQS did not delete: their records will be replayed again.
-    pub undeleted: Vec<FailedEntry>,
+    pub deletions: Deletions,
     /// What was written into each target stream.
     pub targets: Vec<(StreamId, PutReport)>,
-    /// Receipt handles deleted, so the rest can be released.
-    pub deleted_handles: HashSet<String>,
 }
 
 impl StreamReplayReport {
@@ -226,13 +221,6 @@ async fn delete_done(
         }
         info!(failure = %failures[index].hydrated.id, all_deleted, "failure replayed");
     }
-    report.deleted_messages += handles.len() - failed.len();
-    report.deleted_handles.extend(
-        handles
-            .iter()
-            .filter(|handle| !failed.iter().any(|f| f.receipt_handle == **handle))
-            .map(|handle| (*handle).to_owned()),
-    );
-    report.undeleted.extend(failed);
+    report.deletions.record(&handles, failed);
     Ok(())
 }
