@@ -20,7 +20,7 @@ use streamdlq_cli::replay::{
 use streamdlq_cli::stream::StreamId;
 use streamdlq_core::dlq::{DlqSink, FailureSource, SQS_MESSAGE_LIMIT, SqsDlqSink, build_parts};
 use streamdlq_core::{FailureRecord, Hydration, HydrationStatus, SequenceNumber, StreamRecord};
-use streamdlq_local::Emulators;
+use streamdlq_emulators::Emulators;
 
 const SHARDS: i32 = 4;
 const KEYS: usize = 64;

@@ -2,58 +2,72 @@
 //! reaches them, so the same command works against the local stack and a
 //! deployed stack alike.
 //!
-//! Every value is taken from, in order:
-//! 1. its flag (`--stream-name`, `--stream-arn`, `--queue-url`);
-//! 2. its environment variable (`STREAMDLQ_STREAM_NAME`,
+//! Every value is taken from, in order (see [`precedence`]):
+//! 1. its flag (`--stream-name` or `--stream-arn`, `--queue-url`);
+//! 2. its environment variable (`STREAMDLQ_STREAM_NAME` or
 //!    `STREAMDLQ_STREAM_ARN`, `STREAMDLQ_DLQ_URL`);
-//! 3. with `--stack NAME`, the outputs of that CloudFormation stack; else the
-//!    local stack's state file (`--state-file`, else `$STREAMDLQ_STATE_DIR/state.json`,
-//!    else `.streamdlq/state.json` in this directory or above), unless `--aws` is given.
+//! 3. with `--stack NAME` (or `STREAMDLQ_STACK`), the outputs of that
+//!    CloudFormation stack; else the local stack's state file
+//!    (`--state-file`, else `STREAMDLQ_STATE_FILE`, else
+//!    `$STREAMDLQ_STATE_DIR/state.json`, else `.streamdlq/state.json` in this
+//!    directory or above), unless `--aws` is given.
 //!
 //! A named stack wins over the state file: a command pointed at a deployed
 //! stack must never quietly act on the local one. With the state file, the
-//! SDK clients go to the local emulators with local credentials; otherwise
-//! they use the standard AWS configuration (`AWS_REGION`, `AWS_PROFILE`,
-//! `AWS_ENDPOINT_URL`, …, or `--region` and `--profile`).
+//! SDK clients go to the local emulators with local credentials, and a state
+//! whose processes are gone (or whose pids now belong to other processes) is
+//! an error; otherwise they use the standard AWS configuration (`AWS_REGION`,
+//! `AWS_PROFILE`, `AWS_ENDPOINT_URL`, …, or `--region` and `--profile`).
+//!
+//! # Layout
+//!
+//! - this module: [`DiscoveryArgs`], the flags, and [`Resources`], what they
+//!   resolve to.
+//! - [`precedence`]: flag over environment over stack or state file.
+//! - [`stack`]: a deployed stack's outputs.
+//! - The state file is `streamdlq_local`'s [`LocalState`], the one reader
+//!   `streamdlq local` uses too.
 
+pub mod precedence;
 pub mod stack;
-pub mod state;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, anyhow, bail};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use clap::Args;
+use streamdlq_local::LocalState;
 
 use crate::stream::StreamId;
+use precedence::{Backing, Choice};
 use stack::StackOutputs;
-use state::{LocalState, find_state_file};
 
-/// The resource flags every command takes.
+/// The resource flags every command takes. The environment variables are
+/// read by [`precedence`], not by clap, so that a flag always wins.
 #[derive(Debug, Clone, Default, Args)]
 #[command(
     next_help_heading = "Resources (flags, else environment, else --stack or the local stack)"
 )]
 pub struct DiscoveryArgs {
-    /// Kinesis stream by name
-    #[arg(long, env = "STREAMDLQ_STREAM_NAME", value_name = "NAME")]
+    /// Kinesis stream by name [env: STREAMDLQ_STREAM_NAME]
+    #[arg(long, value_name = "NAME", conflicts_with = "stream_arn")]
     pub stream_name: Option<String>,
 
-    /// Kinesis stream by ARN (wins over --stream-name)
-    #[arg(long, env = "STREAMDLQ_STREAM_ARN", value_name = "ARN")]
+    /// Kinesis stream by ARN [env: STREAMDLQ_STREAM_ARN]
+    #[arg(long, value_name = "ARN")]
     pub stream_arn: Option<String>,
 
-    /// URL of the DLQ, the SQS queue the hydrate function writes to
-    #[arg(long, env = "STREAMDLQ_DLQ_URL", value_name = "URL")]
+    /// URL of the DLQ, the SQS queue the hydrate function writes to [env: STREAMDLQ_DLQ_URL]
+    #[arg(long, value_name = "URL")]
     pub queue_url: Option<String>,
 
-    /// Take what is not given from this CloudFormation stack's outputs
-    #[arg(long, env = "STREAMDLQ_STACK", value_name = "NAME")]
+    /// Take what is not given from this CloudFormation stack's outputs [env: STREAMDLQ_STACK]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["state_file", "aws"])]
     pub stack: Option<String>,
 
-    /// The local stack's state file [default: .streamdlq/state.json here or above]
-    #[arg(long, env = "STREAMDLQ_STATE_FILE", value_name = "PATH")]
+    /// The local stack's state file [env: STREAMDLQ_STATE_FILE] [default: .streamdlq/state.json here or above]
+    #[arg(long, value_name = "PATH", conflicts_with = "aws")]
     pub state_file: Option<PathBuf>,
 
     /// Ignore the local stack and use the standard AWS configuration
@@ -116,38 +130,26 @@ pub struct Resources {
 }
 
 impl Resources {
-    /// Resolves the resources as described in the module docs.
+    /// Resolves the resources as described in the module docs, with this
+    /// process's environment.
     pub async fn discover(args: &DiscoveryArgs) -> anyhow::Result<Self> {
-        let stream = flag_stream(args);
-        if let Some(stack_name) = &args.stack {
-            let config = aws_config(args).await;
-            let client = aws_sdk_cloudformation::Client::new(&config);
-            let outputs = StackOutputs::describe(&client, stack_name).await?;
-            return Ok(Self::from_stack(config, &outputs, args, stream));
-        }
-        if !args.aws {
-            // The same directory `streamdlq local up` writes to when
-            // STREAMDLQ_STATE_DIR moves it (the demo runs its own stack).
-            let state_dir = std::env::var_os(streamdlq_local::state::STATE_DIR_ENV)
-                .map(|dir| PathBuf::from(dir).join(streamdlq_local::state::STATE_FILE));
-            let found = match &args.state_file {
-                Some(path) => Some(path.clone()),
-                None => state_dir.or_else(|| {
-                    std::env::current_dir()
-                        .ok()
-                        .and_then(|dir| find_state_file(&dir))
-                }),
-            };
-            if let Some(path) = found {
-                let state = LocalState::read(&path)?;
-                if state.is_stopped() {
-                    bail!(
-                        "the local stack in {} is not running: run `streamdlq local up`",
-                        path.display()
-                    );
-                }
-                return Ok(Self::from_state(path, &state, args, stream));
+        let choice = precedence::choose(args, &|name| std::env::var(name).ok())?;
+        let state_file = match &choice.backing {
+            Backing::Stack(stack_name) => {
+                let config = aws_config(args).await;
+                let client = aws_sdk_cloudformation::Client::new(&config);
+                let outputs = StackOutputs::describe(&client, stack_name).await?;
+                return Ok(Self::from_stack(config, &outputs, choice));
             }
+            Backing::StateFile(path) => Some(path.clone()),
+            Backing::FindStateFile => std::env::current_dir()
+                .ok()
+                .and_then(|dir| LocalState::find_from(&dir)),
+            Backing::Aws => None,
+        };
+        if let Some(path) = state_file {
+            let state = running_state(&path)?;
+            return Ok(Self::from_state(path, &state, choice));
         }
         let config = aws_config(args).await;
         Ok(Self {
@@ -155,45 +157,29 @@ impl Resources {
             kinesis_config: config.clone(),
             sqs_config: config.clone(),
             lambda_config: Some(config),
-            stream,
-            dlq_url: args.queue_url.clone(),
+            stream: choice.stream,
+            dlq_url: choice.queue_url,
             processor_function: None,
         })
     }
 
-    /// Resources of a local stack state, flags first.
-    pub fn from_state(
-        path: PathBuf,
-        state: &LocalState,
-        args: &DiscoveryArgs,
-        stream: Option<StreamId>,
-    ) -> Self {
-        let local = |endpoint: &str| {
-            streamdlq_local::emulator::sdk::local_sdk_config(endpoint)
-                .to_builder()
-                .region(Region::new(state.region.clone()))
-                .build()
-        };
+    /// Resources of a local stack state, after what flags and environment
+    /// chose.
+    pub fn from_state(path: PathBuf, state: &LocalState, choice: Choice) -> Self {
         Self {
             origin: Origin::Local { state_file: path },
-            kinesis_config: local(&state.endpoints.kinesis),
-            sqs_config: local(&state.endpoints.moto),
+            kinesis_config: state.kinesis_config(),
+            sqs_config: state.moto_config(),
             lambda_config: None,
-            stream: stream.or_else(|| Some(StreamId::Arn(state.stream.arn.clone()))),
-            dlq_url: args
-                .queue_url
-                .clone()
-                .or_else(|| Some(state.dlq_url.clone())),
+            stream: choice
+                .stream
+                .or_else(|| Some(StreamId::Arn(state.stream.arn.clone()))),
+            dlq_url: choice.queue_url.or_else(|| Some(state.dlq_url.clone())),
             processor_function: Some(crate::invoke::LOCAL_PROCESSOR.to_owned()),
         }
     }
 
-    fn from_stack(
-        config: SdkConfig,
-        outputs: &StackOutputs,
-        args: &DiscoveryArgs,
-        stream: Option<StreamId>,
-    ) -> Self {
+    fn from_stack(config: SdkConfig, outputs: &StackOutputs, choice: Choice) -> Self {
         let stack_stream = outputs
             .get(stack::OUTPUT_STREAM_ARN)
             .map(|arn| StreamId::Arn(arn.to_owned()))
@@ -209,10 +195,9 @@ impl Resources {
             kinesis_config: config.clone(),
             sqs_config: config.clone(),
             lambda_config: Some(config),
-            stream: stream.or(stack_stream),
-            dlq_url: args
+            stream: choice.stream.or(stack_stream),
+            dlq_url: choice
                 .queue_url
-                .clone()
                 .or_else(|| outputs.get(stack::OUTPUT_DLQ_URL).map(str::to_owned)),
             processor_function: outputs
                 .get(stack::OUTPUT_PROCESSOR_FUNCTION_NAME)
@@ -259,11 +244,19 @@ impl Resources {
     }
 }
 
-fn flag_stream(args: &DiscoveryArgs) -> Option<StreamId> {
-    args.stream_arn
-        .clone()
-        .map(StreamId::Arn)
-        .or_else(|| args.stream_name.clone().map(StreamId::Name))
+/// The state of `path`, if its stack still runs.
+fn running_state(path: &Path) -> anyhow::Result<LocalState> {
+    let state = LocalState::load_from(path)?;
+    // The directory `serve` was started with, spelled as it spells it.
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    if !state.is_running(&dir) {
+        bail!(
+            "the local stack in {} is not running: run `streamdlq local up`",
+            path.display()
+        );
+    }
+    Ok(state)
 }
 
 async fn aws_config(args: &DiscoveryArgs) -> SdkConfig {
@@ -282,20 +275,34 @@ mod tests {
     use super::*;
 
     fn state() -> LocalState {
-        LocalState::parse(
+        serde_json::from_str(
             r#"{"version": 1, "region": "us-east-1",
                 "endpoints": {"kinesis": "http://127.0.0.1:1", "moto": "http://127.0.0.1:2"},
+                "stackName": "streamdlq",
                 "stream": {"name": "demo", "arn": "arn:aws:kinesis:us-east-1:000000000000:stream/demo"},
-                "dlqUrl": "http://127.0.0.1:2/000000000000/dlq"}"#,
+                "topicArn": "arn:aws:sns:us-east-1:000000000000:topic",
+                "dlqUrl": "http://127.0.0.1:2/000000000000/dlq",
+                "hydrateFailureQueueUrl": "http://127.0.0.1:2/000000000000/hydrate-failures",
+                "deliveryQueueUrl": "http://127.0.0.1:2/000000000000/delivery",
+                "processes": [],
+                "startedAt": "2026-11-23T10:00:00.000Z"}"#,
         )
         .expect("state")
     }
 
-    /// The state file fills what the flags leave open; flags win.
+    fn chosen(stream: Option<StreamId>, queue_url: Option<&str>) -> Choice {
+        Choice {
+            stream,
+            queue_url: queue_url.map(str::to_owned),
+            backing: Backing::FindStateFile,
+        }
+    }
+
+    /// The state file fills what flags and environment leave open, and
+    /// never overrides what they chose.
     #[test]
-    fn flags_win_over_the_local_state() {
-        let args = DiscoveryArgs::default();
-        let local = Resources::from_state("s.json".into(), &state(), &args, None);
+    fn the_local_state_fills_only_what_was_not_chosen() {
+        let local = Resources::from_state("s.json".into(), &state(), chosen(None, None));
         assert_eq!(
             local.dlq_url().ok(),
             Some("http://127.0.0.1:2/000000000000/dlq")
@@ -303,14 +310,31 @@ mod tests {
         assert_eq!(local.stream().ok().map(StreamId::name), Some("demo"));
         assert!(local.origin.is_local());
 
-        let args = DiscoveryArgs {
-            queue_url: Some("http://elsewhere/q".into()),
-            stream_name: Some("other".into()),
-            ..DiscoveryArgs::default()
-        };
-        let flagged = Resources::from_state("s.json".into(), &state(), &args, flag_stream(&args));
+        let choice = chosen(
+            Some(StreamId::Name("other".into())),
+            Some("http://elsewhere/q"),
+        );
+        let flagged = Resources::from_state("s.json".into(), &state(), choice);
         assert_eq!(flagged.dlq_url().ok(), Some("http://elsewhere/q"));
         assert_eq!(flagged.stream().ok(), Some(&StreamId::Name("other".into())));
+    }
+
+    /// A state file whose processes no longer run is refused with the
+    /// command that starts a stack.
+    #[test]
+    fn refuses_the_state_of_a_stack_that_is_not_running() {
+        let dir = std::env::temp_dir().join(format!("streamdlq-discovery-{}", std::process::id()));
+        let path = dir.join("state.json");
+        state().save_to(&path).expect("saves");
+        let error = running_state(&path).expect_err("not running");
+        std::fs::remove_dir_all(&dir).expect("cleans up");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "the local stack in {} is not running: run `streamdlq local up`",
+                path.display()
+            )
+        );
     }
 
     /// Stack outputs fill what the flags leave open, by their output names.
@@ -333,8 +357,7 @@ mod tests {
             .into(),
         };
         let config = SdkConfig::builder().build();
-        let args = DiscoveryArgs::default();
-        let resources = Resources::from_stack(config, &outputs, &args, None);
+        let resources = Resources::from_stack(config, &outputs, chosen(None, None));
         assert_eq!(resources.stream().ok().map(StreamId::name), Some("orders"));
         assert_eq!(
             resources.dlq_url().ok(),

@@ -1,8 +1,11 @@
-//! Resource discovery through `--stack`: CloudFormation outputs read with
-//! the standard AWS configuration (here `AWS_ENDPOINT_URL` pointing at
-//! moto's CloudFormation).
+//! Resource discovery: through `--stack` (CloudFormation outputs read with
+//! the standard AWS configuration, here `AWS_ENDPOINT_URL` pointing at
+//! moto's CloudFormation), through the local stack's state file, and the
+//! precedence of a flag over the environment of a running stack.
 
 mod common;
+
+use std::path::PathBuf;
 
 use common::{TestEnv, cli, stderr, stdout};
 
@@ -116,4 +119,113 @@ async fn finds_the_local_state_from_the_working_directory() {
     let output = cli(&nested, &["read-dlq"], &[]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains(&format!("note: message {sent} ")));
+}
+
+/// A running local stack (the shared emulators) whose state file is in
+/// `.streamdlq/` of a fresh directory, and the variables
+/// `eval "$(streamdlq local up)"` would have exported for it.
+fn running_stack(
+    env: &TestEnv,
+    stream: (&str, &str),
+    dlq: &str,
+) -> (PathBuf, Vec<(&'static str, String)>) {
+    let state = env.local_state(stream, dlq);
+    let dir = common::temp_dir(&env.prefix);
+    state
+        .save_to(&dir.join(".streamdlq/state.json"))
+        .expect("state file");
+    (dir, state.exports())
+}
+
+async fn records_in(env: &TestEnv, stream_arn: &str) -> usize {
+    env.read_stream(stream_arn)
+        .await
+        .values()
+        .map(Vec::len)
+        .sum()
+}
+
+/// After `eval "$(streamdlq local up)"`, an explicit `--stream-name` wins
+/// over the exported `STREAMDLQ_STREAM_ARN`: the records go to the named
+/// stream and none to the stack's.
+#[tokio::test]
+async fn a_stream_name_flag_wins_over_the_exports_of_a_running_stack() {
+    let env = TestEnv::new("flag-wins").await;
+    let (stack_name, stack_arn) = env.stream("stack", 1).await;
+    let (named, named_arn) = env.stream("named", 1).await;
+    let dlq = env.queue("dlq").await;
+    let (dir, exports) = running_stack(&env, (&stack_name, &stack_arn), &dlq);
+    let vars: Vec<(&str, &str)> = exports.iter().map(|(k, v)| (*k, v.as_str())).collect();
+
+    let output = cli(
+        &dir,
+        &["put-records", "--count", "3", "--stream-name", &named],
+        &vars,
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(records_in(&env, &named_arn).await, 3);
+    assert_eq!(
+        records_in(&env, &stack_arn).await,
+        0,
+        "nothing in the stack's stream"
+    );
+}
+
+/// With the same exports, a `--stream-name` that does not exist is a clear
+/// error naming it, and the stack's stream is left alone.
+#[tokio::test]
+async fn a_missing_named_stream_is_an_error_not_the_exported_one() {
+    let env = TestEnv::new("flag-missing").await;
+    let (stack_name, stack_arn) = env.stream("stack", 1).await;
+    let dlq = env.queue("dlq").await;
+    let (dir, exports) = running_stack(&env, (&stack_name, &stack_arn), &dlq);
+    let vars: Vec<(&str, &str)> = exports.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let missing = format!("{}-nope", env.prefix);
+
+    let output = cli(
+        &dir,
+        &["put-records", "--count", "3", "--stream-name", &missing],
+        &vars,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output).trim_end(),
+        format!(
+            "error: 3 records were not written: cannot put records into {missing}: stream {missing} does not exist"
+        )
+    );
+    assert_eq!(
+        records_in(&env, &stack_arn).await,
+        0,
+        "nothing in the stack's stream"
+    );
+}
+
+/// A state file left by a stack whose processes are gone is refused, with
+/// the command that starts one, instead of sending requests to dead ports.
+#[tokio::test]
+async fn refuses_the_state_of_a_stopped_stack() {
+    let env = TestEnv::new("stopped").await;
+    let mut state = env.local_state(
+        ("s", "arn:aws:kinesis:us-east-1:000000000000:stream/s"),
+        "http://127.0.0.1:1/none",
+    );
+    let mut exited = std::process::Command::new("true").spawn().expect("true");
+    exited.wait().expect("true exits");
+    for process in &mut state.processes {
+        process.pid = exited.id();
+    }
+    let dir = common::temp_dir(&env.prefix);
+    let path = dir.join(".streamdlq/state.json");
+    state.save_to(&path).expect("state file");
+
+    let output = cli(&dir, &["read-dlq"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output).trim_end(),
+        format!(
+            "error: the local stack in {} is not running: run `streamdlq local up`",
+            path.display()
+        )
+    );
 }

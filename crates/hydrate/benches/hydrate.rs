@@ -26,7 +26,7 @@ use streamdlq_core::{
     HydrationStatus, IteratorStart, KinesisShardReader, ReadError, RecordPage, ShardReader,
     SqsDlqSink, assemble,
 };
-use streamdlq_local::Emulators;
+use streamdlq_emulators::Emulators;
 
 type BenchResult<T> = Result<T, Box<dyn Error>>;
 

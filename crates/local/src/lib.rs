@@ -2,16 +2,14 @@
 //!
 //! Kinesis is served by `kinesis-local` (AWS-like 56-digit sequence numbers,
 //! shard iterators that expire after 5 minutes) and SNS and SQS by `moto` in
-//! server mode (real SNS -> SQS fan-out). Both are installed, pinned, by
-//! `scripts/install-tools.sh` into the git-ignored `.tools/` directory, and
-//! both listen on 127.0.0.1 only, on free ports. The resources are those of
-//! `infra/template.yaml`; what no emulator offers (the SNS -> Lambda async
-//! invocation) is done here, calling the same handlers the Lambda binaries run.
+//! server mode (real SNS -> SQS fan-out), both started by
+//! [`streamdlq_emulators`] on 127.0.0.1 only, on free ports. The resources
+//! are those of `infra/template.yaml`; what no emulator offers (the SNS ->
+//! Lambda async invocation) is done here, calling the same handlers the
+//! Lambda binaries run.
 //!
 //! # Layout
 //!
-//! - [`emulator`]: starting, probing and stopping the emulators, and the
-//!   [`aws_config::SdkConfig`]s that point AWS SDK clients at them.
 //! - [`template`]: [`StackTemplate`], what `infra/template.yaml` declares
 //!   (resources, the ESM settings, the hydrate function's async invocation).
 //! - [`resources`]: [`Resources`], the template's resources created in the
@@ -20,14 +18,15 @@
 //!   failure record.
 //! - [`stack`]: [`Stack`], everything above started and stopped together;
 //!   status and shutdown of a running stack from its state.
-//! - [`state`]: [`LocalState`], `.streamdlq/state.json` of a running stack.
+//! - [`state`]: [`LocalState`], `.streamdlq/state.json` of a running stack,
+//!   its only reader and writer (the CLI's commands use it too), and the
+//!   liveness of its processes with the reused-pid guard.
 //! - [`esm`]: the Kinesis event source mapping that no emulator provides,
 //!   reproducing the AWS semantics, driving an in-process handler or any
 //!   function behind the Lambda Invoke API.
 //! - [`project`]: the project root, where the template and the state live.
 
 pub mod delivery;
-pub mod emulator;
 pub mod esm;
 pub mod project;
 pub mod resources;
@@ -35,9 +34,6 @@ pub mod stack;
 pub mod state;
 pub mod template;
 
-pub use emulator::{
-    EmulatorError, EmulatorOptions, EmulatorProcess, Emulators, KinesisLocal, Moto, ToolsDir,
-};
 pub use resources::Resources;
 pub use stack::{Stack, StackError, StackOptions};
 pub use state::{LocalState, StateError};

@@ -14,9 +14,9 @@ use aws_config::SdkConfig;
 use aws_sdk_kinesis::types::StreamStatus;
 use aws_sdk_sqs::types::QueueAttributeName;
 
-use crate::emulator::sdk::{ACCOUNT_ID, REGION};
 use crate::state::{LocalState, StreamState};
 use crate::template::{Reference, StackTemplate, TemplateValue, ids};
+use streamdlq_emulators::sdk::{ACCOUNT_ID, REGION};
 
 /// How long a new stream may take to become `ACTIVE`.
 const STREAM_ACTIVE_TIMEOUT: Duration = Duration::from_secs(30);

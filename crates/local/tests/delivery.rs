@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::sns::SnsEvent;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
+use streamdlq_emulators::Emulators;
+use streamdlq_local::StackTemplate;
 use streamdlq_local::delivery::{
     AsyncInvocation, Delivered, Delivery, DeliveryConfig, FunctionError, SnsFunction, from_fn,
 };
 use streamdlq_local::resources::{Clients, Resources};
 use streamdlq_local::template::ids;
-use streamdlq_local::{Emulators, StackTemplate};
 
 const ON_FAILURE: &str = include_str!("../../../events/onfailure-kinesis.json");
 const TEMPLATE: &str = include_str!("../../../infra/template.yaml");

@@ -18,7 +18,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use esm_support::{Call, ScriptedFunction, failed_at, success, threw};
 use serde_json::{Value, json};
 use streamdlq_core::{KinesisShardReader, SequenceNumber, ShardReader, StreamRecord};
-use streamdlq_local::Emulators;
+use streamdlq_emulators::Emulators;
 use streamdlq_local::esm::{
     Esm, EsmConfig, EsmHandle, EsmSettings, EsmStats, EsmTarget, FailureDestination, Invocation,
     ManualClock, RecordingDestination, SnsDestination, StreamFunction,

@@ -12,9 +12,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 use streamdlq_core::{HydrationStatus, SequenceNumber, assemble};
+use streamdlq_emulators::EmulatorOptions;
 use streamdlq_local::esm::EsmStats;
 use streamdlq_local::stack::{ProcessorTarget, in_process_hydrate};
-use streamdlq_local::{EmulatorOptions, Stack, StackOptions};
+use streamdlq_local::{Stack, StackOptions};
 
 const WITHOUT_PILL: &str = include_str!("../../../events/test-records-without-poison-pill.json");
 const WITH_PILL: &str = include_str!("../../../events/test-records-with-poison-pill.json");

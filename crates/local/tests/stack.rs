@@ -13,9 +13,10 @@ use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
+use streamdlq_emulators::EmulatorOptions;
 use streamdlq_local::delivery::{FunctionError, from_fn};
 use streamdlq_local::stack::{FunctionContext, ProcessorTarget};
-use streamdlq_local::{EmulatorOptions, Stack, StackOptions};
+use streamdlq_local::{Stack, StackOptions};
 
 const WITH_PILL: &str = include_str!("../../../events/test-records-with-poison-pill.json");
 

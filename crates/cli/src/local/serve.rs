@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
-use streamdlq_local::stack::processes::SERVE;
+use streamdlq_emulators::{EmulatorOptions, ToolsDir};
 use streamdlq_local::stack::{ProcessorTarget, in_process_hydrate};
-use streamdlq_local::state::ProcessEntry;
-use streamdlq_local::{EmulatorOptions, LocalState, Stack, StackOptions, ToolsDir};
+use streamdlq_local::state::{ProcessEntry, SERVE};
+use streamdlq_local::{LocalState, Stack, StackOptions};
 use tokio::signal::unix::{SignalKind, signal};
 
 use super::StateDir;

@@ -15,9 +15,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use clap::Args;
-use streamdlq_local::stack::processes::{Liveness, liveness};
+use streamdlq_emulators::ToolsDir;
 use streamdlq_local::stack::{DEFAULT_STACK_NAME, stop_processes};
-use streamdlq_local::{LocalState, StateError, ToolsDir, project};
+use streamdlq_local::state::{Liveness, liveness};
+use streamdlq_local::{LocalState, StateError, project};
 
 use super::StateDir;
 

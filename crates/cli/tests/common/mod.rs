@@ -14,7 +14,10 @@ use streamdlq_cli::queue::{DlqQueue, QueueDepth};
 use streamdlq_cli::stream::StreamId;
 use streamdlq_core::dlq::{DlqSink, FailureSource, SQS_MESSAGE_LIMIT, SqsDlqSink, build_parts};
 use streamdlq_core::{FailureRecord, Hydration, HydrationStatus, SequenceNumber, StreamRecord};
-use streamdlq_local::Emulators;
+use streamdlq_emulators::{EmulatorProcess, Emulators};
+use streamdlq_local::state::{
+    Endpoints, LocalState, ProcessEntry, STATE_FILE, STATE_VERSION, StreamState,
+};
 
 /// One test's view of the shared emulators, with names of its own.
 pub struct TestEnv {
@@ -196,22 +199,44 @@ impl TestEnv {
     /// A state file naming the emulators, the stream and the DLQ, in a
     /// fresh directory.
     pub fn state_file(&self, stream: (&str, &str), dlq_url: &str) -> PathBuf {
-        let dir = temp_dir(&self.prefix);
-        let path = dir.join("state.json");
-        let state = serde_json::json!({
-            "version": 1,
-            "region": "us-east-1",
-            "endpoints": {
-                "kinesis": self.emulators.kinesis().endpoint_url(),
-                "moto": self.emulators.moto().endpoint_url(),
-            },
-            "stackName": "streamdlq",
-            "stream": {"name": stream.0, "arn": stream.1},
-            "dlqUrl": dlq_url,
-            "processes": [],
-        });
-        std::fs::write(&path, state.to_string()).expect("state file");
+        let path = temp_dir(&self.prefix).join(STATE_FILE);
+        self.local_state(stream, dlq_url)
+            .save_to(&path)
+            .expect("state file");
         path
+    }
+
+    /// The state of a local stack made of the shared emulators: their real
+    /// processes, which the state's liveness check recognises as running.
+    pub fn local_state(&self, stream: (&str, &str), dlq_url: &str) -> LocalState {
+        let moto = self.emulators.moto().endpoint_url();
+        let process = |process: &EmulatorProcess| ProcessEntry {
+            name: process.name().to_owned(),
+            pid: process.pid(),
+            pgid: process.process_group(),
+        };
+        LocalState {
+            version: STATE_VERSION,
+            region: "us-east-1".to_owned(),
+            endpoints: Endpoints {
+                kinesis: self.emulators.kinesis().endpoint_url().to_owned(),
+                moto: moto.to_owned(),
+            },
+            stack_name: "streamdlq".to_owned(),
+            stream: StreamState {
+                name: stream.0.to_owned(),
+                arn: stream.1.to_owned(),
+            },
+            topic_arn: format!("arn:aws:sns:us-east-1:000000000000:{}-topic", self.prefix),
+            dlq_url: dlq_url.to_owned(),
+            hydrate_failure_queue_url: format!("{moto}/000000000000/{}-unused", self.prefix),
+            delivery_queue_url: format!("{moto}/000000000000/{}-unused", self.prefix),
+            processes: vec![
+                process(self.emulators.kinesis().process()),
+                process(self.emulators.moto().process()),
+            ],
+            started_at: "2026-11-23T10:00:00.000Z".to_owned(),
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
 use lambda_runtime::Context;
 use streamdlq_core::{IteratorStart, ReadError, RecordPage, ShardReader};
-use streamdlq_local::Emulators;
+use streamdlq_emulators::Emulators;
 
 /// SDK clients for the emulators, built the way the Lambda builds them.
 #[derive(Debug, Clone)]

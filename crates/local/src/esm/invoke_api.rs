@@ -17,7 +17,7 @@ use aws_sdk_lambda::types::InvocationType;
 use serde_json::Value;
 
 use super::function::{FunctionError, Invocation, StreamFunction};
-use crate::emulator::sdk::local_sdk_config;
+use streamdlq_emulators::local_sdk_config;
 
 /// Invokes one function through the Lambda Invoke API.
 #[derive(Debug, Clone)]

@@ -10,10 +10,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::Signal;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
 
-use super::processes::{Liveness, SERVE, liveness, signal_group};
-use crate::state::{LocalState, ProcessEntry};
+use crate::state::{Liveness, LocalState, ProcessEntry, SERVE, liveness};
 
 /// How often processes are looked at while waiting.
 const POLL: Duration = Duration::from_millis(25);
@@ -94,6 +94,13 @@ pub async fn stop_processes(
             StopReport { process, outcome }
         })
         .collect()
+}
+
+/// Sends `signal` to the process group of `entry`; only ever called right
+/// after [`liveness`] said the pid is still the stack's.
+fn signal_group(entry: &ProcessEntry, signal: Signal) -> nix::Result<()> {
+    let pgid = i32::try_from(entry.pgid).map_err(|_| nix::errno::Errno::EINVAL)?;
+    killpg(Pid::from_raw(pgid), signal)
 }
 
 /// Polls `condition` until it holds (true) or `timeout` passes (false).

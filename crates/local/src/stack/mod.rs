@@ -9,12 +9,11 @@
 //!
 //! # Layout
 //!
-//! - [`processes`]: `/proc` views of the state's pids, signalling groups.
 //! - [`status`](mod@status): [`status()`], processes, endpoints, queue depths.
-//! - [`down`]: [`stop_processes`], exactly what `up` started.
+//! - [`down`]: [`stop_processes`], exactly what `up` started, signalling
+//!   only pids that [`crate::state::liveness`] still finds to be the stack's.
 
 pub mod down;
-pub mod processes;
 pub mod status;
 
 use std::collections::BTreeMap;
@@ -30,10 +29,10 @@ pub use status::{StackStatus, status};
 
 use processor::{ElementHandler, LogSink};
 use streamdlq_core::KinesisShardReader;
+use streamdlq_emulators::sdk::REGION;
+use streamdlq_emulators::{EmulatorError, EmulatorOptions, EmulatorProcess, Emulators};
 
 use crate::delivery::{AsyncInvocation, Delivery, DeliveryConfig, DeliveryHandle, SnsFunction};
-use crate::emulator::sdk::REGION;
-use crate::emulator::{EmulatorError, EmulatorOptions, Emulators};
 use crate::esm::{
     Esm, EsmConfig, EsmConfigError, EsmHandle, EsmTarget, FunctionSettings, InvokeApiFunction,
     SnsDestination, processor_function,
@@ -215,7 +214,7 @@ impl Stack {
     /// The state file's content, with `owner` (the process that owns the
     /// stack) first.
     pub fn state(&self, owner: ProcessEntry) -> LocalState {
-        let emulator = |process: &crate::EmulatorProcess| ProcessEntry {
+        let emulator = |process: &EmulatorProcess| ProcessEntry {
             name: process.name().to_owned(),
             pid: process.pid(),
             pgid: process.process_group(),

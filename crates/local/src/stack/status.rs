@@ -7,9 +7,9 @@ use std::time::Duration;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde::Serialize;
 
-use super::processes::{Liveness, liveness, port_of};
-use crate::emulator::ready::accepts_tcp;
-use crate::state::{LocalState, ProcessEntry};
+use streamdlq_emulators::ready::accepts_tcp;
+
+use crate::state::{Liveness, LocalState, ProcessEntry, liveness, port_of};
 
 /// How long one queue-depth call may take before it is reported unknown.
 const QUEUE_TIMEOUT: Duration = Duration::from_secs(3);

@@ -3,7 +3,7 @@
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, ShardIteratorType, StreamStatus};
-use streamdlq_local::Emulators;
+use streamdlq_emulators::Emulators;
 
 /// Records put into a 2-shard stream come back byte-exact from
 /// AT_SEQUENCE_NUMBER, addressed by StreamARN, with ~56-digit sequence numbers.

@@ -3,7 +3,7 @@
 use aws_sdk_sns::Client as Sns;
 use aws_sdk_sqs::Client as Sqs;
 use aws_sdk_sqs::types::QueueAttributeName;
-use streamdlq_local::Emulators;
+use streamdlq_emulators::Emulators;
 
 /// A message published to a topic arrives in a subscribed queue wrapped in the
 /// SNS envelope (RawMessageDelivery false), as the hydrate trigger sees it.

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr};
 
 use common::{listening_sockets_of, parse_listeners};
-use streamdlq_local::{EmulatorProcess, Emulators};
+use streamdlq_emulators::{EmulatorProcess, Emulators};
 
 fn assert_loopback_only(process: &EmulatorProcess) {
     let listeners = listening_sockets_of(process.pid());

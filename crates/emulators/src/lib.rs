@@ -1,9 +1,14 @@
-//! The AWS emulators of the local stack: `kinesis-local` for Kinesis and
-//! `moto` for SNS and SQS, each a child process bound to 127.0.0.1.
+//! streamdlq-emulators: the AWS emulators that the local stack and the
+//! tests run against, `kinesis-local` for Kinesis and `moto` for SNS and
+//! SQS, each a child process bound to 127.0.0.1 on a free port.
+//!
+//! This crate depends on no other crate of the workspace, so that any crate's
+//! tests and benchmarks can start the emulators without depending on a crate
+//! above their own (`streamdlq-local` builds the stack on top of it).
 //!
 //! ```no_run
-//! # async fn demo() -> Result<(), streamdlq_local::EmulatorError> {
-//! use streamdlq_local::Emulators;
+//! # async fn demo() -> Result<(), streamdlq_emulators::EmulatorError> {
+//! use streamdlq_emulators::Emulators;
 //!
 //! let emulators = Emulators::start().await?;
 //! let kinesis_config = emulators.kinesis_config(); // for aws-sdk-kinesis
@@ -24,26 +29,29 @@
 //! # Layout
 //!
 //! - [`tools`]: [`ToolsDir`], where `scripts/install-tools.sh` put the emulators.
+//! - [`options`]: [`EmulatorOptions`], where the emulators come from, where
+//!   their logs go, how long they may take to start.
 //! - [`port`]: free loopback ports.
 //! - [`process`]: [`EmulatorProcess`], one emulator's process group, log file,
-//!   readiness and shutdown.
-//! - [`ready`]: the probe that tells when an emulator answers HTTP.
-//! - [`kinesis`]: [`KinesisLocal`], pinned to loopback by a Node preload.
+//!   readiness and shutdown, and its watchdog.
+//! - [`ready`]: the probes that tell when an emulator answers HTTP or
+//!   accepts TCP.
+//! - [`kinesis`]: [`KinesisLocal`], pinned to loopback by a Node preload
+//!   (`assets/loopback-preload.js`).
 //! - [`moto`]: [`Moto`], serving SNS and SQS.
-//! - [`sdk`]: region, test credentials and [`sdk::local_sdk_config`].
+//! - [`sdk`]: region, account, test credentials and [`local_sdk_config`], the
+//!   `SdkConfig` that points AWS SDK clients at an emulator.
 //! - [`error`]: [`EmulatorError`], what can go wrong and whether to retry.
 
 pub mod error;
 pub mod kinesis;
 pub mod moto;
+pub mod options;
 pub mod port;
 pub mod process;
 pub mod ready;
 pub mod sdk;
 pub mod tools;
-
-use std::path::PathBuf;
-use std::time::Duration;
 
 use aws_config::SdkConfig;
 use tokio::sync::OnceCell;
@@ -51,31 +59,10 @@ use tokio::sync::OnceCell;
 pub use error::EmulatorError;
 pub use kinesis::KinesisLocal;
 pub use moto::Moto;
+pub use options::EmulatorOptions;
 pub use process::EmulatorProcess;
+pub use sdk::local_sdk_config;
 pub use tools::ToolsDir;
-
-/// Where the emulators come from and where their logs go.
-#[derive(Debug, Clone)]
-pub struct EmulatorOptions {
-    /// The directory `scripts/install-tools.sh` installed into.
-    pub tools: ToolsDir,
-    /// Emulator output goes to files here, never to the caller's output.
-    pub log_dir: PathBuf,
-    /// How long an emulator may take to answer before start-up fails.
-    pub startup_timeout: Duration,
-}
-
-impl EmulatorOptions {
-    /// Tools found by [`ToolsDir::locate`], logs under the system temp dir,
-    /// 30 s to start.
-    pub fn from_env() -> Result<Self, EmulatorError> {
-        Ok(Self {
-            tools: ToolsDir::locate()?,
-            log_dir: std::env::temp_dir().join("streamdlq-emulators"),
-            startup_timeout: Duration::from_secs(30),
-        })
-    }
-}
 
 /// Both emulators of the local stack, started together.
 #[derive(Debug)]

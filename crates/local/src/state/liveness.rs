@@ -1,18 +1,16 @@
-//! The processes of a stack, seen from the outside through Linux `/proc`:
-//! whether one still runs, whether a pid still belongs to the stack (pids are
-//! reused once a process is gone), and signalling its process group.
+//! Whether a process of a state file still runs and is still the stack's:
+//! seen from the outside through Linux `/proc`, because pids are reused once
+//! a process is gone.
 //!
 //! A pid from a state file is trusted only when `/proc/<pid>` shows the same
 //! process group and a command line (and, for kinesis-local, the port in its
 //! environment) that only this stack's process has. Anything else is a
-//! stranger that happens to have the pid, and is never signalled.
+//! stranger that happens to have the pid: it is never signalled, and a state
+//! whose processes are all gone or strangers describes no running stack.
 
 use std::path::Path;
 
-use nix::sys::signal::{Signal, killpg};
-use nix::unistd::Pid;
-
-use crate::state::{LocalState, ProcessEntry};
+use super::{LocalState, ProcessEntry};
 
 /// The name of the stack's own (serving) process in the state.
 pub const SERVE: &str = "serve";
@@ -42,12 +40,6 @@ pub fn liveness(entry: &ProcessEntry, state: &LocalState, state_dir: &Path) -> L
     } else {
         Liveness::Reused
     }
-}
-
-/// Sends `signal` to the process group of `entry`.
-pub fn signal_group(entry: &ProcessEntry, signal: Signal) -> nix::Result<()> {
-    let pgid = i32::try_from(entry.pgid).map_err(|_| nix::errno::Errno::EINVAL)?;
-    killpg(Pid::from_raw(pgid), signal)
 }
 
 /// The parts of `/proc/<pid>/stat` that matter here.

@@ -10,7 +10,7 @@ pub const LOOPBACK: Ipv4Addr = Ipv4Addr::LOCALHOST;
 /// The kernel picks them; all listeners are held until every port is known so
 /// no port is returned twice. Another process may still take one before the
 /// emulator binds it: starting reports that as
-/// [`EmulatorError::PortTaken`](super::EmulatorError::PortTaken), which is
+/// [`EmulatorError::PortTaken`](crate::EmulatorError::PortTaken), which is
 /// retryable.
 pub fn free_loopback_ports(count: usize) -> std::io::Result<Vec<u16>> {
     let listeners = (0..count)

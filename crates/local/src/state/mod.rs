@@ -3,15 +3,30 @@
 //! endpoints, names and URLs, and `local down` stops exactly those processes.
 //!
 //! The JSON is camelCase and versioned; other commands read it, so a change
-//! of shape is a new `version`.
+//! of shape is a new `version`. Fields it does not know are ignored, so that
+//! the file can grow within a version. [`LocalState`] is the file's only
+//! reader and writer: `local up/down/status/env` and every command that
+//! discovers its resources from the local stack use it.
+//!
+//! # Layout
+//!
+//! - this module: [`LocalState`], where the file is, reading and writing it,
+//!   the exports and SDK configurations it gives.
+//! - [`liveness`](mod@liveness): whether a process it names still runs and is
+//!   still the stack's (the reused-pid guard), and so whether the stack runs.
+
+pub mod liveness;
 
 use std::path::{Path, PathBuf};
 
-use aws_config::SdkConfig;
+use aws_config::{Region, SdkConfig};
 use serde::{Deserialize, Serialize};
 
-use crate::emulator::sdk::{ACCESS_KEY_ID, SECRET_ACCESS_KEY, local_sdk_config};
 use crate::project::project_root;
+use streamdlq_emulators::local_sdk_config;
+use streamdlq_emulators::sdk::{ACCESS_KEY_ID, SECRET_ACCESS_KEY};
+
+pub use liveness::{Liveness, SERVE, liveness, port_of};
 
 /// The only version this code reads and writes.
 pub const STATE_VERSION: u32 = 1;
@@ -116,6 +131,15 @@ impl LocalState {
     /// `state.json` in [`Self::dir`].
     pub fn path() -> PathBuf {
         Self::dir().join(STATE_FILE)
+    }
+
+    /// The first `.streamdlq/state.json` in `start` or its ancestors: how a
+    /// command run anywhere inside the project finds the stack.
+    pub fn find_from(start: &Path) -> Option<PathBuf> {
+        start
+            .ancestors()
+            .map(|dir| dir.join(".streamdlq").join(STATE_FILE))
+            .find(|candidate| candidate.is_file())
     }
 
     /// The running stack's state; [`StateError::NotRunning`] when there is none.
@@ -227,17 +251,34 @@ impl LocalState {
 
     /// SDK configuration for aws-sdk-kinesis clients of this stack.
     pub fn kinesis_config(&self) -> SdkConfig {
-        local_sdk_config(&self.endpoints.kinesis)
+        self.sdk_config(&self.endpoints.kinesis)
     }
 
     /// SDK configuration for aws-sdk-sns and aws-sdk-sqs clients of this stack.
     pub fn moto_config(&self) -> SdkConfig {
-        local_sdk_config(&self.endpoints.moto)
+        self.sdk_config(&self.endpoints.moto)
+    }
+
+    fn sdk_config(&self, endpoint: &str) -> SdkConfig {
+        local_sdk_config(endpoint)
+            .to_builder()
+            .region(Region::new(self.region.clone()))
+            .build()
     }
 
     /// The process that owns the stack (`serve`).
     pub fn owner(&self) -> Option<&ProcessEntry> {
         self.processes.first()
+    }
+
+    /// Whether the stack whose state file is in `state_dir` still runs: at
+    /// least one of its processes is running and is still the stack's own
+    /// (see [`liveness()`]). A state whose pids are all gone, or now belong
+    /// to other processes, describes a stack that died without cleaning up.
+    pub fn is_running(&self, state_dir: &Path) -> bool {
+        self.processes
+            .iter()
+            .any(|process| liveness(process, self, state_dir) == Liveness::Running)
     }
 }
 
@@ -349,6 +390,65 @@ mod tests {
             "{error}"
         );
         LocalState::remove_at(&path).expect("removes");
+    }
+
+    /// Fields a newer streamdlq adds within the same version are ignored.
+    #[test]
+    fn ignores_fields_it_does_not_know() {
+        let path = temp_path("unknown-field");
+        let mut value = serde_json::to_value(sample()).expect("serialises");
+        value["somethingNew"] = serde_json::json!(true);
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("dir");
+        std::fs::write(&path, value.to_string()).expect("writes");
+        assert_eq!(LocalState::load_from(&path).expect("loads"), sample());
+        LocalState::remove_at(&path).expect("removes");
+    }
+
+    /// A state whose pids are gone or belong to strangers (here this test
+    /// process, which is no stack process) is not a running stack.
+    #[test]
+    fn a_state_of_gone_or_reused_pids_is_not_running() {
+        let mut state = sample();
+        let pgid = std::process::id();
+        state.processes = vec![
+            ProcessEntry {
+                name: SERVE.to_owned(),
+                pid: u32::MAX - 1,
+                pgid: u32::MAX - 1,
+            },
+            ProcessEntry {
+                name: "moto".to_owned(),
+                pid: std::process::id(),
+                pgid,
+            },
+        ];
+        assert!(!state.is_running(Path::new("/nowhere/.streamdlq")));
+        state.processes.clear();
+        assert!(!state.is_running(Path::new("/nowhere/.streamdlq")));
+    }
+
+    /// The state file is found from any directory below the project's.
+    #[test]
+    fn finds_the_state_file_from_a_subdirectory() {
+        let root = temp_path("find").parent().expect("dir").to_path_buf();
+        let path = root.join(".streamdlq").join(STATE_FILE);
+        sample().save_to(&path).expect("saves");
+        let nested = root.join("a/b");
+        std::fs::create_dir_all(&nested).expect("nested");
+        assert_eq!(LocalState::find_from(&nested), Some(path));
+        assert_eq!(LocalState::find_from(Path::new("/nonexistent-dir")), None);
+        std::fs::remove_dir_all(&root).expect("cleans up");
+    }
+
+    /// The SDK configurations use the state's region.
+    #[test]
+    fn sdk_configs_use_the_state_region() {
+        let mut state = sample();
+        state.region = "eu-west-1".to_owned();
+        assert_eq!(
+            state.kinesis_config().region().map(|r| r.as_ref()),
+            Some("eu-west-1")
+        );
     }
 
     /// Export lines quote values so any shell reads them back verbatim.

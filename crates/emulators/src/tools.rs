@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::EmulatorError;
+use crate::error::EmulatorError;
 
 /// Overrides where the tools directory is (the one install-tools.sh honours too).
 pub const TOOLS_DIR_ENV: &str = "STREAMDLQ_TOOLS_DIR";

@@ -5,7 +5,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::port::LOOPBACK;
+use crate::port::LOOPBACK;
 
 /// How long one probe may take before it counts as "not yet".
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -77,7 +77,7 @@ mod tests {
     /// A closed port is not ready.
     #[tokio::test]
     async fn closed_port_is_not_ready() {
-        let port = crate::emulator::port::free_loopback_ports(1).unwrap()[0];
+        let port = crate::port::free_loopback_ports(1).unwrap()[0];
         assert!(!answers_http(port).await);
         assert!(!accepts_tcp(port).await);
     }

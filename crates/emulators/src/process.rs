@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use std::os::unix::process::CommandExt;
 
-use super::EmulatorError;
-use super::ready::{accepts_tcp, answers_http};
+use crate::error::EmulatorError;
+use crate::ready::{accepts_tcp, answers_http};
 
 /// Blocks until stdin reaches end of file, then kills its own process group.
 const WATCHDOG: &str = "read -r _; kill -KILL 0";

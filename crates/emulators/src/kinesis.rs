@@ -19,10 +19,11 @@ use std::path::{Path, PathBuf};
 
 use aws_config::SdkConfig;
 
-use super::port::free_loopback_ports;
-use super::process::{EmulatorProcess, Launch};
-use super::sdk::{ACCOUNT_ID, REGION, local_sdk_config};
-use super::{EmulatorError, EmulatorOptions};
+use crate::error::EmulatorError;
+use crate::options::EmulatorOptions;
+use crate::port::free_loopback_ports;
+use crate::process::{EmulatorProcess, Launch};
+use crate::sdk::{ACCOUNT_ID, REGION, local_sdk_config};
 
 /// The emulator's name in logs and errors.
 pub const NAME: &str = "kinesis-local";
@@ -31,7 +32,7 @@ pub const NAME: &str = "kinesis-local";
 const ATTEMPTS: usize = 3;
 
 /// The Node preload that pins every server to 127.0.0.1.
-const LOOPBACK_PRELOAD: &str = include_str!("../../assets/loopback-preload.js");
+const LOOPBACK_PRELOAD: &str = include_str!("../assets/loopback-preload.js");
 
 /// Operations that kinesis-local delays to mimic AWS; zero keeps tests fast.
 const INSTANT_OPERATIONS: [&str; 10] = [

@@ -9,10 +9,11 @@ use std::path::Path;
 
 use aws_config::SdkConfig;
 
-use super::port::free_loopback_ports;
-use super::process::{EmulatorProcess, Launch};
-use super::sdk::{ACCOUNT_ID, local_sdk_config};
-use super::{EmulatorError, EmulatorOptions};
+use crate::error::EmulatorError;
+use crate::options::EmulatorOptions;
+use crate::port::free_loopback_ports;
+use crate::process::{EmulatorProcess, Launch};
+use crate::sdk::{ACCOUNT_ID, local_sdk_config};
 
 /// The emulator's name in logs and errors.
 pub const NAME: &str = "moto";

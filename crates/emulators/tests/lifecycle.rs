@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{eventually, is_running, port_open, running_in_group};
-use streamdlq_local::{EmulatorProcess, Emulators};
+use streamdlq_emulators::{EmulatorProcess, Emulators};
 
 /// What must disappear when an emulator stops.
 #[derive(Debug)]
