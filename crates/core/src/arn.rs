@@ -258,8 +258,9 @@ mod tests {
     /// A DynamoDB stream ARN gives its table and label.
     #[test]
     fn reads_the_table_and_label_of_a_dynamodb_stream() {
-        let stream =
-            arn("arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/2026-11-23T10:15:42.318");
+        let stream = arn(
+            "arn:aws:dynamodb:us-east-1:123456789012:table/Orders/stream/2026-11-23T10:15:42.318",
+        );
         assert_eq!(
             stream.dynamodb_stream(),
             Some(DynamoDbStream {

@@ -343,7 +343,12 @@ async fn sends_the_onfailure_record_and_moves_past_the_discarded_range() {
     });
     let failures = RecordingDestination::new();
 
-    let esm = start(&stream, config(serde_json::json!({})), function.clone(), failures.clone());
+    let esm = start(
+        &stream,
+        config(serde_json::json!({})),
+        function.clone(),
+        failures.clone(),
+    );
     let stats = until_checkpointed(&esm, &[(SHARD_0, &records[9])]).await;
     let later = stream.put_many(SHARD_0, 2);
     until_checkpointed(&esm, &[(SHARD_0, &later[1])]).await;

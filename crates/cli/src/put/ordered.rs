@@ -200,7 +200,10 @@ impl OrderedPut {
     ///
     /// Records accepted by a call are always returned before an error that
     /// the same call revealed: the error comes from the next `step`.
-    pub async fn step<W: StreamWriter>(&mut self, writer: &W) -> Result<Option<PutStep>, PutFailure> {
+    pub async fn step<W: StreamWriter>(
+        &mut self,
+        writer: &W,
+    ) -> Result<Option<PutStep>, PutFailure> {
         if let Some(fatal) = self.fatal.take() {
             return Err(fatal);
         }

@@ -24,8 +24,8 @@ use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchError;
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 
 use super::message::{ATTRIBUTE_TYPE, DlqMessage};
-use crate::engine::Backoff;
 use super::sink::{DlqSink, FailedMessage, SendStats, SinkError};
+use crate::engine::Backoff;
 
 /// SendMessageBatch accepts at most this many entries.
 pub const SQS_BATCH_ENTRIES: usize = 10;

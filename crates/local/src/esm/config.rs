@@ -80,7 +80,10 @@ impl MappingProperties for serde_json::Value {
                 .iter()
                 .map(|item| item.as_str().map(str::to_owned))
                 .collect::<Option<Vec<_>>>()
-                .map_or_else(|| PropertyValue::Unreadable(items_text(items)), PropertyValue::List),
+                .map_or_else(
+                    || PropertyValue::Unreadable(items_text(items)),
+                    PropertyValue::List,
+                ),
             other => PropertyValue::Unreadable(other.to_string()),
         })
     }
@@ -261,11 +264,17 @@ struct Reader<'a, P>(&'a P);
 
 impl<P: MappingProperties> Reader<'_, P> {
     /// The value as text, or an error naming what it is instead.
-    fn scalar(&self, setting: &'static str, allowed: &'static str) -> Result<Option<String>, EsmSettingsError> {
+    fn scalar(
+        &self,
+        setting: &'static str,
+        allowed: &'static str,
+    ) -> Result<Option<String>, EsmSettingsError> {
         match self.0.property(setting) {
             None => Ok(None),
             Some(PropertyValue::Scalar(text)) => Ok(Some(text)),
-            Some(PropertyValue::List(items)) => Err(invalid(setting, format!("{items:?}"), allowed)),
+            Some(PropertyValue::List(items)) => {
+                Err(invalid(setting, format!("{items:?}"), allowed))
+            }
             Some(PropertyValue::Unreadable(what)) => Err(invalid(setting, what, allowed)),
         }
     }
@@ -308,12 +317,12 @@ impl<P: MappingProperties> Reader<'_, P> {
     }
 
     fn starting_position(&self) -> Result<StartingPosition, EsmSettingsError> {
-        let position = self
-            .scalar(STARTING_POSITION, STARTING_POSITIONS)?
-            .ok_or(EsmSettingsError::Missing {
+        let position = self.scalar(STARTING_POSITION, STARTING_POSITIONS)?.ok_or(
+            EsmSettingsError::Missing {
                 setting: STARTING_POSITION,
                 allowed: STARTING_POSITIONS,
-            })?;
+            },
+        )?;
         match position.as_str() {
             "TRIM_HORIZON" => Ok(StartingPosition::TrimHorizon),
             "LATEST" => Ok(StartingPosition::Latest),
@@ -329,12 +338,12 @@ impl<P: MappingProperties> Reader<'_, P> {
     /// `StartingPositionTimestamp` in epoch seconds, as epoch milliseconds.
     fn starting_timestamp(&self) -> Result<i64, EsmSettingsError> {
         const ALLOWED: &str = "epoch seconds (needed for AT_TIMESTAMP)";
-        let text = self
-            .scalar(STARTING_POSITION_TIMESTAMP, ALLOWED)?
-            .ok_or(EsmSettingsError::Missing {
+        let text = self.scalar(STARTING_POSITION_TIMESTAMP, ALLOWED)?.ok_or(
+            EsmSettingsError::Missing {
                 setting: STARTING_POSITION_TIMESTAMP,
                 allowed: ALLOWED,
-            })?;
+            },
+        )?;
         match text.trim().parse::<f64>() {
             // Epoch seconds to milliseconds: well inside f64's exact range.
             Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => {
@@ -619,7 +628,10 @@ mod tests {
             "StartingPosition": "LATEST",
             "FunctionResponseTypes": ["ReportBatchItemFailure"],
         }));
-        assert!(message.contains("not \"ReportBatchItemFailure\""), "{message}");
+        assert!(
+            message.contains("not \"ReportBatchItemFailure\""),
+            "{message}"
+        );
     }
 
     /// A parallelization factor AWS accepts but the emulator cannot honour

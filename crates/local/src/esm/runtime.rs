@@ -303,7 +303,10 @@ mod tests {
             "arn:aws:kinesis::123456789012:stream/orders",
         ] {
             assert!(
-                matches!(EsmTarget::new(stream, function), Err(EsmConfigError::Arn(_))),
+                matches!(
+                    EsmTarget::new(stream, function),
+                    Err(EsmConfigError::Arn(_))
+                ),
                 "{stream}"
             );
         }
