@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use streamdlq_core::Arn;
+
 /// A stream, as the user or a failure record named it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum StreamId {
@@ -24,12 +26,16 @@ impl StreamId {
         }
     }
 
-    /// The stream name: the name itself, or the part after `stream/` of an
-    /// ARN (`arn:aws:kinesis:REGION:ACCOUNT:stream/NAME`).
+    /// The stream name: the name itself, or the name in a Kinesis stream
+    /// ARN (`arn:aws:kinesis:REGION:ACCOUNT:stream/NAME`); any other ARN
+    /// stands for itself.
     pub fn name(&self) -> &str {
         match self {
             Self::Name(name) => name,
-            Self::Arn(arn) => arn.rsplit_once(":stream/").map_or(arn, |(_, name)| name),
+            Self::Arn(arn) => Arn::parse(arn)
+                .ok()
+                .and_then(|parsed| parsed.kinesis_stream_name())
+                .unwrap_or(arn),
         }
     }
 
@@ -54,7 +60,7 @@ impl fmt::Display for StreamId {
 
 /// The region of an ARN (`arn:PARTITION:SERVICE:REGION:…`), if it has one.
 pub fn arn_region(arn: &str) -> Option<&str> {
-    arn.split(':').nth(3).filter(|region| !region.is_empty())
+    Arn::parse(arn).ok()?.region()
 }
 
 #[cfg(test)]
@@ -71,6 +77,9 @@ mod tests {
         assert_eq!(arn, StreamId::Arn(ARN.into()));
         assert_eq!(arn.name(), "orders");
         assert_eq!(arn_region(ARN), Some("eu-west-1"));
+        assert_eq!(arn_region("orders"), None);
+        let queue = "arn:aws:sqs:eu-west-1:123456789012:orders";
+        assert_eq!(StreamId::parse(queue).name(), queue);
     }
 
     /// A filter by name matches the ARN; ARNs must match exactly.

@@ -284,6 +284,27 @@ fn up_replaces_a_dead_stack() {
     assert!(pids(&new).iter().all(|pid| is_running(*pid)));
 }
 
+/// A mapping setting AWS would refuse stops `up` before anything starts,
+/// with the setting, the value and the allowed range on the terminal.
+#[test]
+fn up_refuses_a_setting_aws_would_refuse() {
+    let dir = StateDir::new("refuse");
+    let template = std::fs::read_to_string(workspace_root().join("infra/template.yaml"))
+        .expect("the template");
+    assert!(template.contains("BatchSize: 100"), "the template changed");
+    let bad = dir.0.join("template.yaml");
+    std::fs::write(&bad, template.replace("BatchSize: 100", "BatchSize: 0")).expect("write");
+
+    let output = dir.streamdlq(&["local", "up", "--template", bad.to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("BatchSize must be between 1 and 10000, not 0"),
+        "{stderr}"
+    );
+    assert!(!dir.state_file().exists(), "nothing was started");
+}
+
 /// `local invoke processor` runs the processor in-process with an event
 /// file and prints its response: the golden partial batch failure.
 #[test]

@@ -10,6 +10,8 @@
 //!
 //! - [`batch`]: [`process_batch`], ordered fail-fast processing of a Kinesis
 //!   event into a well-formed partial batch failure response.
+//! - [`arn`]: [`Arn`], ARNs split into their parts: stream names, DynamoDB
+//!   stream tables, function names and qualifiers.
 //! - [`sequence`]: [`SequenceNumber`], decimal sequence numbers of any length,
 //!   ordered numerically.
 //! - [`failure`]: [`FailureRecord`], the OnFailure record of Kinesis and
@@ -31,6 +33,7 @@
 //!   [`build_parts`] and [`assemble()`] for both directions, the [`DlqSink`]
 //!   port and its SQS adapter [`SqsDlqSink`].
 
+pub mod arn;
 pub mod batch;
 pub mod dlq;
 pub mod engine;
@@ -45,6 +48,7 @@ pub mod lambda_logs;
 pub mod sequence;
 pub mod stream;
 
+pub use arn::{Arn, ArnError};
 pub use batch::{KinesisBatch, RecordContext, RecordHandler, process_batch};
 pub use dlq::{
     DlqMessage, DlqSink, FailureSource, HydratedFailure, SendStats, SinkError, SqsDlqSink,

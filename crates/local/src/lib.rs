@@ -12,7 +12,7 @@
 //!
 //! - [`template`]: [`StackTemplate`], what `infra/template.yaml` declares
 //!   (resources, the ESM settings, the hydrate function's async invocation).
-//! - [`resources`]: [`Resources`], the template's resources created in the
+//! - [`resources`]: [`StackResources`], the template's resources created in the
 //!   emulators, and the delivery queue subscribed to the failure topic.
 //! - [`delivery`]: SNS -> hydrate, with Lambda async retries and the async
 //!   failure record.
@@ -34,7 +34,7 @@ pub mod stack;
 pub mod state;
 pub mod template;
 
-pub use resources::Resources;
+pub use resources::StackResources;
 pub use stack::{Stack, StackError, StackOptions};
 pub use state::{LocalState, StateError};
 pub use template::StackTemplate;

@@ -56,7 +56,7 @@ pub struct Queue {
 
 /// Everything the local stack created.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Resources {
+pub struct StackResources {
     pub stack_name: String,
     pub stream: StreamState,
     pub topic_arn: String,
@@ -118,7 +118,7 @@ impl ResourceError {
     }
 }
 
-impl Resources {
+impl StackResources {
     /// Creates the template's resources and the delivery queue.
     pub async fn create(
         clients: &Clients,

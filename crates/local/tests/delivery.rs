@@ -12,17 +12,17 @@ use streamdlq_local::StackTemplate;
 use streamdlq_local::delivery::{
     AsyncInvocation, Delivered, Delivery, DeliveryConfig, FunctionError, SnsFunction, from_fn,
 };
-use streamdlq_local::resources::{Clients, Resources};
+use streamdlq_local::resources::{Clients, StackResources};
 use streamdlq_local::template::ids;
 
 const ON_FAILURE: &str = include_str!("../../../events/onfailure-kinesis.json");
 const TEMPLATE: &str = include_str!("../../../infra/template.yaml");
 
-async fn stack(name: &str) -> (Clients, Resources, StackTemplate) {
+async fn stack(name: &str) -> (Clients, StackResources, StackTemplate) {
     let emulators = Emulators::shared().await.expect("emulators start");
     let clients = Clients::new(&emulators.kinesis_config(), &emulators.moto_config());
     let template = StackTemplate::parse(TEMPLATE).expect("template");
-    let resources = Resources::create(&clients, &template, name)
+    let resources = StackResources::create(&clients, &template, name)
         .await
         .expect("resources");
     (clients, resources, template)
@@ -30,7 +30,7 @@ async fn stack(name: &str) -> (Clients, Resources, StackTemplate) {
 
 fn delivery(
     clients: &Clients,
-    resources: &Resources,
+    resources: &StackResources,
     template: &StackTemplate,
     function: Arc<dyn SnsFunction>,
 ) -> Delivery {
@@ -51,7 +51,7 @@ fn delivery(
     )
 }
 
-async fn publish(clients: &Clients, resources: &Resources, message: &str) {
+async fn publish(clients: &Clients, resources: &StackResources, message: &str) {
     clients
         .sns
         .publish()

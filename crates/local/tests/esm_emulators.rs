@@ -117,14 +117,17 @@ impl Stream {
     }
 }
 
-fn config(change: impl FnOnce(&mut EsmSettings)) -> EsmConfig {
-    let mut settings = EsmSettings {
-        starting_position: Some("TRIM_HORIZON".to_owned()),
-        function_response_types: vec!["ReportBatchItemFailures".to_owned()],
-        ..EsmSettings::default()
-    };
-    change(&mut settings);
-    let mut config = EsmConfig::new(&settings).expect("valid settings");
+/// The ESM's config from these settings over the tests' usual ones, in the
+/// Lambda API's names.
+fn config(settings: serde_json::Value) -> EsmConfig {
+    let mut properties = serde_json::json!({
+        "StartingPosition": "TRIM_HORIZON",
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+    });
+    for (name, value) in settings.as_object().into_iter().flatten() {
+        properties[name] = value.clone();
+    }
+    let mut config = EsmConfig::new(EsmSettings::read(&properties).expect("valid settings"));
     config.poll_interval = Duration::from_millis(50);
     config
 }
@@ -271,10 +274,10 @@ async fn isolates_a_poison_pill_by_bisecting_a_throwing_batch() {
     });
 
     let esm = stream.start(
-        config(|s| {
-            s.bisect_batch_on_function_error = Some(true);
-            s.maximum_retry_attempts = Some(2);
-        }),
+        config(serde_json::json!({
+            "BisectBatchOnFunctionError": true,
+            "MaximumRetryAttempts": 2,
+        })),
         None,
         function.clone(),
         failures.destination(),
@@ -329,7 +332,7 @@ async fn exhausted_partial_failures_report_only_the_unprocessed_range() {
     let failures = RecordingDestination::new();
 
     let esm = stream.start(
-        config(|s| s.maximum_retry_attempts = Some(3)),
+        config(serde_json::json!({"MaximumRetryAttempts": 3})),
         None,
         function.clone(),
         failures.clone(),
@@ -378,7 +381,7 @@ async fn splits_off_records_older_than_the_maximum_age() {
     let failures = RecordingDestination::new();
 
     let esm = stream.start(
-        config(|s| s.maximum_record_age_in_seconds = Some(60)),
+        config(serde_json::json!({"MaximumRecordAgeInSeconds": 60})),
         Some(clock),
         function.clone(),
         failures.clone(),
@@ -440,7 +443,7 @@ async fn retries_the_whole_batch_on_an_invalid_item_identifier() {
     let failures = RecordingDestination::new();
 
     let esm = stream.start(
-        config(|s| s.maximum_retry_attempts = Some(3)),
+        config(serde_json::json!({"MaximumRetryAttempts": 3})),
         None,
         function.clone(),
         failures.clone(),
@@ -478,10 +481,10 @@ async fn processes_two_shards_independently_in_order() {
     });
 
     let esm = stream.start(
-        config(|s| {
-            s.batch_size = Some(10);
-            s.maximum_retry_attempts = Some(-1);
-        }),
+        config(serde_json::json!({
+            "BatchSize": 10,
+            "MaximumRetryAttempts": -1,
+        })),
         None,
         function.clone(),
         RecordingDestination::new(),

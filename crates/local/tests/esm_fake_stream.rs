@@ -24,15 +24,18 @@ const SHARD_1: &str = "shardId-000000000001";
 /// Long enough for anything a test waits for, in paused tokio time.
 const PATIENCE: Duration = Duration::from_secs(600);
 
-fn config(change: impl FnOnce(&mut EsmSettings)) -> EsmConfig {
-    let mut settings = EsmSettings {
-        starting_position: Some("TRIM_HORIZON".to_owned()),
-        function_response_types: vec!["ReportBatchItemFailures".to_owned()],
-        maximum_retry_attempts: Some(2),
-        ..EsmSettings::default()
-    };
-    change(&mut settings);
-    let mut config = EsmConfig::new(&settings).expect("valid settings");
+/// The ESM's config from these settings over the tests' usual ones, in the
+/// Lambda API's names.
+fn config(settings: serde_json::Value) -> EsmConfig {
+    let mut properties = serde_json::json!({
+        "StartingPosition": "TRIM_HORIZON",
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "MaximumRetryAttempts": 2,
+    });
+    for (name, value) in settings.as_object().into_iter().flatten() {
+        properties[name] = value.clone();
+    }
+    let mut config = EsmConfig::new(EsmSettings::read(&properties).expect("valid settings"));
     config.poll_interval = Duration::from_millis(100);
     config
 }
@@ -77,7 +80,7 @@ async fn delivers_each_shard_in_order_with_one_batch_in_flight() {
 
     let esm = start(
         &stream,
-        config(|_| {}),
+        config(serde_json::json!({})),
         function.clone(),
         RecordingDestination::new(),
     );
@@ -117,7 +120,7 @@ async fn a_stuck_shard_does_not_hold_up_another() {
 
     let esm = start(
         &stream,
-        config(|s| s.maximum_retry_attempts = Some(-1)),
+        config(serde_json::json!({"MaximumRetryAttempts": -1})),
         function.clone(),
         RecordingDestination::new(),
     );
@@ -148,7 +151,7 @@ async fn refreshes_expired_iterators_without_skipping_or_repeating() {
 
     let esm = start(
         &stream,
-        config(|s| s.batch_size = Some(10)),
+        config(serde_json::json!({"BatchSize": 10})),
         function.clone(),
         RecordingDestination::new(),
     );
@@ -183,7 +186,7 @@ async fn retries_failed_reads() {
 
     let esm = start(
         &stream,
-        config(|_| {}),
+        config(serde_json::json!({})),
         function.clone(),
         RecordingDestination::new(),
     );
@@ -209,7 +212,7 @@ async fn reads_child_shards_only_after_their_closed_parent() {
 
     let esm = start(
         &stream,
-        config(|_| {}),
+        config(serde_json::json!({})),
         function.clone(),
         RecordingDestination::new(),
     );
@@ -249,7 +252,7 @@ async fn finds_shards_created_while_running_and_reads_them_from_the_start() {
     let function = ScriptedFunction::succeeding();
     let esm = start(
         &stream,
-        config(|s| s.starting_position = Some("LATEST".to_owned())),
+        config(serde_json::json!({"StartingPosition": "LATEST"})),
         function.clone(),
         RecordingDestination::new(),
     );
@@ -277,7 +280,7 @@ async fn latest_reads_only_records_put_after_the_start() {
     let function = ScriptedFunction::succeeding();
     let esm = start(
         &stream,
-        config(|s| s.starting_position = Some("LATEST".to_owned())),
+        config(serde_json::json!({"StartingPosition": "LATEST"})),
         function.clone(),
         RecordingDestination::new(),
     );
@@ -306,7 +309,7 @@ async fn a_batching_window_gathers_records_into_one_invocation() {
     let function = ScriptedFunction::succeeding();
     let esm = start(
         &stream,
-        config(|s| s.maximum_batching_window_in_seconds = Some(2)),
+        config(serde_json::json!({"MaximumBatchingWindowInSeconds": 2})),
         function.clone(),
         RecordingDestination::new(),
     );
@@ -340,7 +343,12 @@ async fn sends_the_onfailure_record_and_moves_past_the_discarded_range() {
     });
     let failures = RecordingDestination::new();
 
-    let esm = start(&stream, config(|_| {}), function.clone(), failures.clone());
+    let esm = start(
+        &stream,
+        config(serde_json::json!({})),
+        function.clone(),
+        failures.clone(),
+    );
     let stats = until_checkpointed(&esm, &[(SHARD_0, &records[9])]).await;
     let later = stream.put_many(SHARD_0, 2);
     until_checkpointed(&esm, &[(SHARD_0, &later[1])]).await;
@@ -396,7 +404,7 @@ async fn retries_onfailure_delivery_until_it_is_taken() {
 
     let esm = start(
         &stream,
-        config(|s| s.maximum_retry_attempts = Some(0)),
+        config(serde_json::json!({"MaximumRetryAttempts": 0})),
         ScriptedFunction::new(|_, _| threw()),
         destination.clone(),
     );
@@ -421,7 +429,7 @@ async fn stop_ends_every_poller() {
     let function = ScriptedFunction::new(|_, _| threw());
     let esm = start(
         &stream,
-        config(|s| s.maximum_retry_attempts = Some(-1)),
+        config(serde_json::json!({"MaximumRetryAttempts": -1})),
         function.clone(),
         RecordingDestination::new(),
     );
@@ -474,7 +482,7 @@ async fn drives_the_in_process_processor_to_an_onfailure_from_the_poison_pill() 
 
     let esm = start(
         &stream,
-        config(|s| s.bisect_batch_on_function_error = Some(true)),
+        config(serde_json::json!({"BisectBatchOnFunctionError": true})),
         function,
         failures.clone(),
     );

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use streamdlq_local::esm::{FunctionSettings, Invocation, StreamFunction, processor_function};
 use streamdlq_local::stack::{DEFAULT_STACK_NAME, FunctionContext, lookup};
 use streamdlq_local::template::ids;
-use streamdlq_local::{Resources, StackTemplate, delivery, project};
+use streamdlq_local::{StackResources, StackTemplate, delivery, project};
 
 use super::StateDir;
 
@@ -71,7 +71,7 @@ impl InvokeArgs {
                 let state = dir.load().context(
                     "the hydrate function reads the running stack's stream and writes its DLQ",
                 )?;
-                let resources = Resources::from_state(&state, &template);
+                let resources = StackResources::from_state(&state, &template);
                 let environment =
                     resources.environment(ids::HYDRATE_FUNCTION, &template.hydrate.environment)?;
                 let context = FunctionContext {

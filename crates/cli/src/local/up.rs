@@ -18,7 +18,7 @@ use clap::Args;
 use streamdlq_emulators::ToolsDir;
 use streamdlq_local::stack::{DEFAULT_STACK_NAME, stop_processes};
 use streamdlq_local::state::{Liveness, liveness};
-use streamdlq_local::{LocalState, StateError, project};
+use streamdlq_local::{LocalState, StackTemplate, StateError, project};
 
 use super::StateDir;
 
@@ -82,6 +82,10 @@ impl UpArgs {
                 template.display()
             )
         })?;
+        // Read here, before anything starts, so that a setting AWS would
+        // refuse is reported on this terminal, not in the stack's log.
+        StackTemplate::load(&template)
+            .with_context(|| format!("cannot run the stack of {}", template.display()))?;
         ensure_emulators(&root)?;
 
         std::fs::create_dir_all(dir.path())

@@ -18,5 +18,5 @@ pub mod port;
 pub use batch::{CallLimits, count_calls};
 pub use entry::{EntryError, PutEntry};
 pub use kinesis::KinesisStreamWriter;
-pub use ordered::{Accepted, OrderedPut, PutFailure, PutOptions, PutReport, Step};
+pub use ordered::{Accepted, OrderedPut, PutFailure, PutOptions, PutReport, PutStep};
 pub use port::{EntryResult, PutError, StreamWriter};

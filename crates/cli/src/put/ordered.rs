@@ -101,7 +101,7 @@ pub struct Accepted {
 
 /// What one call did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Step {
+pub struct PutStep {
     pub accepted: Vec<Accepted>,
     /// Records of the call that failed and are still pending.
     pub failed: usize,
@@ -200,7 +200,10 @@ impl OrderedPut {
     ///
     /// Records accepted by a call are always returned before an error that
     /// the same call revealed: the error comes from the next `step`.
-    pub async fn step<W: StreamWriter>(&mut self, writer: &W) -> Result<Option<Step>, PutFailure> {
+    pub async fn step<W: StreamWriter>(
+        &mut self,
+        writer: &W,
+    ) -> Result<Option<PutStep>, PutFailure> {
         if let Some(fatal) = self.fatal.take() {
             return Err(fatal);
         }
@@ -244,7 +247,7 @@ impl OrderedPut {
     pub async fn finish<W: StreamWriter>(
         &mut self,
         writer: &W,
-        mut on_step: impl FnMut(&Step),
+        mut on_step: impl FnMut(&PutStep),
     ) -> Result<(), PutFailure> {
         while let Some(step) = self.step(writer).await? {
             on_step(&step);
@@ -253,8 +256,8 @@ impl OrderedPut {
     }
 
     /// Applies one call's answer.
-    fn record(&mut self, call: &[usize], results: Vec<EntryResult>) -> Step {
-        let mut step = Step::default();
+    fn record(&mut self, call: &[usize], results: Vec<EntryResult>) -> PutStep {
+        let mut step = PutStep::default();
         let mut failed_keys: HashSet<String> = HashSet::new();
         for (&position, result) in call.iter().zip(results) {
             let key = self.entries[position].partition_key.clone();
@@ -316,7 +319,7 @@ impl OrderedPut {
 
     /// A whole call failed in a way that may pass: every record of it counts
     /// an attempt and stays pending.
-    fn retry_call(&mut self, call: &[usize], error: PutError) -> Step {
+    fn retry_call(&mut self, call: &[usize], error: PutError) -> PutStep {
         warn!(%error, "PutRecords call failed; retrying");
         for &position in call {
             self.attempts[position] += 1;
@@ -330,7 +333,7 @@ impl OrderedPut {
             }
         }
         self.note_call(true);
-        Step {
+        PutStep {
             accepted: Vec::new(),
             failed: call.len(),
         }

@@ -30,4 +30,4 @@ pub use message::{
 pub use recording::RecordingSink;
 pub use sink::{DlqSink, FailedMessage, SendStats, SinkError};
 pub use split::{BuildError, build_parts};
-pub use sqs::{RetryPolicy, SQS_BATCH_BYTES, SQS_BATCH_ENTRIES, SqsDlqSink};
+pub use sqs::{SQS_BATCH_BYTES, SQS_BATCH_ENTRIES, SqsDlqSink, SqsRetry};

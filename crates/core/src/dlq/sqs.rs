@@ -7,11 +7,14 @@
 //! - Entry ids must be unique within a call: they are the message's position
 //!   in its batch, so a retried entry keeps its id.
 //! - A 200 answer can still fail some entries (`Failed`). Entries failed on
-//!   the queue's side are retried with backoff and jitter a bounded number of
-//!   times; `SenderFault` entries would fail again and are surfaced as errors
-//!   once the other messages are delivered.
+//!   the queue's side are retried with the workspace's [`Backoff`] (full
+//!   jitter) a bounded number of times; `SenderFault` entries would fail
+//!   again and are surfaced as errors once the other messages are delivered.
 //! - Whole-request throttling and network faults are retried by the SDK's own
-//!   retry configuration before they reach this code.
+//!   retry configuration before they reach this code; what still fails is
+//!   reported retryable when it is throttling (`RequestThrottled`,
+//!   `KmsThrottled`, or the generic `ThrottlingException` AWS services
+//!   answer with HTTP 400), a server fault or the network.
 
 use std::time::Duration;
 
@@ -22,6 +25,7 @@ use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 
 use super::message::{ATTRIBUTE_TYPE, DlqMessage};
 use super::sink::{DlqSink, FailedMessage, SendStats, SinkError};
+use crate::engine::Backoff;
 
 /// SendMessageBatch accepts at most this many entries.
 pub const SQS_BATCH_ENTRIES: usize = 10;
@@ -30,37 +34,24 @@ pub const SQS_BATCH_BYTES: usize = 1_048_576;
 
 /// How entries that SQS failed on its side are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub struct SqsRetry {
     /// Calls per entry, the first included; at least 1.
     pub attempts: u32,
-    /// The delay before the first retry; doubled for each later one.
-    pub base_delay: Duration,
-    /// No delay is longer than this.
-    pub max_delay: Duration,
+    /// The delay before each retry.
+    pub backoff: Backoff,
 }
 
-impl Default for RetryPolicy {
-    /// Five attempts over about 1.5 s: short next to a Lambda timeout, long
-    /// enough for a transient SQS fault to pass.
+impl Default for SqsRetry {
+    /// Five attempts within about 3.5 s at most: short next to a Lambda
+    /// timeout, long enough for a transient SQS fault to pass.
     fn default() -> Self {
         Self {
             attempts: 5,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(2),
+            backoff: Backoff {
+                base: Duration::from_millis(100),
+                cap: Duration::from_secs(2),
+            },
         }
-    }
-}
-
-impl RetryPolicy {
-    /// Exponential backoff with equal jitter: half the step is fixed, half
-    /// random, so concurrent senders spread out but never retry at once.
-    fn delay(&self, retry: u32) -> Duration {
-        let step = self
-            .base_delay
-            .saturating_mul(1 << retry.saturating_sub(1).min(16))
-            .min(self.max_delay);
-        let half = step / 2;
-        half + half.mul_f64(fastrand::f64())
     }
 }
 
@@ -69,7 +60,7 @@ impl RetryPolicy {
 pub struct SqsDlqSink {
     client: Client,
     queue_url: String,
-    retry: RetryPolicy,
+    retry: SqsRetry,
 }
 
 impl SqsDlqSink {
@@ -77,11 +68,11 @@ impl SqsDlqSink {
         Self {
             client,
             queue_url: queue_url.into(),
-            retry: RetryPolicy::default(),
+            retry: SqsRetry::default(),
         }
     }
 
-    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+    pub fn with_retry(mut self, retry: SqsRetry) -> Self {
         self.retry = retry;
         self
     }
@@ -100,6 +91,7 @@ impl SqsDlqSink {
     ) -> Result<(), SinkError> {
         let mut pending: Vec<usize> = (0..batch.len()).collect();
         let mut attempt = 1;
+        let mut rng = fastrand::Rng::new();
         loop {
             let entries = pending
                 .iter()
@@ -164,7 +156,7 @@ impl SqsDlqSink {
                 code = %failures[0].code,
                 "SQS failed DLQ messages; retrying them"
             );
-            tokio::time::sleep(self.retry.delay(attempt)).await;
+            tokio::time::sleep(self.retry.backoff.delay(attempt - 1, &mut rng)).await;
             stats.retries += retry.len();
             attempt += 1;
             pending = retry;
@@ -268,7 +260,8 @@ fn request_error(error: SdkError<SendMessageBatchError>) -> SinkError {
             matches!(
                 service.err(),
                 SendMessageBatchError::RequestThrottled(_) | SendMessageBatchError::KmsThrottled(_)
-            ) || service.raw().status().is_server_error()
+            ) || service.err().meta().code() == Some("ThrottlingException")
+                || service.raw().status().is_server_error()
         }
         _ => false,
     };
@@ -302,11 +295,13 @@ mod tests {
     /// What one SendMessageBatch call carried: (entry id, SQS size) pairs.
     type Calls = Arc<Mutex<Vec<Vec<(String, usize)>>>>;
 
-    fn quick_retry() -> RetryPolicy {
-        RetryPolicy {
+    fn quick_retry() -> SqsRetry {
+        SqsRetry {
             attempts: 3,
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(2),
+            backoff: Backoff {
+                base: Duration::from_millis(1),
+                cap: Duration::from_millis(2),
+            },
         }
     }
 
@@ -589,28 +584,24 @@ mod tests {
         assert!(batches(&[], SQS_BATCH_ENTRIES, SQS_BATCH_BYTES).is_empty());
     }
 
-    /// Backoff doubles up to the cap and keeps at least half of each step.
-    #[test]
-    fn backoff_grows_with_jitter_within_bounds() {
-        let policy = RetryPolicy {
-            attempts: 10,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(1_000),
-        };
-        for (retry, step) in [
-            (1, 100),
-            (2, 200),
-            (3, 400),
-            (4, 800),
-            (5, 1_000),
-            (9, 1_000),
-        ] {
-            let delay = policy.delay(retry);
-            let step = Duration::from_millis(step);
-            assert!(
-                delay >= step / 2 && delay <= step,
-                "retry {retry}: {delay:?}"
-            );
+    /// SQS's generic throttling error (HTTP 400 `ThrottlingException`), as
+    /// it stands once the SDK's own attempts are spent, is retryable like
+    /// `RequestThrottled`; another client error is not.
+    #[tokio::test]
+    async fn counts_throttling_exceptions_as_retryable() {
+        for (code, retryable) in [("ThrottlingException", true), ("AccessDenied", false)] {
+            let body = format!(r#"{{"__type":"com.amazonaws.sqs#{code}","message":"slow down"}}"#);
+            let rule = mock!(Client::send_message_batch)
+                .sequence()
+                .http_status(400, Some(body))
+                .repeatedly()
+                .build();
+            let error = sink(&rule)
+                .send(&messages(1, 10, 4096))
+                .await
+                .expect_err("fails");
+            assert_eq!(error.is_retryable(), retryable, "{code}: {error}");
+            assert!(error.to_string().contains(code), "{error}");
         }
     }
 }

@@ -1,9 +1,18 @@
-//! Exponential backoff with full jitter, for the errors the SDK surfaced
-//! after its own retries (mostly throughput exceeded on a busy shard).
+//! Exponential backoff with full jitter: the workspace's one backoff, for
+//! the errors the SDK surfaced after its own retries (throughput exceeded
+//! on a busy shard, entries SQS failed on its side, PutRecords entries
+//! Kinesis failed) and for the local ESM's retries.
 //!
 //! Full jitter (a uniform delay between zero and the exponential ceiling)
 //! spreads concurrent hydrations of the same shard apart instead of letting
 //! them retry in lockstep against the shared 5 calls/s budget.
+//!
+//! Why not `backon`: its jitter adds a random amount of up to one delay on
+//! top of the exponential step instead of drawing below it (full jitter),
+//! and its backoffs are stateful iterators driving the retry loop. Callers
+//! here need the delay of retry number `n` with an injected random source
+//! (seeded in tests, and the ESM keeps its own retry count across batches),
+//! which is the four lines of [`Backoff::delay`].
 
 use std::time::Duration;
 

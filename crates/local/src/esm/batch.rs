@@ -62,10 +62,10 @@ pub struct RetryPolicy {
 impl From<&EsmConfig> for RetryPolicy {
     fn from(config: &EsmConfig) -> Self {
         Self {
-            maximum_retry_attempts: config.maximum_retry_attempts,
-            maximum_record_age: config.maximum_record_age,
-            bisect_batch_on_function_error: config.bisect_batch_on_function_error,
-            report_batch_item_failures: config.report_batch_item_failures,
+            maximum_retry_attempts: config.settings.maximum_retry_attempts(),
+            maximum_record_age: config.settings.maximum_record_age(),
+            bisect_batch_on_function_error: config.settings.bisect_batch_on_function_error(),
+            report_batch_item_failures: config.settings.report_batch_item_failures(),
             retry_backoff: config.retry_backoff,
         }
     }

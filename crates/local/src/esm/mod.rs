@@ -10,13 +10,13 @@
 //!     processor_function,
 //! };
 //!
-//! let config = EsmConfig::new(&EsmSettings {
-//!     starting_position: Some("TRIM_HORIZON".to_owned()),
-//!     bisect_batch_on_function_error: Some(true),
-//!     maximum_retry_attempts: Some(3),
-//!     function_response_types: vec!["ReportBatchItemFailures".to_owned()],
-//!     ..EsmSettings::default()
-//! })?;
+//! // The Lambda API's names; `local up` reads the same from the template.
+//! let config = EsmConfig::new(EsmSettings::read(&serde_json::json!({
+//!     "StartingPosition": "TRIM_HORIZON",
+//!     "BisectBatchOnFunctionError": true,
+//!     "MaximumRetryAttempts": 3,
+//!     "FunctionResponseTypes": ["ReportBatchItemFailures"],
+//! }))?);
 //! let function_arn = "arn:aws:lambda:us-east-1:000000000000:function:processor";
 //! let target = EsmTarget::new("arn:aws:kinesis:us-east-1:000000000000:stream/demo", function_arn)?;
 //! let function = processor_function(processor::ElementHandler::<processor::LogSink>::default(), FunctionSettings::new(function_arn));
@@ -29,8 +29,9 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: [`EsmConfig`] and [`EsmSettings`], the mapping's settings
-//!   checked against the AWS ranges.
+//! - [`config`]: [`EsmSettings`], the mapping's settings read once from any
+//!   [`MappingProperties`] (the template, JSON) and checked once against the
+//!   AWS ranges; [`EsmConfig`] adds the local timing knobs.
 //! - [`function`]: the [`StreamFunction`] port and [`Invocation`], what an
 //!   invocation gave back.
 //! - [`in_process`]: [`InProcessFunction`], a `lambda_runtime` handler run in
@@ -70,7 +71,10 @@ pub mod stats;
 
 pub use batch::{Batch, Discard, DiscardCondition, RetryPolicy, Step};
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{EsmConfig, EsmConfigError, EsmSettings, StartingPosition};
+pub use config::{
+    EsmConfig, EsmConfigError, EsmSettings, EsmSettingsError, MappingProperties, PropertyValue,
+    StartingPosition,
+};
 pub use destination::{DestinationError, FailureDestination, RecordingDestination};
 pub use function::{FnFunction, FunctionError, Invocation, StreamFunction};
 pub use in_process::{FunctionSettings, InProcessFunction, processor_function};

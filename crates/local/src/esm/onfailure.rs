@@ -36,7 +36,7 @@ pub fn onfailure_record(
     let (condition, response_context) = match &discard.condition {
         DiscardCondition::RetryAttemptsExhausted { function_error } => (
             "RetryAttemptsExhausted",
-            Some(ResponseContext {
+            Some(WrittenResponseContext {
                 status_code: 200,
                 executed_version: "$LATEST",
                 function_error: function_error.as_deref(),
@@ -46,7 +46,7 @@ pub fn onfailure_record(
     };
     let range = &discard.range;
     let record = OnFailureRecord {
-        request_context: RequestContext {
+        request_context: WrittenRequestContext {
             request_id,
             function_arn: origin.function_arn,
             condition,
@@ -55,7 +55,7 @@ pub fn onfailure_record(
         response_context,
         version: "1.0",
         timestamp: iso8601_millis(now_millis),
-        kinesis_batch_info: KinesisBatchInfo {
+        kinesis_batch_info: WrittenBatchInfo {
             shard_id: origin.shard_id,
             start_sequence_number: range.start_sequence_number.as_str(),
             end_sequence_number: range.end_sequence_number.as_str(),
@@ -73,21 +73,24 @@ pub fn onfailure_record(
     serde_json::to_string(&record).unwrap_or_default()
 }
 
+// The writer's view of the record, strict and borrowed; core's
+// `FailureRecord` reads the same JSON tolerantly (optional fields, unknown
+// conditions kept).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct OnFailureRecord<'a> {
-    request_context: RequestContext<'a>,
+    request_context: WrittenRequestContext<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    response_context: Option<ResponseContext<'a>>,
+    response_context: Option<WrittenResponseContext<'a>>,
     version: &'static str,
     timestamp: String,
     #[serde(rename = "KinesisBatchInfo")]
-    kinesis_batch_info: KinesisBatchInfo<'a>,
+    kinesis_batch_info: WrittenBatchInfo<'a>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct RequestContext<'a> {
+struct WrittenRequestContext<'a> {
     request_id: &'a str,
     function_arn: &'a str,
     condition: &'static str,
@@ -96,7 +99,7 @@ struct RequestContext<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ResponseContext<'a> {
+struct WrittenResponseContext<'a> {
     status_code: u16,
     executed_version: &'static str,
     /// Written as `null` when there was no function error.
@@ -105,7 +108,7 @@ struct ResponseContext<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct KinesisBatchInfo<'a> {
+struct WrittenBatchInfo<'a> {
     shard_id: &'a str,
     start_sequence_number: &'a str,
     end_sequence_number: &'a str,

@@ -76,8 +76,8 @@ where
     let span = info_span!("esm_shard", shard_id = %shard_id);
     let mut poller = ShardPoller {
         batcher: Batcher::new(
-            shared.config.batch_size,
-            shared.config.maximum_batching_window,
+            shared.config.settings.batch_size(),
+            shared.config.settings.maximum_batching_window(),
         ),
         shared,
         shard_id,

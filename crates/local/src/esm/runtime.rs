@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use streamdlq_core::{ShardLister, ShardReader};
+use streamdlq_core::{Arn, ShardLister, ShardReader};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{Instrument, error, info, info_span, warn};
@@ -26,6 +26,7 @@ pub struct EsmTarget {
     pub stream_arn: String,
     pub function_arn: String,
     pub invoke_identity_arn: String,
+    region: String,
 }
 
 impl EsmTarget {
@@ -36,15 +37,24 @@ impl EsmTarget {
         function_arn: impl Into<String>,
     ) -> Result<Self, EsmConfigError> {
         let (stream_arn, function_arn) = (stream_arn.into(), function_arn.into());
-        let stream = Arn::parse(&stream_arn, "kinesis", "stream/")
-            .ok_or_else(|| EsmConfigError::InvalidArn(stream_arn.clone()))?;
-        let function = Arn::parse(&function_arn, "lambda", "function:")
-            .ok_or_else(|| EsmConfigError::InvalidArn(function_arn.clone()))?;
-        let invoke_identity_arn = format!(
-            "arn:{}:iam::{}:role/{}-role",
-            stream.partition, stream.account, function.name
+        let stream = Arn::parse_kinesis_stream(&stream_arn)?;
+        let function = Arn::parse_lambda_function(&function_arn)?;
+        // Present in both: the parse_* checks require them.
+        let (region, account) = (
+            stream.region().unwrap_or_default(),
+            stream.account().unwrap_or_default(),
         );
+        let function_name = function
+            .lambda_function()
+            .map(|function| function.name)
+            .unwrap_or_default();
+        let invoke_identity_arn = format!(
+            "arn:{}:iam::{account}:role/{function_name}-role",
+            stream.partition()
+        );
+        let region = region.to_owned();
         Ok(Self {
+            region,
             stream_arn,
             function_arn,
             invoke_identity_arn,
@@ -52,44 +62,8 @@ impl EsmTarget {
     }
 
     /// The region of the stream, from its ARN.
-    pub fn region(&self) -> Option<&str> {
-        Arn::parse(&self.stream_arn, "kinesis", "stream/").map(|arn| arn.region)
-    }
-}
-
-/// The parts of an ARN the mapping needs.
-struct Arn<'a> {
-    partition: &'a str,
-    region: &'a str,
-    account: &'a str,
-    name: &'a str,
-}
-
-impl<'a> Arn<'a> {
-    /// `arn:<partition>:<service>:<region>:<account>:<prefix><name>`.
-    fn parse(arn: &'a str, service: &str, prefix: &str) -> Option<Self> {
-        let mut parts = arn.splitn(6, ':');
-        let (scheme, partition, arn_service, region, account, resource) = (
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-        );
-        // A function ARN may carry a version or alias after the name.
-        let name = resource.strip_prefix(prefix)?.split(':').next()?;
-        (scheme == "arn"
-            && arn_service == service
-            && !region.is_empty()
-            && !account.is_empty()
-            && !name.is_empty())
-        .then_some(Self {
-            partition,
-            region,
-            account,
-            name,
-        })
+    pub fn region(&self) -> &str {
+        &self.region
     }
 }
 
@@ -116,12 +90,11 @@ pub(crate) struct Shared<R, F, D> {
 }
 
 impl Esm {
-    /// Checks `config` (see [`EsmConfig::validate`]) for `target`.
+    /// An ESM for `target` with `config`, whose settings were checked when
+    /// read; only the local timing knobs are checked here
+    /// ([`EsmConfig::check_timing`]).
     pub fn new(config: EsmConfig, target: EsmTarget) -> Result<Self, EsmConfigError> {
-        config.validate()?;
-        if target.region().is_none() {
-            return Err(EsmConfigError::InvalidArn(target.stream_arn));
-        }
+        config.check_timing()?;
         Ok(Self {
             config,
             target,
@@ -155,7 +128,7 @@ impl Esm {
         let (stop_sender, stop) = watch::channel(false);
         let (stats, stats_receiver) = watch::channel(EsmStats::default());
         let event_source = EventSource {
-            region: self.target.region().unwrap_or_default().to_owned(),
+            region: self.target.region().to_owned(),
             stream_arn: self.target.stream_arn.clone(),
             invoke_identity_arn: self.target.invoke_identity_arn.clone(),
         };
@@ -188,7 +161,7 @@ where
     F: StreamFunction + 'static,
     D: FailureDestination + 'static,
 {
-    let mut lineage = Lineage::new(shared.config.starting_position);
+    let mut lineage = Lineage::new(shared.config.settings.starting_position());
     let mut pollers: JoinSet<(String, PollerExit)> = JoinSet::new();
     let mut running: Vec<(tokio::task::Id, String)> = Vec::new();
     let mut discover = true;
@@ -312,7 +285,7 @@ mod tests {
             "arn:aws:lambda:eu-west-1:123456789012:function:processor:live",
         )
         .expect("valid ARNs");
-        assert_eq!(target.region(), Some("eu-west-1"));
+        assert_eq!(target.region(), "eu-west-1");
         assert_eq!(
             target.invoke_identity_arn,
             "arn:aws:iam::123456789012:role/processor-role"
@@ -329,9 +302,12 @@ mod tests {
             "arn:aws:kinesis:eu-west-1:123456789012:table/orders",
             "arn:aws:kinesis::123456789012:stream/orders",
         ] {
-            assert_eq!(
-                EsmTarget::new(stream, function),
-                Err(EsmConfigError::InvalidArn(stream.to_owned()))
+            assert!(
+                matches!(
+                    EsmTarget::new(stream, function),
+                    Err(EsmConfigError::Arn(_))
+                ),
+                "{stream}"
             );
         }
         assert!(EsmTarget::new("arn:aws:kinesis:eu-west-1:1:stream/o", "processor").is_err());

@@ -37,7 +37,7 @@ use crate::esm::{
     Esm, EsmConfig, EsmConfigError, EsmHandle, EsmTarget, FunctionSettings, InvokeApiFunction,
     SnsDestination, processor_function,
 };
-use crate::resources::{Clients, ResourceError, Resources};
+use crate::resources::{Clients, ResourceError, StackResources};
 use crate::state::{Endpoints, LocalState, ProcessEntry, STATE_VERSION};
 use crate::template::{StackTemplate, TemplateError, ids};
 
@@ -150,7 +150,7 @@ pub enum StackError {
 pub struct Stack {
     template: StackTemplate,
     emulators: Emulators,
-    resources: Resources,
+    resources: StackResources,
     clients: Clients,
     esm: EsmHandle,
     delivery: Option<DeliveryHandle>,
@@ -164,7 +164,7 @@ impl Stack {
         let (kinesis, moto) = (emulators.kinesis_config(), emulators.moto_config());
         let clients = Clients::new(&kinesis, &moto);
         // On any error below, `emulators` is dropped, which stops them.
-        let resources = Resources::create(&clients, &template, &options.stack_name).await?;
+        let resources = StackResources::create(&clients, &template, &options.stack_name).await?;
 
         let (kinesis, moto) = (kinesis.clone(), moto.clone());
         let delivery = match options.hydrate.take() {
@@ -197,7 +197,7 @@ impl Stack {
     }
 
     /// What was created.
-    pub fn resources(&self) -> &Resources {
+    pub fn resources(&self) -> &StackResources {
         &self.resources
     }
 
@@ -262,7 +262,7 @@ impl Stack {
 /// processor, what it gives up on to the OnFailure topic.
 fn start_esm(
     template: &StackTemplate,
-    resources: &Resources,
+    resources: &StackResources,
     clients: &Clients,
     processor: &ProcessorTarget,
 ) -> Result<EsmHandle, StackError> {
@@ -281,7 +281,7 @@ fn start_esm(
         })?;
     let function_arn = resources.function_arn(ids::PROCESSOR_FUNCTION);
     let esm = Esm::new(
-        EsmConfig::new(&spec.esm_settings())?,
+        EsmConfig::new(spec.settings.clone()),
         EsmTarget::new(resources.stream.arn.clone(), function_arn.clone())?,
     )?;
     let reader = KinesisShardReader::new(clients.kinesis.clone());
@@ -316,7 +316,7 @@ fn start_esm(
 /// SNS -> hydrate: the delivery loop around the function `factory` builds.
 fn start_delivery(
     template: &StackTemplate,
-    resources: &Resources,
+    resources: &StackResources,
     clients: &Clients,
     factory: HydrateFactory,
     options: &StackOptions,

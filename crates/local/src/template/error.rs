@@ -39,6 +39,14 @@ pub enum TemplateError {
         property: String,
     },
 
+    /// An event source mapping setting AWS would refuse.
+    #[error("{logical_id}: event {event}: {error}")]
+    Mapping {
+        logical_id: String,
+        event: String,
+        error: crate::esm::EsmSettingsError,
+    },
+
     /// A property has a value the local stack cannot use.
     #[error("{logical_id}: {property} {reason}")]
     Invalid {

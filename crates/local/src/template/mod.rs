@@ -10,11 +10,15 @@
 //! # Layout
 //!
 //! - [`value`]: literals and the intrinsics `Ref`, `GetAtt` and `Sub`.
-//! - [`kinesis_event`]: [`KinesisEventSpec`], the processor's Kinesis event, with AWS defaults and ranges.
+//! - [`kinesis_event`]: [`KinesisEventSpec`], the processor's Kinesis event:
+//!   its stream, its OnFailure destination and its [`EsmSettings`], read
+//!   from the event's properties by the ESM's own reader.
+//! - [`limits`]: AWS's ranges for the other properties read here.
 //! - [`error`]: [`TemplateError`], what is missing or out of range.
 
 pub mod error;
 pub mod kinesis_event;
+pub mod limits;
 pub mod value;
 
 use std::collections::BTreeMap;
@@ -24,10 +28,11 @@ use std::time::Duration;
 use serde_norway::{Mapping, Value};
 
 pub use error::TemplateError;
-pub use kinesis_event::{Destination, KinesisEventSpec, StartingPosition};
+pub use kinesis_event::{Destination, KinesisEventSpec};
 pub use value::{Reference, TemplateValue};
 
-use kinesis_event::limits;
+use crate::esm::{EsmSettings, MappingProperties, PropertyValue};
+use kinesis_event::MAPPING_DESTINATION_TYPES;
 use value::{mapping, reference, static_scalar};
 
 /// The logical ids the local stack reads: an interface shared with the
@@ -133,7 +138,7 @@ impl StackTemplate {
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
         let root: Value = serde_norway::from_str(text).map_err(TemplateError::Yaml)?;
         let parameters = parameter_defaults(&root);
-        let resources = Resources {
+        let resources = TemplateResources {
             resources: root.get("Resources").and_then(mapping),
             parameters: &parameters,
         };
@@ -185,12 +190,13 @@ fn parameter_defaults(root: &Value) -> BTreeMap<String, String> {
         .collect()
 }
 
-struct Resources<'a> {
+/// The template's `Resources`, read with its parameters at hand.
+struct TemplateResources<'a> {
     resources: Option<&'a Mapping>,
     parameters: &'a BTreeMap<String, String>,
 }
 
-impl<'a> Resources<'a> {
+impl<'a> TemplateResources<'a> {
     fn get(
         &self,
         logical_id: &'static str,
@@ -292,22 +298,6 @@ impl<'a> Resource<'a> {
             .map(|number| number.and_then(|number| u32::try_from(number).ok()))
     }
 
-    fn flag(&self, path: &[&str]) -> Result<bool, TemplateError> {
-        match self
-            .property(path)
-            .map(|value| static_scalar(value, self.parameters))
-        {
-            None => Ok(false),
-            Some(Some(text)) if text == "true" => Ok(true),
-            Some(Some(text)) if text == "false" => Ok(false),
-            Some(_) => Err(TemplateError::invalid(
-                self.logical_id,
-                &path.join("."),
-                "must be true or false",
-            )),
-        }
-    }
-
     fn timeout(&self) -> Result<Duration, TemplateError> {
         let seconds = self
             .number("Timeout", limits::FUNCTION_TIMEOUT)?
@@ -383,87 +373,30 @@ impl<'a> Resource<'a> {
                 format!("must refer to {}, not {stream}", ids::STREAM),
             ));
         }
-        let position = event
-            .property(&["StartingPosition"])
-            .and_then(|value| static_scalar(value, self.parameters))
-            .ok_or_else(|| TemplateError::missing(self.logical_id, "StartingPosition"))?;
-        let starting_position = StartingPosition::parse(&position).ok_or_else(|| {
-            TemplateError::invalid(
-                self.logical_id,
-                "StartingPosition",
-                format!("must be TRIM_HORIZON, LATEST or AT_TIMESTAMP, not {position:?}"),
-            )
+        let settings = EsmSettings::read(&event).map_err(|error| TemplateError::Mapping {
+            logical_id: self.logical_id.to_owned(),
+            event: event_name.clone(),
+            error,
         })?;
-        let starting_position_timestamp = match event.property(&["StartingPositionTimestamp"]) {
-            None => None,
-            Some(value) => Some(
-                static_scalar(value, self.parameters)
-                    .and_then(|text| text.trim().parse::<f64>().ok())
-                    .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
-                    .ok_or_else(|| {
-                        TemplateError::invalid(
-                            self.logical_id,
-                            "StartingPositionTimestamp",
-                            "must be epoch seconds",
-                        )
-                    })?,
-            ),
-        };
-        if starting_position == StartingPosition::AtTimestamp
-            && starting_position_timestamp.is_none()
+        let on_failure = event.destination(&["DestinationConfig", "OnFailure"])?;
+        if let Some(destination) = &on_failure
+            && !MAPPING_DESTINATION_TYPES.contains(&destination.kind.as_str())
         {
-            return Err(TemplateError::missing(
+            return Err(TemplateError::invalid(
                 self.logical_id,
-                "StartingPositionTimestamp (for AT_TIMESTAMP)",
+                "DestinationConfig.OnFailure.Type",
+                format!(
+                    "must be one of {}, not {:?}",
+                    MAPPING_DESTINATION_TYPES.join(", "),
+                    destination.kind
+                ),
             ));
         }
-        let record_age = event.integer(&["MaximumRecordAgeInSeconds"], -1..=604_800)?;
-        let maximum_record_age = match record_age {
-            None | Some(-1) => None,
-            Some(seconds) if limits::RECORD_AGE.contains(&seconds) => {
-                Some(Duration::from_secs(seconds.unsigned_abs()))
-            }
-            Some(seconds) => {
-                return Err(TemplateError::invalid(
-                    self.logical_id,
-                    "MaximumRecordAgeInSeconds",
-                    format!("is {seconds}; AWS allows -1 or 60..=604800"),
-                ));
-            }
-        };
-        let response_types = event.property(&["FunctionResponseTypes"]);
-        let report_batch_item_failures =
-            response_types
-                .and_then(Value::as_sequence)
-                .is_some_and(|types| {
-                    types
-                        .iter()
-                        .any(|kind| kind.as_str() == Some("ReportBatchItemFailures"))
-                });
         Ok(KinesisEventSpec {
             event_name,
             stream,
-            starting_position,
-            starting_position_timestamp,
-            batch_size: event
-                .number("BatchSize", limits::BATCH_SIZE)?
-                .unwrap_or(100),
-            maximum_batching_window: Duration::from_secs(
-                event
-                    .number("MaximumBatchingWindowInSeconds", limits::BATCHING_WINDOW)?
-                    .unwrap_or(0)
-                    .into(),
-            ),
-            parallelization_factor: event
-                .number("ParallelizationFactor", limits::PARALLELIZATION)?
-                .unwrap_or(1),
-            maximum_retry_attempts: event
-                .integer(&["MaximumRetryAttempts"], limits::RETRY_ATTEMPTS)?
-                .and_then(|attempts| u32::try_from(attempts).ok()),
-            maximum_record_age,
-            bisect_batch_on_function_error: event.flag(&["BisectBatchOnFunctionError"])?,
-            report_batch_item_failures,
-            on_failure: event.destination(&["DestinationConfig", "OnFailure"])?,
+            settings,
+            on_failure,
         })
     }
 
@@ -495,6 +428,35 @@ impl<'a> Resource<'a> {
                 "DestinationConfig",
                 "OnFailure",
             ])?,
+        })
+    }
+}
+
+/// An event's properties as the ESM's settings reader sees them: scalars
+/// with `!Ref` parameters resolved to their defaults.
+impl MappingProperties for Resource<'_> {
+    fn property(&self, name: &str) -> Option<PropertyValue> {
+        let value = Resource::property(self, &[name])?;
+        if let Some(items) = value.as_sequence() {
+            return Some(
+                items
+                    .iter()
+                    .map(|item| static_scalar(item, self.parameters))
+                    .collect::<Option<Vec<_>>>()
+                    .map_or_else(
+                        || PropertyValue::Unreadable(format!("{items:?}")),
+                        PropertyValue::List,
+                    ),
+            );
+        }
+        Some(match static_scalar(value, self.parameters) {
+            Some(text) => PropertyValue::Scalar(text),
+            None => PropertyValue::Unreadable(match value::reference(value) {
+                Some(reference) => {
+                    format!("{reference} (only literals and parameters with a default are read)")
+                }
+                None => "a value that is not a literal".to_owned(),
+            }),
         })
     }
 }

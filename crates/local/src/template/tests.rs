@@ -1,4 +1,5 @@
 use super::*;
+use crate::esm::StartingPosition;
 
 const REAL: &str = include_str!("../../../../infra/template.yaml");
 
@@ -61,14 +62,18 @@ fn reads_the_stream_shard_count_through_its_parameter() {
 fn reads_the_processor_event_source_mapping() {
     let esm = real().processor.esm;
     assert_eq!(esm.stream, Reference::attribute("Stream", "Arn"));
-    assert_eq!(esm.starting_position, StartingPosition::TrimHorizon);
-    assert_eq!(esm.batch_size, 100);
-    assert_eq!(esm.maximum_batching_window, Duration::from_secs(1));
-    assert_eq!(esm.parallelization_factor, 1);
-    assert_eq!(esm.maximum_retry_attempts, Some(3));
-    assert_eq!(esm.maximum_record_age, Some(Duration::from_secs(3600)));
-    assert!(esm.bisect_batch_on_function_error);
-    assert!(esm.report_batch_item_failures);
+    let settings = &esm.settings;
+    assert_eq!(settings.starting_position(), StartingPosition::TrimHorizon);
+    assert_eq!(settings.batch_size(), 100);
+    assert_eq!(settings.maximum_batching_window(), Duration::from_secs(1));
+    assert_eq!(settings.parallelization_factor(), 1);
+    assert_eq!(settings.maximum_retry_attempts(), Some(3));
+    assert_eq!(
+        settings.maximum_record_age(),
+        Some(Duration::from_secs(3600))
+    );
+    assert!(settings.bisect_batch_on_function_error());
+    assert!(settings.report_batch_item_failures());
     assert_eq!(
         esm.on_failure,
         Some(Destination {
@@ -78,42 +83,28 @@ fn reads_the_processor_event_source_mapping() {
     );
 }
 
-/// The ESM emulator accepts the template's settings and runs with exactly
-/// them.
+/// Settings given through a parameter read as the parameter's default.
 #[test]
-fn template_settings_configure_the_esm() {
-    let esm = real().processor.esm;
-    let config = crate::esm::EsmConfig::new(&esm.esm_settings()).expect("valid for the ESM");
-    assert_eq!(config.batch_size, esm.batch_size);
-    assert_eq!(config.maximum_batching_window, esm.maximum_batching_window);
-    assert_eq!(
-        config.starting_position,
-        crate::esm::StartingPosition::TrimHorizon
+fn reads_settings_through_parameters() {
+    let text = minimal("            BatchSize: !Ref Batch").replace(
+        "Parameters:\n",
+        "Parameters:\n  Batch: {Type: Number, Default: 25}\n",
     );
-    assert_eq!(config.maximum_retry_attempts, esm.maximum_retry_attempts);
-    assert_eq!(config.maximum_record_age, esm.maximum_record_age);
-    assert_eq!(
-        config.bisect_batch_on_function_error,
-        esm.bisect_batch_on_function_error
-    );
-    assert_eq!(
-        config.report_batch_item_failures,
-        esm.report_batch_item_failures
-    );
-    assert_eq!(config.parallelization_factor, esm.parallelization_factor);
+    let esm = StackTemplate::parse(&text).expect("parses").processor.esm;
+    assert_eq!(esm.settings.batch_size(), 25);
 }
 
-/// "No limit" travels to the ESM as AWS's -1.
+/// A setting the local stack cannot know before the stack exists is
+/// refused, naming the reference.
 #[test]
-fn unlimited_settings_reach_the_esm_as_unlimited() {
-    let esm = StackTemplate::parse(&minimal(""))
-        .expect("parses")
-        .processor
-        .esm;
-    let config = crate::esm::EsmConfig::new(&esm.esm_settings()).expect("valid");
-    assert_eq!(config.maximum_retry_attempts, None);
-    assert_eq!(config.maximum_record_age, None);
-    assert!(!config.report_batch_item_failures);
+fn refuses_settings_it_cannot_resolve() {
+    let error = StackTemplate::parse(&minimal("            BatchSize: !GetAtt Stream.Arn"))
+        .expect_err("unresolvable");
+    assert_eq!(
+        error.to_string(),
+        "ProcessorFunction: event Stream: BatchSize must be between 1 and 10000, \
+         not !GetAtt Stream.Arn (only literals and parameters with a default are read)"
+    );
 }
 
 /// The queues keep their size and retention attributes for CreateQueue.
@@ -168,13 +159,13 @@ fn absent_settings_take_aws_defaults() {
     assert_eq!(template.stream.shard_count, 3);
     assert_eq!(template.stream.retention_period_hours, 24);
     let esm = template.processor.esm;
-    assert_eq!(esm.starting_position, StartingPosition::Latest);
-    assert_eq!(esm.batch_size, 100);
-    assert_eq!(esm.maximum_batching_window, Duration::ZERO);
-    assert_eq!(esm.maximum_retry_attempts, None);
-    assert_eq!(esm.maximum_record_age, None);
-    assert!(!esm.bisect_batch_on_function_error);
-    assert!(!esm.report_batch_item_failures);
+    assert_eq!(esm.settings.starting_position(), StartingPosition::Latest);
+    assert_eq!(esm.settings.batch_size(), 100);
+    assert_eq!(esm.settings.maximum_batching_window(), Duration::ZERO);
+    assert_eq!(esm.settings.maximum_retry_attempts(), None);
+    assert_eq!(esm.settings.maximum_record_age(), None);
+    assert!(!esm.settings.bisect_batch_on_function_error());
+    assert!(!esm.settings.report_batch_item_failures());
     assert_eq!(esm.on_failure, None);
     assert_eq!(template.hydrate.maximum_retry_attempts, 2);
     assert_eq!(template.hydrate.timeout, Duration::from_secs(3));
@@ -186,9 +177,13 @@ fn absent_settings_take_aws_defaults() {
 fn minus_one_means_unlimited() {
     let text =
         minimal("            MaximumRetryAttempts: -1\n            MaximumRecordAgeInSeconds: -1");
-    let esm = StackTemplate::parse(&text).expect("parses").processor.esm;
-    assert_eq!(esm.maximum_retry_attempts, None);
-    assert_eq!(esm.maximum_record_age, None);
+    let settings = StackTemplate::parse(&text)
+        .expect("parses")
+        .processor
+        .esm
+        .settings;
+    assert_eq!(settings.maximum_retry_attempts(), None);
+    assert_eq!(settings.maximum_record_age(), None);
 }
 
 /// AT_TIMESTAMP needs its timestamp, read as epoch seconds.
@@ -205,8 +200,10 @@ fn at_timestamp_reads_its_timestamp() {
         "StartingPosition: AT_TIMESTAMP\n            StartingPositionTimestamp: 1700000000.5",
     );
     let esm = StackTemplate::parse(&text).expect("parses").processor.esm;
-    assert_eq!(esm.starting_position, StartingPosition::AtTimestamp);
-    assert_eq!(esm.starting_position_timestamp, Some(1_700_000_000.5));
+    assert_eq!(
+        esm.settings.starting_position(),
+        StartingPosition::AtTimestamp(1_700_000_000_500)
+    );
 }
 
 /// Values AWS would reject are rejected with the property named.
@@ -225,6 +222,14 @@ fn rejects_values_aws_rejects() {
         (
             "            BisectBatchOnFunctionError: maybe",
             "BisectBatchOnFunctionError",
+        ),
+        (
+            "            FunctionResponseTypes: [ReportBatchItemFailure]",
+            "FunctionResponseTypes",
+        ),
+        (
+            "            DestinationConfig: {OnFailure: {Type: Lambda, Destination: !Ref FailureTopic}}",
+            "DestinationConfig.OnFailure.Type",
         ),
     ] {
         let error = StackTemplate::parse(&minimal(extra)).expect_err(extra);

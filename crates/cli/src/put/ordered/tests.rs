@@ -117,7 +117,7 @@ fn expected_order(count: usize, keys: usize, key: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-async fn run(put: &mut OrderedPut, stream: &FakeStream) -> Result<Vec<Step>, PutFailure> {
+async fn run(put: &mut OrderedPut, stream: &FakeStream) -> Result<Vec<PutStep>, PutFailure> {
     let mut steps = Vec::new();
     while let Some(step) = put.step(stream).await? {
         steps.push(step);
