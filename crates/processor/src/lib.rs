@@ -21,12 +21,15 @@
 //!   `streamdlq_core` record handler.
 //! - [`error`]: [`BatchError`], the invocation's error and its stable
 //!   `errorType`.
+//! - [`timing`]: [`timing::InvocationTimingLayer`], the per-invocation
+//!   timing line (`debug`) the Runtime API benchmark reads.
 
 pub mod config;
 pub mod element;
 pub mod error;
 pub mod handler;
 pub mod sink;
+pub mod timing;
 
 use aws_lambda_events::streams::KinesisEventResponse;
 use lambda_runtime::LambdaEvent;

@@ -63,6 +63,7 @@ pub async fn process_batch_with<H: RecordHandler>(
     handler: &H,
     options: BatchOptions,
 ) -> BatchOutcome {
+    let started = std::time::Instant::now();
     let total = batch.len();
     let mut outcome = BatchOutcome {
         processed: 0,
@@ -104,6 +105,7 @@ pub async fn process_batch_with<H: RecordHandler>(
         processed = outcome.processed,
         failed_shards = outcome.failures.len(),
         answer = answer_name(&outcome),
+        process_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         "batch processed"
     );
     outcome
