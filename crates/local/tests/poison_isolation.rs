@@ -204,7 +204,11 @@ async fn only_the_poison_pills_reach_the_dlq_wherever_they_sit() {
         .map(|failure| failure.expect("a whole failure"))
         .collect();
     assert_eq!(failures.len(), pills.len(), "one failure per pill");
-    failures.sort_by(|a, b| a.records[0].sequence_number.cmp(&b.records[0].sequence_number));
+    failures.sort_by(|a, b| {
+        a.records[0]
+            .sequence_number
+            .cmp(&b.records[0].sequence_number)
+    });
     let mut expected = pills.clone();
     expected.sort_by_key(|put| SequenceNumber::parse(&put.sequence_number).expect("digits"));
     for (failure, pill) in failures.iter().zip(&expected) {
@@ -217,7 +221,10 @@ async fn only_the_poison_pills_reach_the_dlq_wherever_they_sit() {
             serde_json::from_str(failure.failure.as_deref().expect("OnFailure record"))
                 .expect("JSON");
         assert_eq!(on_failure["KinesisBatchInfo"]["batchSize"], 1);
-        assert_eq!(on_failure["KinesisBatchInfo"]["shardId"], pill.shard_id.as_str());
+        assert_eq!(
+            on_failure["KinesisBatchInfo"]["shardId"],
+            pill.shard_id.as_str()
+        );
         assert_eq!(
             on_failure["requestContext"]["condition"],
             "RetryAttemptsExhausted"

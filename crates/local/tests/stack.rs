@@ -94,7 +94,9 @@ async fn poison_pill_reaches_the_hydrate_failure_queue_when_hydrate_fails() {
     let at = entries
         .iter()
         .position(|entry| {
-            let data = STANDARD.decode(entry["Data"].as_str().expect("Data")).expect("base64");
+            let data = STANDARD
+                .decode(entry["Data"].as_str().expect("Data"))
+                .expect("base64");
             data.windows(14).any(|w| w == br#""AtomicMass":""#)
         })
         .expect("the pill");

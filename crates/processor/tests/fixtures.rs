@@ -162,7 +162,11 @@ fn put_records_files_differ_by_exactly_one_poison_pill() {
         .filter(|(_, data)| Element::from_bytes(data, SchemaMode::Strict).is_err())
         .map(|(position, _)| position)
         .collect();
-    assert_eq!(poison, [4], "the pill is in the middle, records before and after it");
+    assert_eq!(
+        poison,
+        [4],
+        "the pill is in the middle, records before and after it"
+    );
     let boron = Element::from_bytes(&with_pill[4], SchemaMode::Lenient).expect("lenient");
     assert_eq!((boron.symbol.as_str(), boron.atomic_mass), ("B", 10.811));
     let keys = json(PUT_WITH_PILL);

@@ -463,7 +463,10 @@ mod tests {
         assert_eq!(typed.records.len(), ours.len());
         for ((typed, data), context) in typed.records.iter().zip(data(&ours)).zip(ours.records()) {
             assert_eq!(data.expect("valid base64"), typed.kinesis.data.0);
-            assert_eq!(context.sequence_number.as_str(), typed.kinesis.sequence_number);
+            assert_eq!(
+                context.sequence_number.as_str(),
+                typed.kinesis.sequence_number
+            );
         }
     }
 
