@@ -42,7 +42,8 @@ pub struct BatchOutcome {
 /// never the payload; its type is [`PoisonAtHead::ERROR_TYPE`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoisonAtHead {
-    pub failure: RecordFailure,
+    /// Boxed: the error travels in every `Result` the answer is returned in.
+    pub failure: Box<RecordFailure>,
     pub batch_size: usize,
 }
 
@@ -148,7 +149,7 @@ impl BatchOutcome {
     pub fn answer(&self) -> Result<KinesisEventResponse, PoisonAtHead> {
         match self.failures.first() {
             Some(failure) if self.poison_at_head => Err(PoisonAtHead {
-                failure: failure.clone(),
+                failure: Box::new(failure.clone()),
                 batch_size: self.records,
             }),
             _ => Ok(self.response()),
