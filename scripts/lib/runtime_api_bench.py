@@ -176,6 +176,9 @@ def run_function(name, command, env, event, warmup, runs):
                 sys.exit(f"{name}: unexpected answer {str(answer)[:200]}")
             if i >= warmup:
                 totals.append(elapsed)
+        # The function logs its last timing line after the answer's post
+        # returns: give it that moment before stopping it.
+        time.sleep(0.3)
         rss_kib = peak_rss_kib(process.pid)
     finally:
         process.terminate()
