@@ -32,7 +32,6 @@ async fn logs_failure_kind_with_shard_and_sequence_number_but_no_payload() {
     assert_eq!(failures[0]["fields"]["failure"], "poison");
     assert_eq!(failures[0]["fields"]["sequence_number"], all[1].as_str());
     assert_eq!(failures[0]["fields"]["shard"], "shardId-000000000000");
-    assert_eq!(failures[0]["span"]["sequence_number"], all[1].as_str());
     assert_eq!(failures[1]["fields"]["failure"], "transient");
     assert_eq!(failures[1]["fields"]["sequence_number"], all[2].as_str());
     for payload_word in ["Hydrogen", "AtomicNumber", "eyJBdG9taWNOdW1iZXIi"] {

@@ -77,6 +77,35 @@ async fn invalid_base64_fails_that_record() {
     ));
 }
 
+/// A malformed field (`partitionKey` a number in record 3,
+/// `approximateArrivalTimestamp` a string in record 4) fails from that
+/// record: the records before it are processed, the event stays readable.
+#[tokio::test]
+async fn malformed_field_fails_from_that_record() {
+    let mut fixture = event(VALID);
+    let all = sequence_numbers(&fixture);
+    fixture["Records"][2]["kinesis"]["partitionKey"] = serde_json::json!(42);
+    fixture["Records"][3]["kinesis"]["approximateArrivalTimestamp"] =
+        serde_json::json!("1795428897.512");
+    let text = fixture.to_string();
+    let handler = ScriptedHandler::default();
+
+    let batch: streamdlq_core::KinesisBatch =
+        serde_json::from_str(&text).expect("one malformed record leaves the event readable");
+    let outcome = process_batch(batch, &handler).await;
+
+    assert_eq!(response_json(&outcome), failure_json(&all[2]));
+    assert_eq!(handler.seen_sequence_numbers(), all[..2]);
+    assert_eq!(
+        outcome.failures[0].cause,
+        FailureCause::Data(DataError::MalformedField {
+            field: "partitionKey",
+            expected: "a string",
+            found: "a number",
+        })
+    );
+}
+
 /// `{"Records": []}` succeeds without calling the handler.
 #[tokio::test]
 async fn empty_batch_succeeds() {

@@ -451,10 +451,11 @@ async fn stop_ends_every_poller() {
 }
 
 /// The demo processor, in process under the ESM: it reports the poison
-/// pill (Boron, the last record) as the first failure, so once the retries
-/// run out the OnFailure record covers the poison pill and every record
-/// after it in the batch (AWS discards checkpoint..end, not the failed
-/// record alone): with the pill last, exactly the pill.
+/// pill (Boron, in the middle) as the first failure, so the checkpoint moves
+/// to it; the retried rest starts with the pill, so the processor fails the
+/// invocation and the ESM bisects (without using up retries) until the pill
+/// is alone: once its retries run out the OnFailure record covers exactly
+/// the pill, and every other record is processed.
 #[tokio::test(start_paused = true)]
 async fn drives_the_in_process_processor_to_an_onfailure_from_the_poison_pill() {
     use base64::Engine as _;
@@ -486,6 +487,17 @@ async fn drives_the_in_process_processor_to_an_onfailure_from_the_poison_pill() 
         function,
         failures.clone(),
     );
+    let pill = fixture
+        .as_array()
+        .expect("records")
+        .iter()
+        .position(|entry| {
+            let data = base64::engine::general_purpose::STANDARD
+                .decode(entry["Data"].as_str().expect("data"))
+                .expect("base64");
+            data.windows(14).any(|w| w == br#""AtomicMass":""#)
+        })
+        .expect("the pill");
     let stats = until_checkpointed(&esm, &[(SHARD_0, &records[9])]).await;
     esm.stop().await;
 
@@ -494,13 +506,16 @@ async fn drives_the_in_process_processor_to_an_onfailure_from_the_poison_pill() 
     assert_eq!(sent[0]["responseContext"]["functionError"], Value::Null);
     assert_eq!(sent[0]["requestContext"]["approximateInvokeCount"], 3);
     let info = &sent[0]["KinesisBatchInfo"];
-    assert_eq!(info["startSequenceNumber"], records[9].as_str());
-    assert_eq!(info["endSequenceNumber"], records[9].as_str());
+    assert_eq!(info["startSequenceNumber"], records[pill].as_str());
+    assert_eq!(info["endSequenceNumber"], records[pill].as_str());
     assert_eq!(info["batchSize"], 1);
+    // 10 records, pill at 4: [0..10] partial at the pill; [4..10], [4..7]
+    // and [4..6] fail and bisect; [4] three times (two retries); then [5],
+    // [6] and [7..10].
     assert_eq!(
         stats
             .shard(SHARD_0)
             .map(|s| (s.records_processed, s.invocations)),
-        Some((9, 4))
+        Some((9, 10))
     );
 }

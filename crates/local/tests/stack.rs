@@ -90,7 +90,18 @@ async fn poison_pill_reaches_the_hydrate_failure_queue_when_hydrate_fails() {
     assert_eq!(context.timeout, stack.template().hydrate.timeout);
 
     let sequence_numbers = put(&stack, WITH_PILL).await;
-    let pill = sequence_numbers.last().expect("the pill");
+    // The pill is the record whose mass is a string (Boron, in the middle).
+    let entries: Vec<Value> = serde_json::from_str(WITH_PILL).expect("PutRecords file");
+    let at = entries
+        .iter()
+        .position(|entry| {
+            let data = STANDARD
+                .decode(entry["Data"].as_str().expect("Data"))
+                .expect("base64");
+            data.windows(14).any(|w| w == br#""AtomicMass":""#)
+        })
+        .expect("the pill");
+    let pill = &sequence_numbers[at];
 
     let sqs = &stack.clients().sqs;
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -6,8 +6,12 @@
 //! - `event_to_response_json_logs`: the same with the Lambda's JSON log
 //!   subscriber writing to nowhere, so formatting one log line per element
 //!   is counted.
+//! - `deserialise`: the event JSON text into a `KinesisBatch` alone.
 //! - `process_batch`: the helper and demo logic alone, on an already
 //!   deserialised batch.
+//!
+//! The whole invocation through the Lambda Runtime API, against Powertools
+//! for AWS Lambda (Python), is `scripts/bench-runtime-api.sh`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -104,6 +108,10 @@ fn batch(c: &mut Criterion) {
         tracing::subscriber::with_default(subscriber, || {
             b.iter(|| invoke(&runtime, &handler, &event));
         });
+    });
+
+    group.bench_function("deserialise", |b| {
+        b.iter(|| serde_json::from_str::<KinesisBatch>(&event).expect("event parses"));
     });
 
     group.bench_function("process_batch", |b| {

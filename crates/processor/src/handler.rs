@@ -51,8 +51,8 @@ impl RecordError for ProcessError {
 impl<S: ElementSink + Sync> RecordHandler for ElementHandler<S> {
     type Error = ProcessError;
 
-    async fn handle(&self, record: &RecordContext, data: Vec<u8>) -> Result<(), ProcessError> {
-        let element = Element::from_bytes(&data, self.schema_mode)?;
+    async fn handle(&self, record: &RecordContext, data: &[u8]) -> Result<(), ProcessError> {
+        let element = Element::from_bytes(data, self.schema_mode)?;
         self.sink.accept(record, &element).await?;
         Ok(())
     }

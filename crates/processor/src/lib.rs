@@ -1,7 +1,11 @@
 //! processor: the demo Kinesis consumer. It reads periodic-table elements,
 //! hands valid ones to an [`ElementSink`], and answers the event source
 //! mapping with partial batch failures: ordered, stopping at the first poison
-//! pill, always a well-formed `KinesisEventResponse`.
+//! pill, always a well-formed `KinesisEventResponse` — except when the pill is
+//! the first record of a batch: then the invocation fails with
+//! [`BatchError`] (`errorType` `StreamDlq.PoisonRecordAtHead`), so that the
+//! ESM bisects the batch until the pill is alone and only the pill reaches
+//! the DLQ.
 //!
 //! [`handle`] is the whole Lambda handler; the binary runs it under
 //! `lambda_runtime`, and the local stack calls the same function in-process.
@@ -15,11 +19,17 @@
 //! - [`sink`]: the [`ElementSink`] port and the demo's [`LogSink`].
 //! - [`handler`]: [`ElementHandler`], bytes to element to sink, as a
 //!   `streamdlq_core` record handler.
+//! - [`error`]: [`BatchError`], the invocation's error and its stable
+//!   `errorType`.
+//! - [`timing`]: [`timing::InvocationTimingLayer`], the per-invocation
+//!   timing line (`debug`) the Runtime API benchmark reads.
 
 pub mod config;
 pub mod element;
+pub mod error;
 pub mod handler;
 pub mod sink;
+pub mod timing;
 
 use aws_lambda_events::streams::KinesisEventResponse;
 use lambda_runtime::LambdaEvent;
@@ -27,19 +37,22 @@ use streamdlq_core::batch::{KinesisBatch, process_batch};
 
 pub use config::{Config, ConfigError, SchemaMode};
 pub use element::{Element, ElementError};
+pub use error::BatchError;
 pub use handler::{ElementHandler, ProcessError};
 pub use sink::{ElementSink, LogSink, SinkError};
 
 /// The Lambda handler: processes one Kinesis event and reports the first
 /// failed record of the shard, if any.
 ///
-/// Record failures are never returned as `Err`: they are reported in the
-/// response, so the ESM checkpoints everything before them. The event is
-/// deserialised as a [`KinesisBatch`] so that a record with invalid base64
-/// fails alone instead of failing the invocation.
+/// Record failures are reported in the response, so the ESM checkpoints
+/// everything before them; the one exception is a poison record at the head
+/// of a batch of two or more, answered with [`BatchError`] so that the ESM
+/// bisects. The event is deserialised as a [`KinesisBatch`] so that a record
+/// with invalid base64 or a malformed field fails alone instead of failing
+/// the invocation.
 pub async fn handle<S: ElementSink + Sync>(
     handler: &ElementHandler<S>,
     event: LambdaEvent<KinesisBatch>,
-) -> Result<KinesisEventResponse, lambda_runtime::Error> {
-    Ok(process_batch(event.payload, handler).await.into_response())
+) -> Result<KinesisEventResponse, BatchError> {
+    Ok(process_batch(event.payload, handler).await.into_answer()?)
 }

@@ -1,8 +1,8 @@
 //! The processor Lambda: configuration and tracing once, then the runtime
 //! loop around [`processor::handle`].
 
-use lambda_runtime::{Error, run, service_fn};
-use processor::{Config, ElementHandler, LogSink, handle};
+use lambda_runtime::{Error, Runtime, layers::TracingLayer, service_fn};
+use processor::{Config, ElementHandler, LogSink, handle, timing::InvocationTimingLayer};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -10,5 +10,10 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     tracing::info!(schema_mode = %config.schema_mode, "processor configured");
     let handler = ElementHandler::new(LogSink, config.schema_mode);
-    run(service_fn(|event| handle(&handler, event))).await
+    // What `lambda_runtime::run` builds, plus the invocation timing.
+    Runtime::new(service_fn(|event| handle(&handler, event)))
+        .layer(TracingLayer::new())
+        .layer(InvocationTimingLayer)
+        .run()
+        .await
 }

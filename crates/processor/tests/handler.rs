@@ -3,8 +3,8 @@
 
 use std::sync::Mutex;
 
-use lambda_runtime::{Context, LambdaEvent};
-use processor::{Element, ElementHandler, ElementSink, SchemaMode, SinkError, handle};
+use lambda_runtime::{Context, Diagnostic, LambdaEvent};
+use processor::{BatchError, Element, ElementHandler, ElementSink, SchemaMode, SinkError, handle};
 use serde_json::Value;
 use streamdlq_core::batch::{FailureKind, KinesisBatch, RecordContext, process_batch};
 
@@ -122,6 +122,47 @@ async fn undecodable_records_fail_at_that_record() {
         );
         assert_eq!(handler.sink().symbols(), ["H"]);
     }
+}
+
+/// The poison pill first in its batch (the retried rest after the partial
+/// answer) fails the invocation with a stable `errorType` and a message
+/// naming the record, so that the ESM bisects; the sink sees nothing.
+#[tokio::test]
+async fn poison_pill_at_the_head_fails_the_invocation_with_a_stable_error_type() {
+    let mut event: Value = serde_json::from_str(POISON_PILL).expect("fixture");
+    event["Records"].as_array_mut().expect("Records").drain(..2);
+    let handler = strict();
+
+    let error = handle(&handler, lambda_event(&event.to_string()))
+        .await
+        .expect_err("a function error");
+
+    assert!(matches!(error, BatchError::PoisonAtHead(_)));
+    let diagnostic = Diagnostic::from(error);
+    assert_eq!(diagnostic.error_type, "StreamDlq.PoisonRecordAtHead");
+    let pill = sequence_number(POISON_PILL, 2);
+    assert_eq!(
+        diagnostic.error_message,
+        format!(
+            "poison record at the head of a batch of 3: shard shardId-000000000000, \
+             sequence number {pill}: record does not match the element schema (line 1, column 70)"
+        )
+    );
+    assert!(handler.sink().symbols().is_empty());
+}
+
+/// A record whose `partitionKey` is a number (record 3) fails from that
+/// record; the records before it reach the sink, the event stays readable.
+#[tokio::test]
+async fn malformed_partition_key_fails_from_that_record() {
+    let mut event: Value = serde_json::from_str(VALID).expect("fixture");
+    event["Records"][2]["kinesis"]["partitionKey"] = serde_json::json!(3);
+    let handler = strict();
+
+    let answer = respond(&handler, &event.to_string()).await;
+
+    assert_eq!(answer, failure_at(&sequence_number(VALID, 2)));
+    assert_eq!(handler.sink().symbols(), ["H", "He"]);
 }
 
 /// An empty event succeeds and touches nothing.

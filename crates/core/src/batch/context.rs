@@ -1,5 +1,7 @@
 //! [`RecordContext`]: who a record is, for handlers that must be idempotent.
 
+use std::sync::Arc;
+
 use crate::sequence::SequenceNumber;
 
 /// The identity of one Kinesis record as the event source mapping delivered
@@ -11,10 +13,11 @@ use crate::sequence::SequenceNumber;
 pub struct RecordContext {
     /// The shard, taken from the record's `eventID`
     /// (`shardId-000000000000:<sequence number>`); `None` if the event did
-    /// not carry one.
-    pub shard_id: Option<String>,
-    /// `eventSourceARN`: the stream the record was read from.
-    pub stream_arn: Option<String>,
+    /// not carry one. Shared by the records of one shard.
+    pub shard_id: Option<Arc<str>>,
+    /// `eventSourceARN`: the stream the record was read from. Shared by the
+    /// records of one stream.
+    pub stream_arn: Option<Arc<str>>,
     /// `kinesis.sequenceNumber`, exactly as delivered.
     pub sequence_number: SequenceNumber,
     /// `kinesis.partitionKey`.

@@ -5,19 +5,35 @@
 //! `data` while the event is deserialised: one record with invalid base64
 //! makes the whole event unreadable, the runtime reports a function error and
 //! the ESM retries the entire batch (and, without bisection, finally sends
-//! all of it to the OnFailure destination). [`KinesisBatch`] keeps `data`
-//! encoded until its record's turn comes, so that record fails alone, at its
-//! own sequence number.
+//! all of it to the OnFailure destination). [`KinesisBatch`] reads each
+//! record's own fields (`data`, `partitionKey`, `approximateArrivalTimestamp`)
+//! loosely: a wrong type or invalid base64 becomes a [`DataError`] of that
+//! record, which fails alone, at its own sequence number, when its turn
+//! comes.
 //!
-//! Everything except `data` is written by the ESM itself and is read
-//! strictly. A record without a valid `sequenceNumber` could not be named in
-//! a `batchItemFailures` answer (an empty or unknown identifier fails the
-//! whole batch), so an event holding one is rejected as a whole: the runtime
-//! reports a function error and the ESM retries; nothing is acknowledged.
+//! What names a record and its shard (`kinesis.sequenceNumber`, `eventID`,
+//! `eventSourceARN`) is read strictly. A record without a valid
+//! `sequenceNumber` could not be named in a `batchItemFailures` answer (an
+//! empty or unknown identifier fails the whole batch), and a record whose
+//! shard cannot be told would let records of its shard run past it, so an
+//! event holding one is rejected as a whole: the runtime reports a function
+//! error and the ESM retries; nothing is acknowledged.
+//!
+//! Reading is built for 10,000-record events: strings are borrowed from the
+//! event text where it has no escapes, the shard and stream of consecutive
+//! records are shared rather than copied, and every record's bytes are
+//! decoded once into one buffer for the whole batch, so a record costs two
+//! small allocations (its sequence number and partition key).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, de::Error as _};
 
 use super::context::{RecordContext, seconds_to_millis, shard_of_event_id};
 use crate::sequence::SequenceNumber;
@@ -26,29 +42,24 @@ use crate::sequence::SequenceNumber;
 ///
 /// Deserialise it from the event JSON (`{"Records": [...]}`), e.g. as the
 /// payload type of `lambda_runtime::LambdaEvent`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(from = "WireEvent")]
+#[derive(Debug, Clone, Default)]
 pub struct KinesisBatch {
     records: Vec<BatchRecord>,
+    /// The decoded bytes of every record, back to back.
+    bytes: Vec<u8>,
 }
 
-/// One record: its identity and its still-encoded bytes.
+/// One record: its identity and where its bytes are.
 #[derive(Debug, Clone)]
 pub(crate) struct BatchRecord {
     pub(crate) context: RecordContext,
-    pub(crate) data: EncodedData,
+    /// The record's bytes in [`KinesisBatch::bytes`], or why there are none.
+    pub(crate) data: Result<Range<usize>, DataError>,
 }
 
-/// `kinesis.data` as it appeared in the event.
-#[derive(Debug, Clone)]
-pub(crate) enum EncodedData {
-    Base64(String),
-    Missing,
-    NotAString,
-}
-
-/// Why a record's bytes could not be recovered from the event. The bytes are
-/// what the producer put, so no retry can change them: always permanent.
+/// Why a record's bytes or fields could not be recovered from the event.
+/// The event is what the ESM delivered, so no retry can change it: always
+/// permanent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DataError {
     #[error("the record has no kinesis.data")]
@@ -58,6 +69,14 @@ pub enum DataError {
     /// The detail names a position, never the offending bytes.
     #[error("kinesis.data is not valid base64: {0}")]
     InvalidBase64(String),
+    /// A field of the record has the wrong JSON type; the message names the
+    /// field and the type found, never its value.
+    #[error("kinesis.{field} is {found}, not {expected}")]
+    MalformedField {
+        field: &'static str,
+        expected: &'static str,
+        found: &'static str,
+    },
 }
 
 impl KinesisBatch {
@@ -76,22 +95,17 @@ impl KinesisBatch {
         self.records.iter().map(|record| &record.context)
     }
 
-    pub(crate) fn into_records(self) -> Vec<BatchRecord> {
-        self.records
+    pub(crate) fn parts(&self) -> (&[BatchRecord], &[u8]) {
+        (&self.records, &self.bytes)
     }
-}
 
-impl EncodedData {
-    /// The producer's bytes, decoded with the standard padded alphabet the
-    /// ESM uses.
-    pub(crate) fn decode(&self) -> Result<Vec<u8>, DataError> {
-        match self {
-            Self::Base64(text) => STANDARD
-                .decode(text)
-                .map_err(|error| DataError::InvalidBase64(describe(&error))),
-            Self::Missing => Err(DataError::Missing),
-            Self::NotAString => Err(DataError::NotAString),
-        }
+    /// A record's bytes, or why it has none.
+    pub(crate) fn data_of(&self, record: &BatchRecord) -> Result<&[u8], DataError> {
+        record
+            .data
+            .as_ref()
+            .map(|range| &self.bytes[range.clone()])
+            .map_err(Clone::clone)
     }
 }
 
@@ -107,74 +121,276 @@ fn describe(error: &base64::DecodeError) -> String {
     }
 }
 
-/// The event as it is on the wire; only the fields the batch needs.
-#[derive(Deserialize)]
-struct WireEvent {
-    #[serde(rename = "Records")]
-    records: Vec<WireRecord>,
-}
-
-#[derive(Deserialize)]
-struct WireRecord {
-    #[serde(rename = "eventID", default)]
-    event_id: Option<String>,
-    #[serde(rename = "eventSourceARN", default)]
-    event_source_arn: Option<String>,
-    kinesis: WireKinesis,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct WireKinesis {
-    sequence_number: SequenceNumber,
-    #[serde(default)]
-    partition_key: String,
-    #[serde(default)]
-    approximate_arrival_timestamp: Option<f64>,
-    /// Any JSON value: a record whose data is not a base64 string fails on
-    /// its own instead of failing the event.
-    #[serde(default)]
-    data: Option<serde_json::Value>,
-}
-
-impl From<WireEvent> for KinesisBatch {
-    fn from(event: WireEvent) -> Self {
-        let records = event
-            .records
-            .into_iter()
-            .enumerate()
-            .map(|(position, record)| BatchRecord::from_wire(position, record))
-            .collect();
-        Self { records }
+impl<'de> Deserialize<'de> for KinesisBatch {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(EventVisitor)
     }
 }
 
-impl BatchRecord {
-    fn from_wire(position: usize, record: WireRecord) -> Self {
+/// `{"Records": [...]}`; other top-level keys are ignored.
+struct EventVisitor;
+
+impl<'de> Visitor<'de> for EventVisitor {
+    type Value = KinesisBatch;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Kinesis event object with Records")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<KinesisBatch, A::Error> {
+        let mut batch = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "Records" {
+                if batch.is_some() {
+                    return Err(A::Error::duplicate_field("Records"));
+                }
+                batch = Some(map.next_value_seed(RecordsSeed)?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        batch.ok_or_else(|| A::Error::missing_field("Records"))
+    }
+}
+
+/// The `Records` array, read record by record into the batch.
+struct RecordsSeed;
+
+impl<'de> de::DeserializeSeed<'de> for RecordsSeed {
+    type Value = KinesisBatch;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<KinesisBatch, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordsSeed {
+    type Value = KinesisBatch;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of Kinesis records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KinesisBatch, A::Error> {
+        let mut builder = Builder::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(record) = seq.next_element::<WireRecord<'de>>()? {
+            builder.push(record).map_err(A::Error::custom)?;
+        }
+        Ok(builder.finish())
+    }
+}
+
+/// Turns wire records into batch records, sharing the shard and stream of
+/// consecutive records and decoding bytes into one buffer.
+struct Builder {
+    batch: KinesisBatch,
+    shard: Option<Arc<str>>,
+    stream: Option<Arc<str>>,
+}
+
+impl Builder {
+    fn with_capacity(records: usize) -> Self {
+        Self {
+            batch: KinesisBatch {
+                records: Vec::with_capacity(records),
+                bytes: Vec::new(),
+            },
+            shard: None,
+            stream: None,
+        }
+    }
+
+    fn push(&mut self, record: WireRecord<'_>) -> Result<(), String> {
         let WireRecord {
             event_id,
             event_source_arn,
             kinesis,
         } = record;
-        let data = match kinesis.data {
-            Some(serde_json::Value::String(text)) => EncodedData::Base64(text),
-            None | Some(serde_json::Value::Null) => EncodedData::Missing,
-            Some(_) => EncodedData::NotAString,
+        let sequence_number = SequenceNumber::parse(&kinesis.sequence_number)
+            .map_err(|error| format!("kinesis.sequenceNumber: {error}"))?;
+        let shard_id = event_id
+            .as_deref()
+            .and_then(shard_of_event_id)
+            .map(|shard| shared(&mut self.shard, shard));
+        let stream_arn = event_source_arn
+            .as_deref()
+            .map(|arn| shared(&mut self.stream, arn));
+        let mut error = None;
+        let partition_key = match kinesis.partition_key {
+            None | Some(Loose::Null) => String::new(),
+            Some(Loose::Str(key)) => key.into_owned(),
+            Some(other) => {
+                error.get_or_insert(other.malformed("partitionKey", "a string"));
+                String::new()
+            }
+        };
+        let approximate_arrival_millis = match kinesis.approximate_arrival_timestamp {
+            None | Some(Loose::Null) => None,
+            Some(Loose::Number(seconds)) => seconds_to_millis(seconds),
+            Some(other) => {
+                error.get_or_insert(
+                    other.malformed("approximateArrivalTimestamp", "a number (epoch seconds)"),
+                );
+                None
+            }
+        };
+        let data = match error {
+            Some(error) => Err(error),
+            None => self.decode(kinesis.data),
         };
         let context = RecordContext {
-            shard_id: event_id
-                .as_deref()
-                .and_then(shard_of_event_id)
-                .map(str::to_owned),
-            stream_arn: event_source_arn,
-            sequence_number: kinesis.sequence_number,
-            partition_key: kinesis.partition_key,
-            approximate_arrival_millis: kinesis
-                .approximate_arrival_timestamp
-                .and_then(seconds_to_millis),
-            position,
+            shard_id,
+            stream_arn,
+            sequence_number,
+            partition_key,
+            approximate_arrival_millis,
+            position: self.batch.records.len(),
         };
-        Self { context, data }
+        self.batch.records.push(BatchRecord { context, data });
+        Ok(())
+    }
+
+    /// Appends the record's bytes to the batch buffer.
+    fn decode(&mut self, data: Option<Loose<'_>>) -> Result<Range<usize>, DataError> {
+        let text = match data {
+            Some(Loose::Str(text)) => text,
+            None | Some(Loose::Null) => return Err(DataError::Missing),
+            Some(_) => return Err(DataError::NotAString),
+        };
+        let bytes = &mut self.batch.bytes;
+        let start = bytes.len();
+        match STANDARD.decode_vec(text.as_bytes(), bytes) {
+            Ok(()) => Ok(start..bytes.len()),
+            Err(error) => {
+                bytes.truncate(start);
+                Err(DataError::InvalidBase64(describe(&error)))
+            }
+        }
+    }
+
+    fn finish(self) -> KinesisBatch {
+        self.batch
+    }
+}
+
+/// The shared copy of `text`: the previous record's when it is the same.
+fn shared(last: &mut Option<Arc<str>>, text: &str) -> Arc<str> {
+    match last {
+        Some(shared) if **shared == *text => Arc::clone(shared),
+        _ => Arc::clone(last.insert(Arc::from(text))),
+    }
+}
+
+/// One record as it is on the wire; only the fields the batch needs.
+#[derive(Deserialize)]
+struct WireRecord<'a> {
+    #[serde(rename = "eventID", default, borrow)]
+    event_id: Option<Cow<'a, str>>,
+    #[serde(rename = "eventSourceARN", default, borrow)]
+    event_source_arn: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    kinesis: WireKinesis<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireKinesis<'a> {
+    #[serde(borrow)]
+    sequence_number: Cow<'a, str>,
+    #[serde(default, borrow)]
+    partition_key: Option<Loose<'a>>,
+    #[serde(default, borrow)]
+    approximate_arrival_timestamp: Option<Loose<'a>>,
+    #[serde(default, borrow)]
+    data: Option<Loose<'a>>,
+}
+
+/// A field read as whatever JSON it holds, so that a wrong type fails its
+/// record rather than the event. Only strings keep their value.
+enum Loose<'a> {
+    Str(Cow<'a, str>),
+    Number(f64),
+    Null,
+    Other(&'static str),
+}
+
+impl Loose<'_> {
+    fn malformed(&self, field: &'static str, expected: &'static str) -> DataError {
+        let found = match self {
+            Self::Str(_) => "a string",
+            Self::Number(_) => "a number",
+            Self::Null => "null",
+            Self::Other(found) => found,
+        };
+        DataError::MalformedField {
+            field,
+            expected,
+            found,
+        }
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(LooseVisitor)
+    }
+}
+
+struct LooseVisitor;
+
+impl<'de> Visitor<'de> for LooseVisitor {
+    type Value = Loose<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Loose<'de>, E> {
+        Ok(Loose::Str(Cow::Borrowed(text)))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Loose<'de>, E> {
+        Ok(Loose::Str(Cow::Owned(text.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, text: String) -> Result<Loose<'de>, E> {
+        Ok(Loose::Str(Cow::Owned(text)))
+    }
+
+    fn visit_f64<E: de::Error>(self, number: f64) -> Result<Loose<'de>, E> {
+        Ok(Loose::Number(number))
+    }
+
+    #[allow(clippy::cast_precision_loss)] // epoch seconds are far below 2^53
+    fn visit_i64<E: de::Error>(self, number: i64) -> Result<Loose<'de>, E> {
+        Ok(Loose::Number(number as f64))
+    }
+
+    #[allow(clippy::cast_precision_loss)] // epoch seconds are far below 2^53
+    fn visit_u64<E: de::Error>(self, number: u64) -> Result<Loose<'de>, E> {
+        Ok(Loose::Number(number as f64))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Loose<'de>, E> {
+        Ok(Loose::Null)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Loose<'de>, E> {
+        Ok(Loose::Null)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Loose<'de>, E> {
+        Ok(Loose::Other("a boolean"))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Loose<'de>, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Loose::Other("an array"))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Loose<'de>, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Loose::Other("an object"))
     }
 }
 
@@ -189,6 +405,11 @@ mod tests {
 
     fn batch(json: &str) -> KinesisBatch {
         serde_json::from_str(json).expect("fixture is a Kinesis event")
+    }
+
+    fn data(batch: &KinesisBatch) -> Vec<Result<&[u8], DataError>> {
+        let (records, _) = batch.parts();
+        records.iter().map(|record| batch.data_of(record)).collect()
     }
 
     /// Every identity field of a real-shaped record reaches the context.
@@ -216,14 +437,12 @@ mod tests {
     /// record's data fails to decode.
     #[test]
     fn keeps_an_event_with_invalid_base64_readable() {
-        let records = batch(INVALID_BASE64).into_records();
-        assert_eq!(records.len(), 3);
-        assert!(records[0].data.decode().is_ok());
-        assert!(matches!(
-            records[1].data.decode(),
-            Err(DataError::InvalidBase64(_))
-        ));
-        assert!(records[2].data.decode().is_ok());
+        let batch = batch(INVALID_BASE64);
+        let data = data(&batch);
+        assert_eq!(data.len(), 3);
+        assert!(data[0].is_ok());
+        assert!(matches!(data[1], Err(DataError::InvalidBase64(_))));
+        assert!(data[2].is_ok());
     }
 
     /// The typed aws_lambda_events event rejects the same fixture outright,
@@ -240,18 +459,31 @@ mod tests {
     fn decodes_the_same_bytes_as_the_typed_event() {
         let typed: aws_lambda_events::kinesis::KinesisEvent =
             serde_json::from_str(VALID).expect("typed event");
-        let ours = batch(VALID).into_records();
+        let ours = batch(VALID);
         assert_eq!(typed.records.len(), ours.len());
-        for (typed, ours) in typed.records.iter().zip(&ours) {
+        for ((typed, data), context) in typed.records.iter().zip(data(&ours)).zip(ours.records()) {
+            assert_eq!(data.expect("valid base64"), typed.kinesis.data.0);
             assert_eq!(
-                ours.data.decode().expect("valid base64"),
-                typed.kinesis.data.0
-            );
-            assert_eq!(
-                ours.context.sequence_number.as_str(),
+                context.sequence_number.as_str(),
                 typed.kinesis.sequence_number
             );
         }
+    }
+
+    /// Records of one shard share one copy of the shard id and stream ARN.
+    #[test]
+    fn shares_the_shard_and_stream_of_consecutive_records() {
+        let batch = batch(VALID);
+        let contexts: Vec<&RecordContext> = batch.records().collect();
+        let (first, last) = (contexts[0], contexts[4]);
+        assert!(Arc::ptr_eq(
+            first.shard_id.as_ref().expect("shard"),
+            last.shard_id.as_ref().expect("shard")
+        ));
+        assert!(Arc::ptr_eq(
+            first.stream_arn.as_ref().expect("stream"),
+            last.stream_arn.as_ref().expect("stream")
+        ));
     }
 
     /// A record whose data is missing or not a string fails on its own.
@@ -263,12 +495,37 @@ mod tests {
             .expect("kinesis object")
             .remove("data");
         event["Records"][1]["kinesis"]["data"] = serde_json::json!(42);
-        let records = serde_json::from_value::<KinesisBatch>(event)
-            .expect("still readable")
-            .into_records();
-        assert_eq!(records[0].data.decode(), Err(DataError::Missing));
-        assert_eq!(records[1].data.decode(), Err(DataError::NotAString));
-        assert!(records[2].data.decode().is_ok());
+        let batch = serde_json::from_value::<KinesisBatch>(event).expect("still readable");
+        let data = data(&batch);
+        assert_eq!(data[0], Err(DataError::Missing));
+        assert_eq!(data[1], Err(DataError::NotAString));
+        assert!(data[2].is_ok());
+    }
+
+    /// A partition key that is not a string, or an arrival time that is not
+    /// a number, fails that record alone, named by field and type.
+    #[test]
+    fn fails_only_the_record_with_a_malformed_field() {
+        let mut event: serde_json::Value = serde_json::from_str(VALID).expect("json");
+        event["Records"][2]["kinesis"]["partitionKey"] = serde_json::json!(7);
+        event["Records"][3]["kinesis"]["approximateArrivalTimestamp"] =
+            serde_json::json!("1795428897.512");
+        event["Records"][4]["kinesis"]["partitionKey"] = serde_json::json!({"key": "x"});
+        let batch = serde_json::from_str::<KinesisBatch>(&event.to_string()).expect("readable");
+        let data = data(&batch);
+        assert!(data[1].is_ok());
+        assert_eq!(
+            data[2].clone().expect_err("malformed").to_string(),
+            "kinesis.partitionKey is a number, not a string"
+        );
+        assert_eq!(
+            data[3].clone().expect_err("malformed").to_string(),
+            "kinesis.approximateArrivalTimestamp is a string, not a number (epoch seconds)"
+        );
+        assert_eq!(
+            data[4].clone().expect_err("malformed").to_string(),
+            "kinesis.partitionKey is an object, not a string"
+        );
     }
 
     /// A record that cannot be named by a sequence number makes the event
@@ -283,10 +540,21 @@ mod tests {
             let mut event: serde_json::Value = serde_json::from_str(VALID).expect("json");
             event["Records"][3]["kinesis"]["sequenceNumber"] = bad.clone();
             assert!(
-                serde_json::from_value::<KinesisBatch>(event).is_err(),
+                serde_json::from_str::<KinesisBatch>(&event.to_string()).is_err(),
                 "{bad} must be rejected"
             );
         }
+    }
+
+    /// Strings with JSON escapes (which cannot be borrowed) read the same.
+    #[test]
+    fn reads_escaped_strings() {
+        let text = VALID.replacen("periodic-table", "periodic\\u002dtable", 1);
+        let batch = batch(&text);
+        assert_eq!(
+            batch.records().next().expect("record").partition_key,
+            "periodic-table"
+        );
     }
 
     /// `{"Records": []}` is a batch of nothing.
@@ -298,12 +566,14 @@ mod tests {
     /// Base64 errors name a position, never the offending symbol.
     #[test]
     fn describes_base64_errors_without_payload_bytes() {
-        let error = EncodedData::Base64("QUJD$A==".to_owned())
-            .decode()
+        let mut builder = Builder::with_capacity(1);
+        let error = builder
+            .decode(Some(Loose::Str(Cow::Borrowed("QUJD$A=="))))
             .expect_err("invalid");
         assert_eq!(
             error.to_string(),
             "kinesis.data is not valid base64: invalid symbol at offset 4"
         );
+        assert!(builder.batch.bytes.is_empty(), "nothing half-decoded kept");
     }
 }

@@ -18,11 +18,13 @@ pub trait RecordHandler {
     /// The handler's error; it decides whether the record is poison.
     type Error: RecordError;
 
-    /// Handles the record's bytes, exactly as the producer put them.
+    /// Handles the record's bytes, exactly as the producer put them. The
+    /// bytes are borrowed from the batch, which decodes every record once
+    /// into one buffer; copy them if the handler must keep them.
     fn handle(
         &self,
         record: &RecordContext,
-        data: Vec<u8>,
+        data: &[u8],
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 

@@ -1,5 +1,7 @@
-//! [`BatchOutcome`]: what processing a batch did, and the
-//! `KinesisEventResponse` it becomes.
+//! [`BatchOutcome`]: what processing a batch did, and the answer it
+//! becomes: a `KinesisEventResponse`, or [`PoisonAtHead`], the function
+//! error that makes the ESM bisect a batch whose first record is poison
+//! (see [`BatchOptions`](super::BatchOptions)).
 //!
 //! AWS contract honoured here (`ReportBatchItemFailures`):
 //! - success is an empty `batchItemFailures` list;
@@ -24,6 +26,46 @@ pub struct BatchOutcome {
     /// At most one per shard: the first record that failed. The ESM retries
     /// from there, so later records of that shard were not attempted.
     pub failures: Vec<RecordFailure>,
+    /// Records in the event.
+    pub records: usize,
+    /// The first record of a batch of two or more failed as poison and the
+    /// options ask to isolate it: [`answer`](Self::answer) fails the
+    /// invocation so that the ESM bisects the batch.
+    pub poison_at_head: bool,
+}
+
+/// The function error for a batch whose first record is poison: failing the
+/// invocation makes an ESM with `BisectBatchOnFunctionError` split the batch
+/// without using up its retries, until the poison record is alone.
+///
+/// Its message names the record (shard and sequence number) and the cause,
+/// never the payload; its type is [`PoisonAtHead::ERROR_TYPE`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoisonAtHead {
+    /// Boxed: the error travels in every `Result` the answer is returned in.
+    pub failure: Box<RecordFailure>,
+    pub batch_size: usize,
+}
+
+impl fmt::Display for PoisonAtHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let record = &self.failure.record;
+        write!(
+            f,
+            "poison record at the head of a batch of {}: shard {}, sequence number {}: {}",
+            self.batch_size,
+            record.shard_id.as_deref().unwrap_or("unknown"),
+            record.sequence_number,
+            self.failure.cause
+        )
+    }
+}
+
+impl std::error::Error for PoisonAtHead {}
+
+impl PoisonAtHead {
+    /// The stable `errorType` a Lambda function reports this error with.
+    pub const ERROR_TYPE: &'static str = "StreamDlq.PoisonRecordAtHead";
 }
 
 /// The record a shard stopped at, and why.
@@ -101,8 +143,28 @@ impl BatchOutcome {
         self.failures.is_empty()
     }
 
-    /// The response for the event source mapping: one `itemIdentifier` per
-    /// failed shard, each the failed record's sequence number verbatim.
+    /// What the function answers the event source mapping: the partial
+    /// batch response, or [`PoisonAtHead`] when the batch must fail as a
+    /// whole so that the ESM bisects it.
+    pub fn answer(&self) -> Result<KinesisEventResponse, PoisonAtHead> {
+        match self.failures.first() {
+            Some(failure) if self.poison_at_head => Err(PoisonAtHead {
+                failure: Box::new(failure.clone()),
+                batch_size: self.records,
+            }),
+            _ => Ok(self.response()),
+        }
+    }
+
+    /// Same as [`answer`](Self::answer).
+    pub fn into_answer(self) -> Result<KinesisEventResponse, PoisonAtHead> {
+        self.answer()
+    }
+
+    /// The partial batch response: one `itemIdentifier` per failed shard,
+    /// each the failed record's sequence number verbatim. It ignores
+    /// [`poison_at_head`](Self::poison_at_head); a function answers with
+    /// [`answer`](Self::answer).
     pub fn response(&self) -> KinesisEventResponse {
         let mut response = KinesisEventResponse::default();
         for failure in &self.failures {
@@ -125,7 +187,7 @@ mod tests {
     fn failure(sequence_number: &str, cause: FailureCause) -> RecordFailure {
         RecordFailure {
             record: RecordContext {
-                shard_id: Some("shardId-000000000000".to_owned()),
+                shard_id: Some("shardId-000000000000".into()),
                 stream_arn: None,
                 sequence_number: SequenceNumber::parse(sequence_number).expect("digits"),
                 partition_key: "periodic-table".to_owned(),
@@ -143,6 +205,8 @@ mod tests {
         let outcome = BatchOutcome {
             processed: 3,
             failures: Vec::new(),
+            records: 3,
+            poison_at_head: false,
         };
         assert_eq!(
             serde_json::to_string(&outcome.response()).expect("json"),
@@ -157,11 +221,32 @@ mod tests {
         let outcome = BatchOutcome {
             processed: 0,
             failures: vec![failure("0042", FailureCause::Panic("boom".to_owned()))],
+            records: 1,
+            poison_at_head: false,
         };
         assert_eq!(
             serde_json::to_string(&outcome.into_response()).expect("json"),
             r#"{"batchItemFailures":[{"itemIdentifier":"0042"}]}"#
         );
+    }
+
+    /// A poison pill at the head becomes a function error whose message
+    /// names the record and the cause, and whose type is stable.
+    #[test]
+    fn answers_poison_at_head_with_a_function_error_naming_the_record() {
+        let outcome = BatchOutcome {
+            processed: 0,
+            failures: vec![failure("0042", FailureCause::Data(DataError::Missing))],
+            records: 3,
+            poison_at_head: true,
+        };
+        let error = outcome.answer().expect_err("function error");
+        assert_eq!(
+            error.to_string(),
+            "poison record at the head of a batch of 3: shard shardId-000000000000, \
+             sequence number 0042: the record has no kinesis.data"
+        );
+        assert_eq!(PoisonAtHead::ERROR_TYPE, "StreamDlq.PoisonRecordAtHead");
     }
 
     /// Data errors and panics are poison; handler errors say for themselves.

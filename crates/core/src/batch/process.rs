@@ -14,6 +14,16 @@
 //! - One event never spans shards on AWS. If one did, each shard is processed
 //!   on its own and each reports its own first failure, so nothing of any
 //!   shard is acknowledged unprocessed.
+//! - A partial answer only splits a batch at the reported record, while a
+//!   function error bisects it (`BisectBatchOnFunctionError`) without using
+//!   the retry quota. So when the first record of a one-shard batch of two or
+//!   more fails as poison, the outcome asks for a function error
+//!   ([`BatchOptions::isolate_poison_at_head`]), and the ESM bisects until
+//!   the pill is alone.
+//!
+//! Logging is priced for 10,000-record batches: one summary line per batch
+//! at `info`, a line per failure at `warn`/`error`, and per-record spans and
+//! lines only at `debug`.
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
@@ -23,15 +33,20 @@ use tracing::Instrument as _;
 
 use super::event::{BatchRecord, KinesisBatch};
 use super::handler::{RecordError, RecordHandler};
+use super::options::BatchOptions;
 use super::outcome::{BatchOutcome, FailureCause, FailureKind, RecordFailure};
+
+/// [`process_batch_with`] under the default [`BatchOptions`].
+pub async fn process_batch<H: RecordHandler>(batch: KinesisBatch, handler: &H) -> BatchOutcome {
+    process_batch_with(batch, handler, BatchOptions::default()).await
+}
 
 /// Runs `handler` over the records of `batch` in sequence order, stopping
 /// each shard at its first failure, and reports what happened.
 ///
-/// A handler error, a handler panic and a record whose bytes cannot be
-/// decoded all become a failure of that record. The result always converts
-/// into a well-formed `KinesisEventResponse`
-/// ([`BatchOutcome::into_response`]).
+/// A handler error, a handler panic and a record whose bytes or fields
+/// cannot be read all become a failure of that record. The result always
+/// converts into a well-formed answer ([`BatchOutcome::into_answer`]).
 ///
 /// Panics are caught with `catch_unwind` on the handler's future, in place,
 /// rather than by spawning each record as a tokio task and inspecting
@@ -43,29 +58,45 @@ use super::outcome::{BatchOutcome, FailureCause, FailureKind, RecordFailure};
 /// not attempted. (The handler itself lives on for the next invocation, as
 /// it would with the runtime's own panic handling; keep its shared state
 /// consistent across a panic, e.g. no half-done updates behind a lock.)
-pub async fn process_batch<H: RecordHandler>(batch: KinesisBatch, handler: &H) -> BatchOutcome {
+pub async fn process_batch_with<H: RecordHandler>(
+    batch: KinesisBatch,
+    handler: &H,
+    options: BatchOptions,
+) -> BatchOutcome {
+    let started = std::time::Instant::now();
     let total = batch.len();
     let mut outcome = BatchOutcome {
         processed: 0,
         failures: Vec::new(),
+        records: total,
+        poison_at_head: false,
     };
+    let (records, _) = batch.parts();
+    let shards = split_by_shard(records);
+    let one_shard = shards.len() == 1;
     let mut halted = false;
-    for shard in split_by_shard(batch.into_records()) {
+    for shard in &shards {
         if halted {
-            if let Some(first) = shard.into_iter().next() {
+            if let Some(&first) = shard.first() {
                 let failure = RecordFailure {
-                    record: first.context,
+                    record: records[first].context.clone(),
                     cause: FailureCause::NotAttempted,
                 };
-                log_failure(&failure);
+                log_failure(&failure, false);
                 outcome.failures.push(failure);
             }
             continue;
         }
-        let (processed, failure) = process_shard(shard, handler).await;
+        let (processed, failure) = process_shard(&batch, shard, handler).await;
         outcome.processed += processed;
         if let Some(failure) = failure {
             halted = matches!(failure.cause, FailureCause::Panic(_));
+            outcome.poison_at_head = options.isolate_poison_at_head
+                && one_shard
+                && processed == 0
+                && total > 1
+                && failure.cause.kind() == FailureKind::Poison;
+            log_failure(&failure, outcome.poison_at_head);
             outcome.failures.push(failure);
         }
     }
@@ -73,37 +104,31 @@ pub async fn process_batch<H: RecordHandler>(batch: KinesisBatch, handler: &H) -
         records = total,
         processed = outcome.processed,
         failed_shards = outcome.failures.len(),
+        answer = answer_name(&outcome),
+        process_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
         "batch processed"
     );
     outcome
 }
 
-/// Processes one shard's records in order; returns how many succeeded and
-/// the failure that stopped it, if any.
+/// Processes one shard's records (indices into the batch, in sequence
+/// order); returns how many succeeded and the failure that stopped it.
 async fn process_shard<H: RecordHandler>(
-    records: Vec<BatchRecord>,
+    batch: &KinesisBatch,
+    shard: &[usize],
     handler: &H,
 ) -> (usize, Option<RecordFailure>) {
+    let (records, _) = batch.parts();
     let mut processed = 0;
-    for record in records {
-        let context = &record.context;
-        let span = tracing::info_span!(
-            "record",
-            shard = context.shard_id.as_deref(),
-            sequence_number = %context.sequence_number,
-            position = context.position,
-        );
-        match process_record(&record, handler)
-            .instrument(span.clone())
-            .await
-        {
+    for &index in shard {
+        let record = &records[index];
+        match process_record(batch, record, handler).await {
             Ok(()) => processed += 1,
             Err(cause) => {
                 let failure = RecordFailure {
-                    record: record.context,
+                    record: record.context.clone(),
                     cause,
                 };
-                span.in_scope(|| log_failure(&failure));
                 return (processed, Some(failure));
             }
         }
@@ -111,19 +136,33 @@ async fn process_shard<H: RecordHandler>(
     (processed, None)
 }
 
-/// Decodes one record and hands it to the handler, turning every way it can
-/// go wrong into a [`FailureCause`].
+/// Hands one record's bytes to the handler, turning every way it can go
+/// wrong into a [`FailureCause`].
 async fn process_record<H: RecordHandler>(
+    batch: &KinesisBatch,
     record: &BatchRecord,
     handler: &H,
 ) -> Result<(), FailureCause> {
-    let data = record.data.decode()?;
+    let data = batch.data_of(record)?;
+    let context = &record.context;
+    // A span per record only when someone reads debug: creating and
+    // formatting 10,000 spans per batch at `info` costs more than the work.
+    let span = tracing::debug_span!(
+        "record",
+        shard = context.shard_id.as_deref(),
+        sequence_number = %context.sequence_number,
+        position = context.position,
+    );
     // The call itself runs inside the guarded future too, so a handler that
     // panics before returning its future is caught as well.
-    let attempt = AssertUnwindSafe(async { handler.handle(&record.context, data).await });
-    match attempt.catch_unwind().await {
+    let attempt = AssertUnwindSafe(async { handler.handle(context, data).await });
+    match attempt.catch_unwind().instrument(span).await {
         Ok(Ok(())) => {
-            tracing::debug!("record processed");
+            tracing::debug!(
+                shard = context.shard_id.as_deref(),
+                sequence_number = %context.sequence_number,
+                "record processed"
+            );
             Ok(())
         }
         Ok(Err(error)) => Err(FailureCause::Handler {
@@ -134,12 +173,29 @@ async fn process_record<H: RecordHandler>(
     }
 }
 
-/// Logs a failure as poison or transient. Only the cause's text is logged,
-/// never the record's bytes.
-fn log_failure(failure: &RecordFailure) {
+fn answer_name(outcome: &BatchOutcome) -> &'static str {
+    if outcome.poison_at_head {
+        "function error (poison at the head: the ESM bisects)"
+    } else if outcome.is_success() {
+        "success"
+    } else {
+        "partial batch failure"
+    }
+}
+
+/// Logs a failure as poison or transient, and what the answer does with it.
+/// Only the cause's text is logged, never the record's bytes.
+fn log_failure(failure: &RecordFailure, at_head: bool) {
     let kind = failure.cause.kind();
     let record = &failure.record;
     match kind {
+        FailureKind::Poison if at_head => tracing::error!(
+            failure = kind.as_str(),
+            shard = record.shard_id.as_deref(),
+            sequence_number = %record.sequence_number,
+            error = %failure.cause,
+            "first record of the batch failed and will fail again; failing the invocation so the event source mapping bisects the batch"
+        ),
         FailureKind::Poison => tracing::error!(
             failure = kind.as_str(),
             shard = record.shard_id.as_deref(),
@@ -168,30 +224,42 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
 }
 
 /// Groups records by (stream, shard) in order of first appearance, each
-/// group in numeric sequence order.
-fn split_by_shard(records: Vec<BatchRecord>) -> Vec<Vec<BatchRecord>> {
-    let mut shards: Vec<Vec<BatchRecord>> = Vec::new();
-    for record in records {
-        let same_shard = |group: &&mut Vec<BatchRecord>| {
-            let first = &group[0].context;
-            first.shard_id == record.context.shard_id
-                && first.stream_arn == record.context.stream_arn
+/// group in numeric sequence order, as indices into `records`. An event
+/// from the ESM is one shard in order: that case costs one comparison of
+/// shared names and one sequence comparison per record.
+fn split_by_shard(records: &[BatchRecord]) -> Vec<Vec<usize>> {
+    let mut shards: Vec<Vec<usize>> = Vec::new();
+    for (index, record) in records.iter().enumerate() {
+        let same_shard = |group: &&mut Vec<usize>| {
+            let first = &records[group[0]].context;
+            same_name(&first.shard_id, &record.context.shard_id)
+                && same_name(&first.stream_arn, &record.context.stream_arn)
         };
-        match shards.iter_mut().find(same_shard) {
-            Some(group) => group.push(record),
-            None => shards.push(vec![record]),
+        match shards.iter_mut().rev().find(same_shard) {
+            Some(group) => group.push(index),
+            None => shards.push(vec![index]),
         }
     }
+    let sequence = |index: &usize| &records[*index].context.sequence_number;
     for group in &mut shards {
-        let in_order =
-            group.is_sorted_by(|a, b| a.context.sequence_number <= b.context.sequence_number);
+        let in_order = group.is_sorted_by(|a, b| sequence(a) <= sequence(b));
         if !in_order {
             tracing::warn!(
-                shard = group[0].context.shard_id.as_deref(),
+                shard = records[group[0]].context.shard_id.as_deref(),
                 "event records are not in sequence order; processing them in sequence order"
             );
-            group.sort_by(|a, b| a.context.sequence_number.cmp(&b.context.sequence_number));
+            group.sort_by(|a, b| sequence(a).cmp(sequence(b)));
         }
     }
     shards
+}
+
+/// Whether two shared names are the same, by pointer first (the event
+/// reader shares the names of consecutive records).
+fn same_name(a: &Option<std::sync::Arc<str>>, b: &Option<std::sync::Arc<str>>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => std::sync::Arc::ptr_eq(a, b) || a == b,
+        (None, None) => true,
+        _ => false,
+    }
 }

@@ -44,6 +44,14 @@ impl ScriptedHandler {
         }
     }
 
+    /// A handler that follows each `(position, script)` pair.
+    pub fn scripted(scripts: &[(usize, Script)]) -> Self {
+        Self {
+            script: scripts.iter().copied().collect(),
+            ..Self::default()
+        }
+    }
+
     pub fn seen_sequence_numbers(&self) -> Vec<String> {
         self.seen
             .lock()
@@ -57,11 +65,11 @@ impl ScriptedHandler {
 impl RecordHandler for ScriptedHandler {
     type Error = ScriptedError;
 
-    async fn handle(&self, record: &RecordContext, data: Vec<u8>) -> Result<(), ScriptedError> {
+    async fn handle(&self, record: &RecordContext, data: &[u8]) -> Result<(), ScriptedError> {
         self.seen
             .lock()
             .expect("not poisoned")
-            .push((record.sequence_number.to_string(), data));
+            .push((record.sequence_number.to_string(), data.to_vec()));
         match self.script.get(&record.position) {
             None => Ok(()),
             Some(Script::Fail { retryable }) => Err(ScriptedError {
