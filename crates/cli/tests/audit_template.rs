@@ -20,7 +20,10 @@ fn repository() -> PathBuf {
 fn checks_of(name: &str) -> Vec<Check> {
     let inventory = load_template(&templates().join(format!("{name}.yaml"))).expect("template");
     assert!(!inventory.mappings.is_empty(), "{name}: no mapping read");
-    audit(&inventory).into_iter().map(|finding| finding.check).collect()
+    audit(&inventory)
+        .into_iter()
+        .map(|finding| finding.check)
+        .collect()
 }
 
 /// The template that keeps every rule raises nothing.
@@ -137,5 +140,8 @@ fn unreadable_template_exits_with_two() {
     let output = streamdlq(&["audit", "--template", "no/such/template.yaml"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.starts_with("error: cannot read template"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot read template"),
+        "{stderr}"
+    );
 }

@@ -100,7 +100,13 @@ impl MetricLine {
     }
 
     /// Adds a metric, aggregated by the dimensions named in `dimensions`.
-    pub fn metric(mut self, dimensions: &[&'static str], name: &'static str, unit: Unit, value: f64) -> Self {
+    pub fn metric(
+        mut self,
+        dimensions: &[&'static str],
+        name: &'static str,
+        unit: Unit,
+        value: f64,
+    ) -> Self {
         let metric = (name, unit);
         match self
             .directives
@@ -158,7 +164,12 @@ pub fn stream_name(stream_arn: &str) -> &str {
 
 /// The processor's line for one batch: records processed and failed, by
 /// stream. `failed` counts the records the response reports for retry.
-pub fn batch_metrics(stream_arn: &str, processed: usize, failed: usize, timestamp_millis: i64) -> MetricLine {
+pub fn batch_metrics(
+    stream_arn: &str,
+    processed: usize,
+    failed: usize,
+    timestamp_millis: i64,
+) -> MetricLine {
     let by_stream = &[STREAM_NAME];
     MetricLine::new(timestamp_millis)
         .dimension(STREAM_NAME, stream_name(stream_arn))

@@ -33,7 +33,9 @@ pub struct UnknownRetention;
 
 impl StreamRetention for UnknownRetention {
     async fn retention_period(&self, _stream_arn: &str) -> Result<Duration, ReadError> {
-        Err(ReadError::Other("no retention source configured".to_owned()))
+        Err(ReadError::Other(
+            "no retention source configured".to_owned(),
+        ))
     }
 }
 
@@ -84,7 +86,11 @@ impl<T: StreamRetention + Sync> StreamRetention for RetentionCache<T> {
 /// trim it: retention − (now − arrival of the first record), in
 /// milliseconds. Negative once the record is past the retention (it may
 /// already be gone).
-pub fn retention_margin_millis(retention: Duration, first_arrival_millis: i64, now_millis: i64) -> i64 {
+pub fn retention_margin_millis(
+    retention: Duration,
+    first_arrival_millis: i64,
+    now_millis: i64,
+) -> i64 {
     let retention = i64::try_from(retention.as_millis()).unwrap_or(i64::MAX);
     let age = now_millis.saturating_sub(first_arrival_millis);
     retention.saturating_sub(age)

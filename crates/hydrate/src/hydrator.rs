@@ -291,7 +291,8 @@ where
             // The allowlist comes first: a rejected stream is never described.
             _ if !self.config.allowlist.allows(&batch.stream_arn) => None,
             StreamSource::DynamoDb => Some(DYNAMODB_STREAMS_RETENTION),
-            StreamSource::Kinesis => match self.retention.retention_period(&batch.stream_arn).await {
+            StreamSource::Kinesis => match self.retention.retention_period(&batch.stream_arn).await
+            {
                 Ok(retention) => Some(retention),
                 Err(error) => {
                     warn!(%error, "stream retention unknown; no retention margin for this failure");
@@ -299,9 +300,9 @@ where
                 }
             },
         };
-        let margin = retention.zip(metrics::first_arrival_millis(batch, hydration)).map(
-            |(retention, arrival)| retention_margin_millis(retention, arrival, now_millis()),
-        );
+        let margin = retention
+            .zip(metrics::first_arrival_millis(batch, hydration))
+            .map(|(retention, arrival)| retention_margin_millis(retention, arrival, now_millis()));
         Some(FailureMetrics {
             stream_arn: Some(batch.stream_arn.clone()),
             source: metrics::source_name(record.source),
@@ -407,7 +408,9 @@ where
 fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| i64::try_from(since.as_millis()).unwrap_or(i64::MAX))
+        .map_or(0, |since| {
+            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
 #[cfg(test)]

@@ -28,6 +28,7 @@ async fn main() -> Result<(), Error> {
     // The retention margin reads DescribeStreamSummary with the same client;
     // metric lines go to stdout, where Lambda's log pipeline picks up EMF.
     let retention = reader.clone();
-    let hydrator = Hydrator::new(reader, sink, config).with_metrics(retention, Arc::new(StdoutMetrics));
+    let hydrator =
+        Hydrator::new(reader, sink, config).with_metrics(retention, Arc::new(StdoutMetrics));
     run(service_fn(|event| handler(&hydrator, event))).await
 }

@@ -9,8 +9,8 @@
 
 use aws_sdk_kinesis::primitives::{DateTime, DateTimeFormat};
 use streamdlq_core::metrics::{
-    self, BYTES_HYDRATED, FAILURES, MetricLine, RECORDS_HYDRATED, RETENTION_MARGIN, SOURCE,
-    STATUS, STREAM_NAME, Unit,
+    self, BYTES_HYDRATED, FAILURES, MetricLine, RECORDS_HYDRATED, RETENTION_MARGIN, SOURCE, STATUS,
+    STREAM_NAME, Unit,
 };
 use streamdlq_core::{BatchInfo, Hydration, StreamSource};
 
@@ -49,7 +49,12 @@ impl FailureMetrics {
             let by_stream = &[STREAM_NAME];
             line = line
                 .dimension(STREAM_NAME, metrics::stream_name(stream_arn))
-                .metric(by_stream, RECORDS_HYDRATED, Unit::Count, metrics::count(self.records))
+                .metric(
+                    by_stream,
+                    RECORDS_HYDRATED,
+                    Unit::Count,
+                    metrics::count(self.records),
+                )
                 .metric(by_stream, BYTES_HYDRATED, Unit::Bytes, bytes(self.bytes))
                 .property("streamArn", stream_arn.as_str());
             if let Some(margin) = self.retention_margin_millis {
@@ -133,7 +138,10 @@ mod tests {
         assert_eq!(json["BytesHydrated"], 120.0);
         assert_eq!(json["RetentionMargin"], 82_799.5);
         assert_eq!(json["Failures"], 1.0);
-        assert_eq!((json["Source"].as_str(), json["Status"].as_str()), (Some("kinesis"), Some("complete")));
+        assert_eq!(
+            (json["Source"].as_str(), json["Status"].as_str()),
+            (Some("kinesis"), Some("complete"))
+        );
         assert_eq!(json["_aws"]["Timestamp"], 7);
     }
 
@@ -152,7 +160,10 @@ mod tests {
         assert_eq!(json["Failures"], 1.0);
         assert!(json.get("RecordsHydrated").is_none());
         assert!(json.get("StreamName").is_none());
-        assert_eq!(json["_aws"]["CloudWatchMetrics"].as_array().map(Vec::len), Some(1));
+        assert_eq!(
+            json["_aws"]["CloudWatchMetrics"].as_array().map(Vec::len),
+            Some(1)
+        );
     }
 
     /// Negative margins keep their sign and milliseconds.

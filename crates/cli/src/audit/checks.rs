@@ -181,7 +181,12 @@ pub fn check_mapping(mapping: &StreamMapping, inventory: &Inventory) -> Vec<Find
             "a poison record is retried until it expires, blocking its shard for up to the \
              maximum record age"
                 .to_owned(),
-            setting(mapping, "MaximumRetryAttempts", "3", "--maximum-retry-attempts 3"),
+            setting(
+                mapping,
+                "MaximumRetryAttempts",
+                "3",
+                "--maximum-retry-attempts 3",
+            ),
         );
     }
 

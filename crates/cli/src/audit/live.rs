@@ -150,15 +150,19 @@ impl LiveSource {
     ) -> anyhow::Result<Vec<HydrateFunction>> {
         let mut hydrators = self.hydrate_functions().await?;
         for configuration in all {
-            let (Some(function), Some(source)) =
-                (configuration.function_arn(), configuration.event_source_arn())
-            else {
+            let (Some(function), Some(source)) = (
+                configuration.function_arn(),
+                configuration.event_source_arn(),
+            ) else {
                 continue;
             };
             if DestinationKind::of_arn(source) != DestinationKind::Sqs {
                 continue;
             }
-            if let Some(hydrator) = hydrators.iter_mut().find(|h| same_function(&h.function, function)) {
+            if let Some(hydrator) = hydrators
+                .iter_mut()
+                .find(|h| same_function(&h.function, function))
+            {
                 hydrator.consumes.push(source.to_owned());
             }
         }
@@ -170,8 +174,9 @@ impl LiveSource {
             .collect();
         for topic in topics {
             for endpoint in self.lambda_subscribers(topic).await? {
-                if let Some(hydrator) =
-                    hydrators.iter_mut().find(|h| same_function(&h.function, &endpoint))
+                if let Some(hydrator) = hydrators
+                    .iter_mut()
+                    .find(|h| same_function(&h.function, &endpoint))
                 {
                     hydrator.consumes.push(topic.to_owned());
                 }
@@ -275,8 +280,9 @@ pub fn stream_mapping(configuration: &EventSourceMappingConfiguration) -> Option
     if let Some(age) = configuration.maximum_record_age_in_seconds() {
         mapping.maximum_record_age_seconds = age.into();
     }
-    mapping.bisect_batch_on_function_error =
-        configuration.bisect_batch_on_function_error().unwrap_or(false);
+    mapping.bisect_batch_on_function_error = configuration
+        .bisect_batch_on_function_error()
+        .unwrap_or(false);
     mapping.report_batch_item_failures = configuration
         .function_response_types()
         .contains(&FunctionResponseType::ReportBatchItemFailures);

@@ -125,7 +125,12 @@ fn hours<S: serde::Serializer>(value: &Option<Duration>, serializer: S) -> Resul
 impl StreamMapping {
     /// A mapping with every setting at its AWS default: what a mapping
     /// declared with nothing but a function and a stream gets.
-    pub fn with_defaults(location: Location, function: &str, kind: StreamKind, stream: &str) -> Self {
+    pub fn with_defaults(
+        location: Location,
+        function: &str,
+        kind: StreamKind,
+        stream: &str,
+    ) -> Self {
         Self {
             location,
             function: function.to_owned(),
@@ -180,7 +185,10 @@ pub struct Inventory {
 
 impl Inventory {
     /// The hydrate functions that consume `target`.
-    pub fn hydrators_of<'a>(&'a self, target: &'a str) -> impl Iterator<Item = &'a HydrateFunction> {
+    pub fn hydrators_of<'a>(
+        &'a self,
+        target: &'a str,
+    ) -> impl Iterator<Item = &'a HydrateFunction> {
         self.hydrators
             .iter()
             .filter(move |hydrator| hydrator.consumes.iter().any(|consumed| consumed == target))

@@ -57,7 +57,12 @@ impl<'a> AuditReport<'a> {
     /// indented below, so long sentences stay readable on any terminal.
     pub fn text(&self) -> String {
         let mut out = String::new();
-        let check_width = self.findings.iter().map(|f| f.check.len()).max().unwrap_or(0);
+        let check_width = self
+            .findings
+            .iter()
+            .map(|f| f.check.len())
+            .max()
+            .unwrap_or(0);
         for finding in &self.findings {
             out.push_str(&format!(
                 "{:<7}  {:<check_width$}  {}\n         why: {}\n         fix: {}\n",

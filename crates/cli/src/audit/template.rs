@@ -76,7 +76,8 @@ pub fn read_template(text: &str) -> anyhow::Result<Inventory> {
                     .get("FunctionName")
                     .and_then(|name| template.key(name))
                     .unwrap_or_default();
-                if let Some(mapping) = template.mapping(id.to_owned(), &function, kind, properties) {
+                if let Some(mapping) = template.mapping(id.to_owned(), &function, kind, properties)
+                {
                     inventory.mappings.push(mapping);
                 }
             }
@@ -289,9 +290,10 @@ impl<'a> Template<'a> {
                             || DestinationKind::of_arn(&target) == DestinationKind::Sqs;
                         is_queue.then_some(target)
                     });
-                    if let (Some(queue), Some(function)) =
-                        (queue, properties.get("FunctionName").and_then(|v| self.key(v)))
-                    {
+                    if let (Some(queue), Some(function)) = (
+                        queue,
+                        properties.get("FunctionName").and_then(|v| self.key(v)),
+                    ) {
                         links.push((function, queue));
                     }
                 }
@@ -305,10 +307,20 @@ impl<'a> Template<'a> {
     fn allowlist(&self, value: &Value) -> Option<Vec<String>> {
         if reference(value).is_some() {
             let key = self.key(value)?;
-            return Some(hydrate::StreamAllowlist::parse(&key).arns().map(str::to_owned).collect());
+            return Some(
+                hydrate::StreamAllowlist::parse(&key)
+                    .arns()
+                    .map(str::to_owned)
+                    .collect(),
+            );
         }
         if let Some(text) = scalar(value) {
-            return Some(hydrate::StreamAllowlist::parse(&text).arns().map(str::to_owned).collect());
+            return Some(
+                hydrate::StreamAllowlist::parse(&text)
+                    .arns()
+                    .map(str::to_owned)
+                    .collect(),
+            );
         }
         let join = join_arguments(value)?;
         match join {
@@ -355,7 +367,10 @@ fn parameter_defaults(root: &Value) -> BTreeMap<String, String> {
         .into_iter()
         .flatten()
         .filter_map(|(name, parameter)| {
-            Some((name.as_str()?.to_owned(), scalar(parameter.get("Default")?)?))
+            Some((
+                name.as_str()?.to_owned(),
+                scalar(parameter.get("Default")?)?,
+            ))
         })
         .collect()
 }

@@ -78,7 +78,9 @@ impl AuditArgs {
         } else {
             write!(stdout, "{}", report.text())?;
         }
-        let failing = findings.iter().any(|finding| finding.severity >= self.fail_on);
+        let failing = findings
+            .iter()
+            .any(|finding| finding.severity >= self.fail_on);
         Ok(if failing {
             ExitCode::from(1)
         } else {

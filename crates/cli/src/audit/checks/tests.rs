@@ -45,7 +45,10 @@ fn clean() -> Inventory {
 fn raised(change: impl FnOnce(&mut Inventory)) -> Vec<Check> {
     let mut inventory = clean();
     change(&mut inventory);
-    audit(&inventory).into_iter().map(|finding| finding.check).collect()
+    audit(&inventory)
+        .into_iter()
+        .map(|finding| finding.check)
+        .collect()
 }
 
 fn mapping(inventory: &mut Inventory) -> &mut StreamMapping {
@@ -104,8 +107,9 @@ fn accepts_s3_destination_without_hydrate_function() {
 #[test]
 fn flags_hydrate_allowlist_without_the_stream() {
     let checks = raised(|inventory| {
-        inventory.hydrators[0].allowed_streams =
-            Some(vec!["arn:aws:kinesis:eu-west-1:123456789012:stream/other".into()]);
+        inventory.hydrators[0].allowed_streams = Some(vec![
+            "arn:aws:kinesis:eu-west-1:123456789012:stream/other".into(),
+        ]);
     });
     assert_eq!(checks, [Check::AllowlistLacksStream]);
     assert_eq!(Check::AllowlistLacksStream.severity(), Severity::Error);
