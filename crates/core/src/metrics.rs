@@ -73,12 +73,15 @@ impl Unit {
     }
 }
 
+/// The metrics of one dimension set: an EMF directive.
+type Directive = (Vec<&'static str>, Vec<(&'static str, Unit)>);
+
 /// One EMF log line under construction.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricLine {
     timestamp_millis: i64,
     /// One directive per dimension set: (dimension names, metric names and units).
-    directives: Vec<(Vec<&'static str>, Vec<(&'static str, Unit)>)>,
+    directives: Vec<Directive>,
     /// Dimension values, metric values and properties, as top-level members.
     members: Map<String, Value>,
 }
