@@ -8,7 +8,9 @@ every check on the real template and prove each one can fail.
 """
 
 import json
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 Template = dict[str, Any]
@@ -38,6 +40,34 @@ HYDRATION_WORST_CASE_SECONDS = (
     + DLQ_MESSAGES * DLQ_SEND_SECONDS
 )
 LAMBDA_MAX_TIMEOUT_SECONDS = 900
+
+# The metric names the hydrate function emits (embedded metric format) are
+# declared once, in Rust; the alarms on them are checked against that file.
+EMF_SOURCE = Path(__file__).resolve().parents[2] / "crates" / "core" / "src" / "metrics.rs"
+
+# Every alarm: the metric it watches, and which way it trips.
+# (namespace, metric, dimensions, statistic, comparison)
+ALARMS = {
+    "RetentionMarginAlarm": (
+        "streamdlq", "RetentionMargin", (("StreamName", STREAM),), "Minimum", "LessThanThreshold",
+    ),
+    "DeadLetterQueueAgeAlarm": (
+        "AWS/SQS", "ApproximateAgeOfOldestMessage", (("QueueName", f"{DLQ}.QueueName"),), "Maximum",
+        "GreaterThanThreshold",
+    ),
+    "DeadLetterQueueDepthAlarm": (
+        "AWS/SQS", "ApproximateNumberOfMessagesVisible", (("QueueName", f"{DLQ}.QueueName"),), "Maximum",
+        "GreaterThanThreshold",
+    ),
+    "HydrateFailureQueueDepthAlarm": (
+        "AWS/SQS", "ApproximateNumberOfMessagesVisible", (("QueueName", f"{FAILURE_QUEUE}.QueueName"),),
+        "Maximum", "GreaterThanThreshold",
+    ),
+    "HydrateErrorsAlarm": ("AWS/Lambda", "Errors", (("FunctionName", HYDRATE),), "Sum", "GreaterThanThreshold"),
+    "ProcessorIteratorAgeAlarm": (
+        "AWS/Lambda", "IteratorAge", (("FunctionName", PROCESSOR),), "Maximum", "GreaterThanThreshold",
+    ),
+}
 
 CLI_OUTPUTS = {
     "StreamName": {"Ref": STREAM},
@@ -341,6 +371,7 @@ def hydrate_role_has_exactly_its_permissions(sam: Template, cfn: Template) -> No
     expected = grant_set(
         ("kinesis:GetShardIterator", f"{STREAM}.Arn", ()),
         ("kinesis:GetRecords", f"{STREAM}.Arn", ()),
+        ("kinesis:DescribeStreamSummary", f"{STREAM}.Arn", ()),
         ("kms:Decrypt", f"{DATA_KEY}.Arn", via("kinesis")),
         ("sqs:SendMessage", f"{DLQ}.Arn", ()),
         ("kms:Decrypt", f"{DATA_KEY}.Arn", via("sqs")),
@@ -425,6 +456,74 @@ def alarms_watch_every_failure_path(sam: Template, cfn: Template) -> None:
     assert not missing, f"alarms missing for: {sorted(missing)}"
 
 
+def emitted_metric_names() -> set[str]:
+    """The metric names declared in crates/core/src/metrics.rs."""
+    source = EMF_SOURCE.read_text(encoding="utf-8")
+    return set(re.findall(r'^pub const [A-Z_]+: &str = "([A-Za-z]+)";', source, re.MULTILINE))
+
+
+def alarms_watch_the_metrics_they_name(sam: Template, cfn: Template) -> None:
+    """Each alarm watches exactly its metric, dimensions, statistic and direction.
+
+    An alarm on a misspelt metric or a dimension the metric never has stays
+    in INSUFFICIENT_DATA (missing data is not breaching) and never fires.
+    Metrics in the streamdlq namespace must be ones the hydrate function
+    emits, by the names declared in crates/core/src/metrics.rs.
+    """
+    alarms = resources(cfn, "AWS::CloudWatch::Alarm")
+    assert set(alarms) == set(ALARMS), f"alarms differ: {sorted(set(alarms) ^ set(ALARMS))}"
+    emitted = emitted_metric_names()
+    for alarm_id, (namespace, metric, dimensions, statistic, comparison) in ALARMS.items():
+        alarm = alarms[alarm_id]["Properties"]
+        watched = (
+            alarm.get("Namespace"),
+            alarm.get("MetricName"),
+            tuple(sorted((d["Name"], name(d["Value"])) for d in alarm.get("Dimensions", []))),
+            alarm.get("Statistic"),
+            alarm.get("ComparisonOperator"),
+        )
+        assert watched == (namespace, metric, dimensions, statistic, comparison), (
+            f"{alarm_id} watches {watched}, not {(namespace, metric, dimensions, statistic, comparison)}"
+        )
+        if namespace == "streamdlq":
+            assert metric in emitted and {d for d, _ in dimensions} <= emitted, (
+                f"{alarm_id}: {metric} by {dimensions} is not what hydrate emits ({sorted(emitted)})"
+            )
+
+
+def retention_margin_alarm_uses_its_parameter(sam: Template, cfn: Template) -> None:
+    """The near-miss threshold is the RetentionMarginAlarmSeconds parameter."""
+    threshold = properties(cfn, "RetentionMarginAlarm").get("Threshold")
+    assert name(threshold) == "RetentionMarginAlarmSeconds", f"threshold must be the parameter, not {threshold!r}"
+    dlq_age = properties(cfn, "DeadLetterQueueAgeAlarm").get("Threshold")
+    retention = properties(cfn, DLQ).get("MessageRetentionPeriod")
+    assert isinstance(dlq_age, int) and 0 < dlq_age < retention, (
+        f"the DLQ age alarm ({dlq_age} s) must trip before SQS retention ({retention} s) deletes"
+    )
+
+
+def dashboard_shows_every_alarmed_metric(sam: Template, cfn: Template) -> None:
+    """The dashboard graphs every metric an alarm watches, with the same dimensions."""
+    dashboards = resources(cfn, "AWS::CloudWatch::Dashboard")
+    body = only(dashboards, "dashboard").get("DashboardBody")
+    text = body.get("Fn::Sub") if isinstance(body, dict) else body
+    assert isinstance(text, str), "DashboardBody must be a Fn::Sub string"
+    # `${Id}` and `${Id.Attribute}` become the names ALARMS uses; the one
+    # unquoted substitution, the threshold annotation, becomes a number.
+    def substitute(match: re.Match[str]) -> str:
+        return "0" if match.group(1) == "RetentionMarginAlarmSeconds" else match.group(1)
+
+    document = json.loads(re.sub(r"\$\{([A-Za-z0-9:.]+)\}", substitute, text))
+    graphed = set()
+    for widget in document["widgets"]:
+        for line in widget.get("properties", {}).get("metrics", []):
+            fields = [field for field in line if isinstance(field, str)]
+            namespace, metric, rest = fields[0], fields[1], fields[2:]
+            graphed.add((namespace, metric, tuple(sorted(zip(rest[::2], rest[1::2], strict=True)))))
+    for alarm_id, (namespace, metric, dimensions, _statistic, _comparison) in ALARMS.items():
+        assert (namespace, metric, dimensions) in graphed, f"the dashboard must graph {alarm_id}'s metric {metric}"
+
+
 def outputs_name_everything_the_cli_needs(sam: Template, cfn: Template) -> None:
     """The CLI finds every stream, topic, queue and function in the stack outputs."""
     outputs = {key: output.get("Value") for key, output in cfn.get("Outputs", {}).items()}
@@ -456,5 +555,8 @@ CHECKS: list[Check] = [
     functions_run_as_their_own_roles,
     functions_are_rust_on_arm64_with_json_logs,
     alarms_watch_every_failure_path,
+    alarms_watch_the_metrics_they_name,
+    retention_margin_alarm_uses_its_parameter,
+    dashboard_shows_every_alarmed_metric,
     outputs_name_everything_the_cli_needs,
 ]

@@ -359,6 +359,91 @@ MUTATIONS = [
         I.alarms_watch_every_failure_path,
         delete_resource("HydrateFailureQueueDepthAlarm"),
     ),
+    Mutation(
+        "retention margin alarm on a misspelt metric",
+        I.alarms_watch_the_metrics_they_name,
+        set_in("RetentionMarginAlarm.Properties.MetricName", "RetentionMarginSeconds"),
+    ),
+    Mutation(
+        "retention margin alarm by function instead of stream",
+        I.alarms_watch_the_metrics_they_name,
+        set_in(
+            "RetentionMarginAlarm.Properties.Dimensions",
+            [{"Name": "FunctionName", "Value": {"Ref": "HydrateFunction"}}],
+        ),
+    ),
+    Mutation(
+        "retention margin alarm trips on large margins",
+        I.alarms_watch_the_metrics_they_name,
+        set_in("RetentionMarginAlarm.Properties.ComparisonOperator", "GreaterThanThreshold"),
+    ),
+    Mutation(
+        "retention margin alarm averages away the near miss",
+        I.alarms_watch_the_metrics_they_name,
+        set_in("RetentionMarginAlarm.Properties.Statistic", "Average"),
+    ),
+    Mutation(
+        "retention margin alarm removed",
+        I.alarms_watch_the_metrics_they_name,
+        delete_resource("RetentionMarginAlarm"),
+    ),
+    Mutation(
+        "DLQ age alarm watches the failure queue",
+        I.alarms_watch_the_metrics_they_name,
+        set_in(
+            "DeadLetterQueueAgeAlarm.Properties.Dimensions.0.Value",
+            {"Fn::GetAtt": ["HydrateFailureQueue", "QueueName"]},
+        ),
+    ),
+    Mutation(
+        "DLQ age alarm watches depth",
+        I.alarms_watch_the_metrics_they_name,
+        set_in("DeadLetterQueueAgeAlarm.Properties.MetricName", "ApproximateNumberOfMessagesVisible"),
+    ),
+    Mutation(
+        "hydrate errors alarm watches throttles",
+        I.alarms_watch_the_metrics_they_name,
+        set_in("HydrateErrorsAlarm.Properties.MetricName", "Throttles"),
+    ),
+    Mutation(
+        "failure queue alarm watches the DLQ",
+        I.alarms_watch_the_metrics_they_name,
+        set_in(
+            "HydrateFailureQueueDepthAlarm.Properties.Dimensions.0.Value",
+            {"Fn::GetAtt": ["DeadLetterQueue", "QueueName"]},
+        ),
+    ),
+    Mutation(
+        "iterator age alarm averaged",
+        I.alarms_watch_the_metrics_they_name,
+        set_in("ProcessorIteratorAgeAlarm.Properties.Statistic", "Average"),
+    ),
+    Mutation(
+        "retention margin threshold hard-coded",
+        I.retention_margin_alarm_uses_its_parameter,
+        set_in("RetentionMarginAlarm.Properties.Threshold", 3600),
+    ),
+    Mutation(
+        "DLQ age alarm after SQS deletes",
+        I.retention_margin_alarm_uses_its_parameter,
+        set_in("DeadLetterQueueAgeAlarm.Properties.Threshold", 1_296_000),
+    ),
+    Mutation(
+        "dashboard without the retention margin",
+        I.dashboard_shows_every_alarmed_metric,
+        lambda t: t["Resources"]["Dashboard"]["Properties"].update(
+            DashboardBody={
+                "Fn::Sub": t["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"].replace(
+                    '"RetentionMargin"', '"RetentionMarginSeconds"'
+                )
+            }
+        ),
+    ),
+    Mutation(
+        "hydrate cannot describe the stream",
+        I.hydrate_role_has_exactly_its_permissions,
+        set_statement("HydrateRole", "RereadsFailedRange", "Action", ["kinesis:GetShardIterator", "kinesis:GetRecords"]),
+    ),
     Mutation("DlqUrl output removed", I.outputs_name_everything_the_cli_needs, lambda t: t["Outputs"].pop("DlqUrl")),
     Mutation(
         "StreamArn output names the DLQ",

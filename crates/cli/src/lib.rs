@@ -4,6 +4,8 @@
 //!
 //! # Layout
 //!
+//! - [`audit`]: `streamdlq audit`: event source mappings from a template or
+//!   a live account, the checks that find settings losing records, the report.
 //! - [`commands`]: the subcommands, one clap `Args` struct with a `run` each.
 //! - [`discovery`]: [`discovery::Resources`], the stream, queue and SDK
 //!   configuration from flags, environment, a stack's outputs or the local
@@ -22,6 +24,7 @@
 //! - [`stream`]: [`stream::StreamId`], a stream by name or ARN.
 //! - [`progress`], [`aws_error`]: progress bars and one-line SDK errors.
 
+pub mod audit;
 pub mod aws_error;
 pub mod commands;
 pub mod discovery;

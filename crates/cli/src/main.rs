@@ -13,6 +13,7 @@ use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use streamdlq_cli::commands::audit::AuditArgs;
 use streamdlq_cli::commands::put_records::PutRecordsArgs;
 use streamdlq_cli::commands::read_dlq::ReadDlqArgs;
 use streamdlq_cli::commands::replay::ReplayArgs;
@@ -39,6 +40,7 @@ enum Command {
     PutRecords(PutRecordsArgs),
     ReadDlq(ReadDlqArgs),
     Replay(ReplayArgs),
+    Audit(AuditArgs),
 }
 
 #[tokio::main]
@@ -46,13 +48,15 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli);
     let result = match cli.command {
-        Command::Local(args) => args.run().await,
-        Command::PutRecords(args) => args.run().await,
-        Command::ReadDlq(args) => args.run().await,
-        Command::Replay(args) => args.run().await,
+        Command::Local(args) => args.run().await.map(|()| ExitCode::SUCCESS),
+        Command::PutRecords(args) => args.run().await.map(|()| ExitCode::SUCCESS),
+        Command::ReadDlq(args) => args.run().await.map(|()| ExitCode::SUCCESS),
+        Command::Replay(args) => args.run().await.map(|()| ExitCode::SUCCESS),
+        // 0 clean, 1 findings at or above --fail-on.
+        Command::Audit(args) => args.run().await,
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(error) => {
             // `{:#}` prints the whole chain: "what failed: because: because".
             eprintln!("error: {error:#}");

@@ -12,15 +12,21 @@
 //!   blob is handed over as it came, byte for byte.
 //! - ListShards pages with `NextToken` alone: the token already names the
 //!   stream, and Kinesis rejects a request that names it twice.
+//! - The retention comes from `DescribeStreamSummary` (`RetentionPeriodHours`),
+//!   the stream's own word, for [`StreamRetention`].
+
+use std::time::Duration;
 
 use aws_sdk_kinesis::Client;
 use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_kinesis::operation::describe_stream_summary::DescribeStreamSummaryError;
 use aws_sdk_kinesis::operation::get_records::GetRecordsError;
 use aws_sdk_kinesis::operation::get_shard_iterator::GetShardIteratorError;
 use aws_sdk_kinesis::operation::list_shards::ListShardsError;
 use aws_sdk_kinesis::primitives::DateTime;
 use aws_sdk_kinesis::types::{Record, Shard, ShardIteratorType};
 
+use crate::retention::StreamRetention;
 use crate::sequence::SequenceNumber;
 use crate::stream::{
     IteratorStart, ReadError, RecordPage, ShardLister, ShardReader, ShardSummary, StreamRecord,
@@ -132,6 +138,30 @@ impl ShardLister for KinesisShardReader {
     }
 }
 
+impl StreamRetention for KinesisShardReader {
+    async fn retention_period(&self, stream_arn: &str) -> Result<Duration, ReadError> {
+        let output = self
+            .client
+            .describe_stream_summary()
+            .stream_arn(stream_arn)
+            .send()
+            .await
+            .map_err(|error| read_error(error, describe_stream_summary_error_kind))?;
+        let hours = output
+            .stream_description_summary
+            .map(|summary| summary.retention_period_hours)
+            .ok_or_else(|| {
+                ReadError::Other("DescribeStreamSummary answered without a summary".to_owned())
+            })?;
+        let hours = u64::try_from(hours).map_err(|_| {
+            ReadError::Other(format!(
+                "DescribeStreamSummary answered a retention of {hours} hours"
+            ))
+        })?;
+        Ok(Duration::from_secs(hours * 3600))
+    }
+}
+
 /// Converts an SDK shard description.
 fn shard_summary(shard: Shard) -> Result<ShardSummary, ReadError> {
     let ending_sequence_number = shard
@@ -220,6 +250,17 @@ fn list_shards_error_kind(error: &ListShardsError) -> Option<Kind> {
         E::AccessDeniedException(_) => Kind::AccessDenied,
         E::ResourceInUseException(_) => Kind::Transient,
         E::ExpiredNextTokenException(_) | E::InvalidArgumentException(_) => Kind::Other,
+        _ => return None,
+    })
+}
+
+fn describe_stream_summary_error_kind(error: &DescribeStreamSummaryError) -> Option<Kind> {
+    use DescribeStreamSummaryError as E;
+    Some(match error {
+        E::LimitExceededException(_) => Kind::Throttled,
+        E::ResourceNotFoundException(_) => Kind::NotFound,
+        E::AccessDeniedException(_) => Kind::AccessDenied,
+        E::InvalidArgumentException(_) => Kind::Other,
         _ => return None,
     })
 }

@@ -24,8 +24,14 @@
 //! - [`engine`]: [`hydrate`], which re-reads a failed range through a
 //!   [`ShardReader`] (trimmed ranges, throttling, expired iterators, closed
 //!   shards, a deadline) and reports a [`HydrationReport`] with [`ReadStats`].
+//! - [`retention`]: the [`StreamRetention`] port (a stream's retention,
+//!   cached per stream by [`RetentionCache`]) and the retention margin of a
+//!   failed range.
 //! - [`kinesis`]: [`KinesisShardReader`], the aws-sdk-kinesis adapter of
-//!   [`ShardReader`] and [`ShardLister`].
+//!   [`ShardReader`], [`ShardLister`] and [`StreamRetention`].
+//! - [`metrics`]: CloudWatch embedded metric format lines ([`MetricLine`]),
+//!   the metric names the alarms watch, the processor's per-batch line
+//!   ([`metrics::batch_metrics`]) and where lines are written ([`MetricWriter`]).
 //! - [`lambda_logs`]: the JSON log setup both Lambda binaries share.
 //! - `fake` (feature `fakes`): in-memory fakes of the ports for tests, such as
 //!   `FakeStream`.
@@ -45,6 +51,8 @@ mod fixtures;
 pub mod hydration;
 pub mod kinesis;
 pub mod lambda_logs;
+pub mod metrics;
+pub mod retention;
 pub mod sequence;
 pub mod stream;
 
@@ -60,6 +68,8 @@ pub use engine::{
 pub use failure::{BatchInfo, Condition, FailureParseError, FailureRecord, StreamSource};
 pub use hydration::{Hydration, HydrationStatus};
 pub use kinesis::KinesisShardReader;
+pub use metrics::{MetricLine, MetricWriter, StdoutMetrics};
+pub use retention::{RetentionCache, StreamRetention, UnknownRetention};
 pub use sequence::{SequenceNumber, SequenceNumberError};
 pub use stream::{
     IteratorStart, ReadError, RecordPage, ShardLister, ShardReader, ShardSummary, StreamRecord,

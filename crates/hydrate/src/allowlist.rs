@@ -11,6 +11,10 @@ pub struct StreamAllowlist {
 }
 
 impl StreamAllowlist {
+    /// The environment variable the allowlist is read from; its presence
+    /// is also how `streamdlq audit` recognises a hydrate function.
+    pub const VARIABLE: &'static str = "ALLOWED_STREAM_ARNS";
+
     /// Parses the comma-separated `ALLOWED_STREAM_ARNS` value; blanks and
     /// surrounding spaces are ignored.
     pub fn parse(text: &str) -> Self {
@@ -26,6 +30,11 @@ impl StreamAllowlist {
     /// Whether `stream_arn` may be read. ARNs are compared exactly.
     pub fn allows(&self, stream_arn: &str) -> bool {
         self.arns.contains(stream_arn)
+    }
+
+    /// The allowed ARNs, in sorted order.
+    pub fn arns(&self) -> impl Iterator<Item = &str> {
+        self.arns.iter().map(String::as_str)
     }
 
     pub fn is_empty(&self) -> bool {

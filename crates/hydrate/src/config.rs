@@ -52,7 +52,8 @@ impl Config {
         let dlq_url = lookup("DLQ_URL")
             .filter(|url| !url.trim().is_empty())
             .ok_or(ConfigError::Missing("DLQ_URL"))?;
-        let allowlist = StreamAllowlist::parse(&lookup("ALLOWED_STREAM_ARNS").unwrap_or_default());
+        let allowlist =
+            StreamAllowlist::parse(&lookup(StreamAllowlist::VARIABLE).unwrap_or_default());
         let message_limit = match lookup("MESSAGE_LIMIT_BYTES") {
             None => SQS_MESSAGE_LIMIT,
             Some(text) => text

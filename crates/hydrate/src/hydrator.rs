@@ -11,22 +11,32 @@
 //!    that cannot be read is `unavailable` with the reason;
 //! 5. build the parts (each within `MESSAGE_LIMIT_BYTES`) and send them.
 //!
+//! With metrics on ([`Hydrator::with_metrics`]), each failure also writes one
+//! embedded metric format line (see [`crate::metrics`]) once its DLQ write
+//! is done.
+//!
 //! Every record is tried even when an earlier one could not be written; the
 //! invocation fails afterwards if any was not (see [`HydrateError`]).
 //! Retried invocations write the same ids again, so readers recognise the
 //! duplicates.
 
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use aws_lambda_events::sns::SnsEvent;
 use streamdlq_core::dlq::{failure_id, raw_id};
+use streamdlq_core::retention::{DYNAMODB_STREAMS_RETENTION, retention_margin_millis};
 use streamdlq_core::{
     DlqSink, FailureParseError, FailureRecord, FailureSource, HydrateOptions, Hydration,
-    HydrationStatus, ReadStats, SendStats, ShardReader, StreamSource, build_parts, hydrate,
+    HydrationStatus, MetricWriter, ReadStats, RetentionCache, SendStats, ShardReader,
+    StreamRetention, StreamSource, UnknownRetention, build_parts, hydrate,
 };
 use tokio::time::Instant;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::config::Config;
 use crate::error::{DeliveryError, HydrateError, Undelivered};
+use crate::metrics::{self, FailureMetrics, UNDELIVERED};
 use crate::summary::{FailureSummary, HydrateSummary};
 
 /// Why a DynamoDB Streams failure carries no records.
@@ -35,13 +45,17 @@ pub const DYNAMODB_NOT_SUPPORTED: &str = "DynamoDB Streams failures are not hydr
      before the stream's 24-hour retention passes";
 
 /// Everything an invocation needs, built once per process: the stream
-/// reader, the DLQ sink, the configuration and the engine's tuning.
-#[derive(Debug, Clone)]
-pub struct Hydrator<R, S> {
+/// reader, the DLQ sink, the configuration and the engine's tuning; with
+/// metrics on, where streams' retention is read (`T`, cached per stream)
+/// and where metric lines go.
+#[derive(Debug)]
+pub struct Hydrator<R, S, T = UnknownRetention> {
     reader: R,
     sink: S,
     config: Config,
     options: HydrateOptions,
+    retention: RetentionCache<T>,
+    metrics: Option<Arc<dyn MetricWriter>>,
 }
 
 /// What handling one SNS message did.
@@ -57,13 +71,32 @@ pub struct FailureOutcome {
 }
 
 impl<R, S> Hydrator<R, S> {
-    /// A hydrator with the engine's default tuning, right for Kinesis.
+    /// A hydrator with the engine's default tuning, right for Kinesis, and
+    /// no metrics.
     pub fn new(reader: R, sink: S, config: Config) -> Self {
         Self {
             reader,
             sink,
             config,
             options: HydrateOptions::default(),
+            retention: RetentionCache::new(UnknownRetention),
+            metrics: None,
+        }
+    }
+}
+
+impl<R, S, T> Hydrator<R, S, T> {
+    /// Writes a metric line per failure to `writer`, with the retention
+    /// margin from `retention` (asked once per allowed stream; never for a
+    /// stream the allowlist rejects).
+    pub fn with_metrics<U>(self, retention: U, writer: Arc<dyn MetricWriter>) -> Hydrator<R, S, U> {
+        Hydrator {
+            reader: self.reader,
+            sink: self.sink,
+            config: self.config,
+            options: self.options,
+            retention: RetentionCache::new(retention),
+            metrics: Some(writer),
         }
     }
 
@@ -90,7 +123,12 @@ impl<R, S> Hydrator<R, S> {
     }
 }
 
-impl<R: ShardReader + Sync, S: DlqSink + Sync> Hydrator<R, S> {
+impl<R, S, T> Hydrator<R, S, T>
+where
+    R: ShardReader + Sync,
+    S: DlqSink + Sync,
+    T: StreamRetention + Sync,
+{
     /// Hydrates every failure record of `event` into the DLQ, reading until
     /// `deadline` at the latest.
     pub async fn handle(
@@ -154,8 +192,12 @@ impl<R: ShardReader + Sync, S: DlqSink + Sync> Hydrator<R, S> {
         );
         async {
             let (hydration, read) = self.read_range(record, deadline).await;
-            self.deliver(id, FailureSource::Record(record), hydration, read)
-                .await
+            let measured = self.measure(record, &hydration, id.clone()).await;
+            let outcome = self
+                .deliver(id, FailureSource::Record(record), hydration, read)
+                .await;
+            self.emit(measured, &outcome);
+            outcome
         }
         .instrument(span)
         .await
@@ -211,16 +253,82 @@ impl<R: ShardReader + Sync, S: DlqSink + Sync> Hydrator<R, S> {
                 0,
                 format!("not an OnFailure record: {error}"),
             );
-            self.deliver(
-                id,
-                FailureSource::Unparseable(message),
-                hydration,
-                ReadStats::default(),
-            )
-            .await
+            let measured = self.metrics.is_some().then(|| FailureMetrics {
+                stream_arn: None,
+                source: "unparseable",
+                status: String::new(),
+                records: 0,
+                bytes: 0,
+                retention_margin_millis: None,
+                id: id.clone(),
+            });
+            let outcome = self
+                .deliver(
+                    id,
+                    FailureSource::Unparseable(message),
+                    hydration,
+                    ReadStats::default(),
+                )
+                .await;
+            self.emit(measured, &outcome);
+            outcome
         }
         .instrument(span)
         .await
+    }
+
+    /// What the metric line of a failure will say, before its records are
+    /// handed to the DLQ; `None` with metrics off.
+    async fn measure(
+        &self,
+        record: &FailureRecord,
+        hydration: &Hydration,
+        id: String,
+    ) -> Option<FailureMetrics> {
+        self.metrics.as_ref()?;
+        let batch = &record.batch;
+        let retention = match record.source {
+            // The allowlist comes first: a rejected stream is never described.
+            _ if !self.config.allowlist.allows(&batch.stream_arn) => None,
+            StreamSource::DynamoDb => Some(DYNAMODB_STREAMS_RETENTION),
+            StreamSource::Kinesis => match self.retention.retention_period(&batch.stream_arn).await
+            {
+                Ok(retention) => Some(retention),
+                Err(error) => {
+                    warn!(%error, "stream retention unknown; no retention margin for this failure");
+                    None
+                }
+            },
+        };
+        let margin = retention
+            .zip(metrics::first_arrival_millis(batch, hydration))
+            .map(|(retention, arrival)| retention_margin_millis(retention, arrival, now_millis()));
+        Some(FailureMetrics {
+            stream_arn: Some(batch.stream_arn.clone()),
+            source: metrics::source_name(record.source),
+            status: String::new(),
+            records: hydration.found(),
+            bytes: metrics::payload_bytes(hydration),
+            retention_margin_millis: margin,
+            id,
+        })
+    }
+
+    /// Writes the metric line once the outcome (the status, or that the DLQ
+    /// write failed) is known.
+    fn emit(&self, measured: Option<FailureMetrics>, outcome: &FailureOutcome) {
+        let (Some(writer), Some(mut measured)) = (&self.metrics, measured) else {
+            return;
+        };
+        measured.status = match outcome.error {
+            Some(_) => UNDELIVERED.to_owned(),
+            None => outcome.summary.status.as_str().to_owned(),
+        };
+        if outcome.error.is_some() {
+            measured.records = 0;
+            measured.bytes = 0;
+        }
+        writer.write_line(&measured.line(now_millis()));
     }
 
     /// Builds the parts of one failure and sends them.
@@ -295,6 +403,14 @@ impl<R: ShardReader + Sync, S: DlqSink + Sync> Hydrator<R, S> {
             }
         }
     }
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
+        })
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@
 //! - [`hydrator`]: [`Hydrator`], one SNS event to DLQ messages: parse, check
 //!   the allowlist, hydrate, build parts, send.
 //! - [`summary`]: [`HydrateSummary`], the function's response.
+//! - [`metrics`]: [`FailureMetrics`], the embedded metric format line per
+//!   failure (records, bytes, failures by source and status, retention margin).
 //! - [`error`]: [`HydrateError`], why an invocation fails, with a stable
 //!   Lambda `errorType`.
 //! - [`deadline`]: the Lambda context's deadline, less the time kept back
@@ -29,17 +31,19 @@ pub mod config;
 pub mod deadline;
 pub mod error;
 pub mod hydrator;
+pub mod metrics;
 pub mod summary;
 
 use aws_lambda_events::sns::SnsEvent;
 use lambda_runtime::LambdaEvent;
-use streamdlq_core::{DlqSink, ShardReader};
+use streamdlq_core::{DlqSink, ShardReader, StreamRetention};
 
 pub use allowlist::StreamAllowlist;
 pub use config::{Config, ConfigError};
 pub use deadline::invocation_deadline;
 pub use error::{DeliveryError, HydrateError, Undelivered};
 pub use hydrator::{FailureOutcome, Hydrator};
+pub use metrics::FailureMetrics;
 pub use summary::{FailureSummary, HydrateSummary};
 
 /// The Lambda handler: hydrates every failure record of one SNS event into
@@ -51,13 +55,14 @@ pub use summary::{FailureSummary, HydrateSummary};
 /// function's own OnFailure destination keeps the event when retries run
 /// out. A stream that cannot be read is not an invocation error: its failure
 /// reaches the DLQ as `unavailable`, with the reason.
-pub async fn handler<R, S>(
-    hydrator: &Hydrator<R, S>,
+pub async fn handler<R, S, T>(
+    hydrator: &Hydrator<R, S, T>,
     event: LambdaEvent<SnsEvent>,
 ) -> Result<HydrateSummary, HydrateError>
 where
     R: ShardReader + Sync,
     S: DlqSink + Sync,
+    T: StreamRetention + Sync,
 {
     let deadline = invocation_deadline(event.context.deadline, hydrator.config().dlq_write_reserve);
     hydrator.handle(event.payload, deadline).await

@@ -1,10 +1,12 @@
 //! The hydrate Lambda: configuration, tracing and SDK clients once, then the
 //! runtime loop around [`hydrate::handler`].
 
+use std::sync::Arc;
+
 use aws_config::BehaviorVersion;
 use hydrate::{Config, Hydrator, clients, handler};
 use lambda_runtime::{Error, run, service_fn};
-use streamdlq_core::{KinesisShardReader, SqsDlqSink};
+use streamdlq_core::{KinesisShardReader, SqsDlqSink, StdoutMetrics};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -23,6 +25,10 @@ async fn main() -> Result<(), Error> {
     let sdk = aws_config::load_defaults(BehaviorVersion::latest()).await;
     let reader = KinesisShardReader::new(clients::kinesis(&sdk));
     let sink = SqsDlqSink::new(clients::sqs(&sdk), config.dlq_url.clone());
-    let hydrator = Hydrator::new(reader, sink, config);
+    // The retention margin reads DescribeStreamSummary with the same client;
+    // metric lines go to stdout, where Lambda's log pipeline picks up EMF.
+    let retention = reader.clone();
+    let hydrator =
+        Hydrator::new(reader, sink, config).with_metrics(retention, Arc::new(StdoutMetrics));
     run(service_fn(|event| handler(&hydrator, event))).await
 }

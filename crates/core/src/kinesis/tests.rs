@@ -561,3 +561,58 @@ fn hydrates_in_a_send_future() {
     let future = hydrate(&reader, &batch, &options, Instant::now());
     assert_send(&future);
 }
+
+/// The retention comes from DescribeStreamSummary, asked by stream ARN.
+#[tokio::test]
+async fn reads_retention_from_describe_stream_summary_by_arn() {
+    use aws_sdk_kinesis::operation::describe_stream_summary::DescribeStreamSummaryOutput;
+    use aws_sdk_kinesis::types::{StreamDescriptionSummary, StreamStatus};
+
+    use crate::retention::StreamRetention as _;
+
+    let rule = mock!(Client::describe_stream_summary)
+        .match_requests(|request| {
+            request.stream_arn() == Some(ARN) && request.stream_name().is_none()
+        })
+        .then_output(|| {
+            DescribeStreamSummaryOutput::builder()
+                .stream_description_summary(
+                    StreamDescriptionSummary::builder()
+                        .stream_name("orders")
+                        .stream_arn(ARN)
+                        .stream_status(StreamStatus::Active)
+                        .retention_period_hours(168)
+                        .stream_creation_timestamp(DateTime::from_millis(ARRIVAL_MILLIS))
+                        .set_enhanced_monitoring(Some(Vec::new()))
+                        .open_shard_count(2)
+                        .build()
+                        .expect("summary"),
+                )
+                .build()
+        });
+    let reader = KinesisShardReader::new(client(&[&rule]));
+
+    let retention = reader.retention_period(ARN).await.expect("retention");
+
+    assert_eq!(retention, Duration::from_secs(168 * 3600));
+    assert_eq!(rule.num_calls(), 1);
+}
+
+/// A role without kinesis:DescribeStreamSummary gets AccessDenied, not a guess.
+#[tokio::test]
+async fn reports_denied_retention_lookup_as_access_denied() {
+    use aws_sdk_kinesis::operation::describe_stream_summary::DescribeStreamSummaryError;
+
+    use crate::retention::StreamRetention as _;
+
+    let rule = mock!(Client::describe_stream_summary).then_error(|| {
+        DescribeStreamSummaryError::AccessDeniedException(
+            AccessDeniedException::builder().message("denied").build(),
+        )
+    });
+    let reader = KinesisShardReader::new(client(&[&rule]));
+
+    let error = reader.retention_period(ARN).await.expect_err("denied");
+
+    assert!(matches!(error, ReadError::AccessDenied(_)), "{error:?}");
+}
