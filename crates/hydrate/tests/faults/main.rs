@@ -40,6 +40,7 @@ async fn notices_a_corrupted_byte() {
     let storm = Storm {
         sabotage: Some(Sabotage::CorruptByte),
         failures_per_round: 4,
+        big_per_round: 0,
         kills_per_round: 0,
         ..Storm::short(11)
     };
@@ -56,7 +57,9 @@ async fn notices_a_message_dropped_while_answering_success() {
     let storm = Storm {
         sabotage: Some(Sabotage::DropEntry),
         failures_per_round: 2,
-        kills_per_round: 1,
+        big_per_round: 1,
+        kills_per_round: 0,
+        workers: 1,
         kinesis_rate: 0.0,
         sqs_rate: 0.0,
         ..Storm::short(13)
@@ -86,6 +89,7 @@ async fn long_storm() {
         seed: number("FAULTS_SEED", 1),
         min_faults: number("FAULTS_MIN", 1_000),
         failures_per_round: 40,
+        big_per_round: 2,
         kills_per_round: 2,
         max_rounds: 100,
         workers: 3,

@@ -26,8 +26,11 @@ pub struct Storm {
     pub min_faults: u64,
     /// Failures per round.
     pub failures_per_round: usize,
-    /// Of those, how many are big (many parts) and get their function
-    /// killed in the middle of writing them.
+    /// Of those, how many are big: many parts, written in several
+    /// SendMessageBatch calls.
+    pub big_per_round: usize,
+    /// Of the big ones, how many get their function killed in the middle of
+    /// writing them.
     pub kills_per_round: usize,
     pub max_rounds: usize,
     /// Concurrent function instances, each behind its own proxies.
@@ -49,6 +52,7 @@ impl Storm {
             seed,
             min_faults: 0,
             failures_per_round: 12,
+            big_per_round: 1,
             kills_per_round: 1,
             max_rounds: 1,
             workers: 2,
@@ -317,9 +321,10 @@ async fn make_jobs(
     let mut sizes = Vec::new();
     for n in 0..storm.failures_per_round {
         let kill = n < storm.kills_per_round;
-        // A killed failure spans several SendMessageBatch calls of ten
-        // 16 KiB parts; the others one to a few parts.
-        let count = if kill { 320 } else { rng.usize(1..=40) };
+        // A big failure spans several SendMessageBatch calls of ten 16 KiB
+        // parts; the others one to a few parts.
+        let big = kill || n < storm.big_per_round;
+        let count = if big { 320 } else { rng.usize(1..=40) };
         sizes.push((n % stream.shards.len(), count, kill));
     }
     let mut puts = Vec::new();
