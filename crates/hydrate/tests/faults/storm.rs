@@ -220,7 +220,13 @@ pub async fn run(storm: &Storm) -> Report {
             deliveries.merge(&done);
             workers.push(worker);
         }
-        if faults(&workers).injected() >= storm.min_faults {
+        let injected = faults(&workers).injected();
+        println!(
+            "round {}: {} failures delivered, {injected} faults so far",
+            round + 1,
+            expected.len()
+        );
+        if injected >= storm.min_faults {
             break;
         }
     }
