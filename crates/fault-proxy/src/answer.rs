@@ -105,7 +105,12 @@ mod tests {
     use super::*;
 
     async fn body(response: Response<Full<Bytes>>) -> serde_json::Value {
-        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         serde_json::from_slice(&bytes).expect("JSON")
     }
 
@@ -145,7 +150,11 @@ mod tests {
     /// none.
     #[test]
     fn has_no_answer_for_transport_faults() {
-        for fault in [Fault::ConnectionReset, Fault::SlowAnswer, Fault::PartialBatchFailure] {
+        for fault in [
+            Fault::ConnectionReset,
+            Fault::SlowAnswer,
+            Fault::PartialBatchFailure,
+        ] {
             assert!(error_answer(fault, Protocol::Sqs).is_none(), "{fault}");
         }
     }

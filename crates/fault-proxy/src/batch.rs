@@ -145,7 +145,10 @@ mod tests {
     fn leaves_entries_out_of_the_forwarded_request() {
         let split = leave_out(&request(&["0", "1", "2"]), &[1]).expect("split");
         assert_eq!(split.left_out, ["1"]);
-        assert_eq!(ids(&split.forwarded.expect("forwarded"), "Entries"), ["0", "2"]);
+        assert_eq!(
+            ids(&split.forwarded.expect("forwarded"), "Entries"),
+            ["0", "2"]
+        );
     }
 
     /// Leaving out every entry forwards nothing: SQS refuses empty batches.
@@ -153,7 +156,10 @@ mod tests {
     fn forwards_nothing_when_every_entry_is_left_out() {
         let split = leave_out(&request(&["0", "1"]), &[0, 1]).expect("split");
         assert_eq!(split.forwarded, None);
-        assert_eq!(ids(&all_failed_answer(&split.left_out), "Failed"), ["0", "1"]);
+        assert_eq!(
+            ids(&all_failed_answer(&split.left_out), "Failed"),
+            ["0", "1"]
+        );
     }
 
     /// The amended answer keeps what the service said and adds the rest.
@@ -172,7 +178,10 @@ mod tests {
         let corrupted = corrupt_one_byte(&original).expect("corrupted");
         let body = |raw: &[u8]| {
             let value: Value = serde_json::from_slice(raw).expect("JSON");
-            value["Entries"][0]["MessageBody"].as_str().expect("body").to_owned()
+            value["Entries"][0]["MessageBody"]
+                .as_str()
+                .expect("body")
+                .to_owned()
         };
         assert_eq!(body(&original), r#"{"data":"QUJD0"}"#);
         assert_eq!(body(&corrupted), r#"{"data":"AUJD0"}"#);

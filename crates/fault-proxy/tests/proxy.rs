@@ -58,10 +58,18 @@ async fn forwards_untouched_at_rate_zero() {
     let proxy = FaultProxy::start(ProxyConfig::new(echo_upstream().await))
         .await
         .expect("proxy");
-    let answer = call(&proxy, "Kinesis_20131202.GetRecords", r#"{"ShardIterator":"x"}"#).await;
+    let answer = call(
+        &proxy,
+        "Kinesis_20131202.GetRecords",
+        r#"{"ShardIterator":"x"}"#,
+    )
+    .await;
     assert_eq!(
         answer,
-        Some((StatusCode::OK, Bytes::from_static(br#"{"ShardIterator":"x"}"#)))
+        Some((
+            StatusCode::OK,
+            Bytes::from_static(br#"{"ShardIterator":"x"}"#)
+        ))
     );
     let counts = proxy.counts();
     assert_eq!(counts.requests["GetRecords"], 1);
@@ -74,7 +82,10 @@ async fn forwards_untouched_at_rate_zero() {
 async fn injects_a_counted_fault_into_every_hydration_call_at_rate_one() {
     let mut config = ProxyConfig::new(echo_upstream().await);
     config.rate = 1.0;
-    config.slow = (std::time::Duration::ZERO, std::time::Duration::from_millis(5));
+    config.slow = (
+        std::time::Duration::ZERO,
+        std::time::Duration::from_millis(5),
+    );
     let proxy = FaultProxy::start(config).await.expect("proxy");
     let mut errors = 0;
     for _ in 0..40 {
@@ -106,7 +117,10 @@ async fn draws_the_same_faults_from_the_same_seed() {
         let mut config = ProxyConfig::new(upstream);
         config.seed = 42;
         config.rate = 0.5;
-        config.slow = (std::time::Duration::ZERO, std::time::Duration::from_millis(5));
+        config.slow = (
+            std::time::Duration::ZERO,
+            std::time::Duration::from_millis(5),
+        );
         let proxy = FaultProxy::start(config).await.expect("proxy");
         for _ in 0..30 {
             call(&proxy, "Kinesis_20131202.GetShardIterator", "{}").await;

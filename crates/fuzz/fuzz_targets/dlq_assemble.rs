@@ -52,7 +52,11 @@ fn adversarial(mode: u8, data: &[u8]) {
     let mut bodies: Vec<String> = parts.into_iter().map(|part| part.body).collect();
     let mut changed = false;
     for step in script.chunks(3) {
-        let [op, a, b] = [step[0], *step.get(1).unwrap_or(&0), *step.get(2).unwrap_or(&0)];
+        let [op, a, b] = [
+            step[0],
+            *step.get(1).unwrap_or(&0),
+            *step.get(2).unwrap_or(&0),
+        ];
         if bodies.is_empty() {
             break;
         }
@@ -90,7 +94,9 @@ fn adversarial(mode: u8, data: &[u8]) {
                 // Another part's records under this part's header.
                 if i != j {
                     let other = bodies[j].clone();
-                    if let (Some(x), Some(y)) = (bodies[i].find("\"records\":"), other.find("\"records\":")) {
+                    if let (Some(x), Some(y)) =
+                        (bodies[i].find("\"records\":"), other.find("\"records\":"))
+                    {
                         let mut body = bodies[i][..x].to_owned();
                         body.push_str(&other[y..]);
                         bodies[i] = body;
@@ -103,7 +109,11 @@ fn adversarial(mode: u8, data: &[u8]) {
     let results = assemble(bodies.iter().map(String::as_str));
     for failure in results.iter().flatten() {
         // Whatever the reader accepts is consistent with itself.
-        assert_eq!(failure.hydration.found, failure.records.len(), "found disagrees with the records");
+        assert_eq!(
+            failure.hydration.found,
+            failure.records.len(),
+            "found disagrees with the records"
+        );
     }
     if !changed && !bodies.is_empty() {
         assert_eq!(results.len(), 1, "one failure");

@@ -30,7 +30,11 @@ impl RecordHandler for Picky {
     type Error = Poison;
 
     async fn handle(&self, _record: &RecordContext, data: Vec<u8>) -> Result<(), Poison> {
-        if data.first() == Some(&0xFF) { Err(Poison) } else { Ok(()) }
+        if data.first() == Some(&0xFF) {
+            Err(Poison)
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -50,7 +54,10 @@ fuzz_target!(|data: &[u8]| {
     assert!(response.batch_item_failures.len() <= 1);
     for failure in &response.batch_item_failures {
         let id = failure.item_identifier.as_deref().expect("an identifier");
-        assert!(sequence_numbers.iter().any(|n| n == id), "{id} is not in the batch");
+        assert!(
+            sequence_numbers.iter().any(|n| n == id),
+            "{id} is not in the batch"
+        );
     }
     assert!(outcome.processed <= sequence_numbers.len());
 });

@@ -22,8 +22,11 @@ fuzz_target!(|data: &[u8]| {
         record.batch.batch_size,
         "not on the allowlist",
     );
-    let Ok(parts) = build_parts(&FailureSource::Record(&record), &hydration, SQS_MESSAGE_LIMIT)
-    else {
+    let Ok(parts) = build_parts(
+        &FailureSource::Record(&record),
+        &hydration,
+        SQS_MESSAGE_LIMIT,
+    ) else {
         return;
     };
     let mut back = assemble(parts.iter().map(|part| part.body.as_str()));

@@ -50,10 +50,18 @@ fuzz_target!(|data: &[u8]| {
     match result {
         Ok(summary) => {
             assert_eq!(summary.failures.len(), records);
-            let ids: std::collections::BTreeSet<String> =
-                hydrator.sink().messages().into_iter().map(|m| m.id).collect();
+            let ids: std::collections::BTreeSet<String> = hydrator
+                .sink()
+                .messages()
+                .into_iter()
+                .map(|m| m.id)
+                .collect();
             for failure in &summary.failures {
-                assert!(ids.contains(&failure.id), "failure {} not in the DLQ", failure.id);
+                assert!(
+                    ids.contains(&failure.id),
+                    "failure {} not in the DLQ",
+                    failure.id
+                );
             }
         }
         // The in-memory DLQ never refuses a write; a failed invocation means

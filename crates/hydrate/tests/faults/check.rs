@@ -141,7 +141,9 @@ fn judge(group: &Group, failure: &Expected) -> Result<(), Judged> {
         .filter(|index| !group.parts.contains_key(index))
         .collect();
     if !missing.is_empty() {
-        return Err(Judged::Lost(format!("parts {missing:?} of {count} missing")));
+        return Err(Judged::Lost(format!(
+            "parts {missing:?} of {count} missing"
+        )));
     }
     let sent: Value = serde_json::from_str(&failure.message).expect("the sent record is JSON");
     let first = &group.parts[&0];
@@ -221,12 +223,18 @@ fn join(group: &Group) -> Result<Vec<Record>, String> {
                 {
                     let last = records.last_mut().expect("an open fragment has a record");
                     if last.sequence_number != sequence_number {
-                        return Err(format!("fragment of {sequence_number} follows another record"));
+                        return Err(format!(
+                            "fragment of {sequence_number} follows another record"
+                        ));
                     }
                     last.data.extend_from_slice(&data);
                     open_fragment = (at + 1 < count).then_some((at + 1, count));
                 }
-                _ => return Err(format!("part {index}: fragments of {sequence_number} out of order")),
+                _ => {
+                    return Err(format!(
+                        "part {index}: fragments of {sequence_number} out of order"
+                    ));
+                }
             }
         }
     }

@@ -17,8 +17,8 @@ mod check;
 mod runtime;
 mod storm;
 
-use streamdlq_fault_proxy::Sabotage;
 use storm::Storm;
+use streamdlq_fault_proxy::Sabotage;
 
 /// A short storm loses and alters nothing, and the kill really lands in the
 /// middle of a write.
@@ -27,10 +27,24 @@ async fn survives_a_short_seeded_storm() {
     let storm = Storm::short(7);
     let report = storm::run(&storm).await;
     report.print(&storm);
-    assert!(report.faults.injected() >= 10, "too few faults to prove anything");
-    assert_eq!(report.deliveries.kills, 1, "the function was killed mid-write");
-    assert!(report.verdict.lost.is_empty(), "lost: {:?}", report.verdict.lost);
-    assert!(report.verdict.altered.is_empty(), "altered: {:?}", report.verdict.altered);
+    assert!(
+        report.faults.injected() >= 10,
+        "too few faults to prove anything"
+    );
+    assert_eq!(
+        report.deliveries.kills, 1,
+        "the function was killed mid-write"
+    );
+    assert!(
+        report.verdict.lost.is_empty(),
+        "lost: {:?}",
+        report.verdict.lost
+    );
+    assert!(
+        report.verdict.altered.is_empty(),
+        "altered: {:?}",
+        report.verdict.altered
+    );
     assert_eq!(report.verdict.delivered, report.verdict.failures);
 }
 
@@ -103,8 +117,10 @@ async fn long_storm() {
         "only {} faults",
         report.faults.injected()
     );
-    assert!(report.verdict.lost.is_empty() && report.verdict.altered.is_empty(),
+    assert!(
+        report.verdict.lost.is_empty() && report.verdict.altered.is_empty(),
         "the harness found {} lost and {} altered failures",
         report.verdict.lost.len(),
-        report.verdict.altered.len());
+        report.verdict.altered.len()
+    );
 }

@@ -106,7 +106,8 @@ impl RuntimeApi {
             .queue
             .pending
             .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some((request_id.to_owned(), Bytes::from(event.to_owned())));
+            .unwrap_or_else(PoisonError::into_inner) =
+            Some((request_id.to_owned(), Bytes::from(event.to_owned())));
         self.queue.ready.notify_one();
     }
 
@@ -166,7 +167,10 @@ async fn answer(
                     "lambda-runtime-invoked-function-arn",
                     "arn:aws:lambda:us-east-1:000000000000:function:hydrate",
                 )
-                .header("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000")
+                .header(
+                    "lambda-runtime-trace-id",
+                    "Root=1-00000000-000000000000000000000000",
+                )
                 .body(Full::new(event))
                 .expect("next invocation"))
         }

@@ -290,7 +290,10 @@ async fn work(
 ) -> (Worker, Deliveries) {
     let mut done = Deliveries::default();
     loop {
-        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).pop_front();
+        let next = queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front();
         let Some(job) = next else {
             return (worker, done);
         };
@@ -299,7 +302,9 @@ async fn work(
             let tripwire = (job.kill && delivery == 1).then(|| worker.sqs.arm_tripwire());
             match worker.function.invoke(&job.event, tripwire).await {
                 Attempt::Succeeded => break,
-                Attempt::Failed(error_type) => *done.error_types.entry(error_type).or_default() += 1,
+                Attempt::Failed(error_type) => {
+                    *done.error_types.entry(error_type).or_default() += 1
+                }
                 Attempt::Killed => done.kills += 1,
                 Attempt::Crashed => done.crashes += 1,
                 Attempt::TimedOut => done.timeouts += 1,
@@ -345,7 +350,10 @@ async fn make_jobs(
                     _ => format!("pk-{}", rng.u32(..1000)),
                 };
                 let len = rng.usize(1..=900);
-                (key, std::iter::repeat_with(|| rng.u8(..)).take(len).collect())
+                (
+                    key,
+                    std::iter::repeat_with(|| rng.u8(..)).take(len).collect(),
+                )
             })
             .collect();
         let borrowed: Vec<(&str, Vec<u8>)> = records
