@@ -12,8 +12,8 @@ use aws_sdk_lambda::types::{
     DestinationConfig, Environment, FunctionCode, FunctionResponseType, OnFailure, Runtime,
 };
 use serde_json::Value;
-use streamdlq_local::emulator::sdk::{ACCESS_KEY_ID, ACCOUNT_ID, REGION, SECRET_ACCESS_KEY};
-use streamdlq_local::emulator::{EmulatorOptions, Moto};
+use streamdlq_emulators::sdk::{ACCESS_KEY_ID, ACCOUNT_ID, REGION, SECRET_ACCESS_KEY};
+use streamdlq_emulators::{EmulatorOptions, Moto};
 
 /// An empty zip archive: moto stores the code, never runs it.
 const EMPTY_ZIP: [u8; 22] = *b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0";

@@ -20,7 +20,8 @@ use streamdlq_core::fake::{LogCapture, LogFormat};
 use streamdlq_core::{HydrationStatus, SequenceNumber, assemble};
 use streamdlq_local::esm::EsmStats;
 use streamdlq_local::stack::{ProcessorTarget, in_process_hydrate};
-use streamdlq_local::{EmulatorOptions, Stack, StackOptions};
+use streamdlq_emulators::EmulatorOptions;
+use streamdlq_local::{Stack, StackOptions};
 
 /// Records per shard: a full batch of 100 and a second one of 50.
 const PER_SHARD: usize = 150;

@@ -1,0 +1,63 @@
+//! The batch helper's Kinesis event reader and `process_batch`: any event
+//! that deserialises is processed in order and answered with at most one
+//! failed item, a sequence number of the batch, at the first bad record.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use streamdlq_core::{KinesisBatch, RecordContext, RecordHandler, process_batch};
+
+/// Fails on data starting with 0xFF: poison, the way the demo's pill is.
+struct Picky;
+
+#[derive(Debug)]
+struct Poison;
+
+impl std::fmt::Display for Poison {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("poison")
+    }
+}
+
+impl std::error::Error for Poison {}
+
+impl streamdlq_core::batch::RecordError for Poison {
+    fn is_retryable(&self) -> bool {
+        false
+    }
+}
+
+impl RecordHandler for Picky {
+    type Error = Poison;
+
+    async fn handle(&self, _record: &RecordContext, data: Vec<u8>) -> Result<(), Poison> {
+        if data.first() == Some(&0xFF) {
+            Err(Poison)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(batch) = serde_json::from_slice::<KinesisBatch>(data) else {
+        return;
+    };
+    let sequence_numbers: Vec<String> = batch
+        .records()
+        .map(|record| record.sequence_number.as_str().to_owned())
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let outcome = runtime.block_on(process_batch(batch, &Picky));
+    let response = outcome.response();
+    assert!(response.batch_item_failures.len() <= 1);
+    for failure in &response.batch_item_failures {
+        let id = failure.item_identifier.as_deref().expect("an identifier");
+        assert!(
+            sequence_numbers.iter().any(|n| n == id),
+            "{id} is not in the batch"
+        );
+    }
+    assert!(outcome.processed <= sequence_numbers.len());
+});
