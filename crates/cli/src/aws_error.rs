@@ -1,16 +1,24 @@
-//! One-line descriptions of AWS SDK errors for people.
+//! One-line descriptions of AWS SDK errors for people, and the check that a
+//! local endpoint answers at all.
 //!
 //! An `SdkError` displays as "service error" and hides the code and message
-//! AWS sent; these helpers show them, and the transport cause otherwise.
+//! AWS sent, and the SDK's `DisplayErrorContext` appends the whole `Debug`
+//! dump; these helpers show the code and message, or the chain of causes
+//! in words, and name the next step when the local stack is down.
 
-use aws_sdk_sqs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs as _};
+use std::time::Duration;
 
-/// `Code: message` for a service error, the error chain for anything else
-/// (a refused connection, a timeout).
+use anyhow::anyhow;
+use aws_config::SdkConfig;
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
+
+/// `Code: message` for a service error; for anything else (a refused
+/// connection, a timeout) the causes in words, without `Debug` dumps.
 pub fn describe<E, R>(error: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match error {
         SdkError::ServiceError(context) => {
@@ -19,10 +27,16 @@ where
                 (Some(code), Some(message)) => format!("{code}: {message}"),
                 (Some(code), None) => code.to_owned(),
                 (None, Some(message)) => message.to_owned(),
-                (None, None) => DisplayErrorContext(error).to_string(),
+                (None, None) => causes(error),
             }
         }
-        other => DisplayErrorContext(other).to_string(),
+        other if refused(other) => {
+            "connection refused: nothing answers at the endpoint (if it is the local stack, it \
+             is down: run `streamdlq local up`, or unset the exports `streamdlq local down` \
+             printed)"
+                .to_owned()
+        }
+        other => causes(other),
     }
 }
 
@@ -34,5 +48,121 @@ where
     match error {
         SdkError::ServiceError(context) => context.err().code(),
         _ => None,
+    }
+}
+
+/// An error and its sources, `: `-separated, each said once.
+fn causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(error) = current {
+        let text = error.to_string();
+        if !parts.iter().any(|part| part.contains(&text)) {
+            parts.push(text);
+        }
+        current = error.source();
+    }
+    parts.join(": ")
+}
+
+/// Whether a connection was refused somewhere in the error's causes.
+fn refused(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(error);
+    while let Some(error) = current {
+        if let Some(io) = error.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        current = error.source();
+    }
+    false
+}
+
+/// Fails fast, with the next step, when `config` points at an endpoint on
+/// this machine (the local stack's emulators) and nothing listens there;
+/// the SDK would otherwise retry a refused connection for seconds. Remote
+/// endpoints are left to the SDK.
+pub fn ensure_reachable(config: &SdkConfig) -> anyhow::Result<()> {
+    let Some(url) = config.endpoint_url() else {
+        return Ok(());
+    };
+    let Some(addresses) = loopback_addresses(url) else {
+        return Ok(());
+    };
+    let answers = addresses
+        .iter()
+        .any(|address| TcpStream::connect_timeout(address, CONNECT_TIMEOUT).is_ok());
+    if answers {
+        Ok(())
+    } else {
+        Err(local_stack_down(url))
+    }
+}
+
+/// How long a local endpoint may take to accept a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The error for a local endpoint that does not answer.
+pub fn local_stack_down(url: &str) -> anyhow::Error {
+    anyhow!(
+        "nothing answers at {url}: the local stack is down; run `streamdlq local up`, or unset \
+         the exports `streamdlq local down` printed"
+    )
+}
+
+/// The socket addresses of an `http(s)://host:port/…` URL whose host is
+/// this machine; `None` for any other URL.
+fn loopback_addresses(url: &str) -> Option<Vec<SocketAddr>> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?']).next()?;
+    let default_port = if scheme.eq_ignore_ascii_case("https") {
+        443
+    } else {
+        80
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((host, port)) if !port.contains(']') => (host, port.parse().ok()?),
+        _ => (authority, default_port),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if !matches!(host, "localhost" | "::1") && !host.starts_with("127.") {
+        return None;
+    }
+    let addresses: Vec<SocketAddr> = (host, port).to_socket_addrs().ok()?.collect();
+    (!addresses.is_empty()).then_some(addresses)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only URLs naming this machine are checked, with their port.
+    #[test]
+    fn finds_loopback_endpoints_only() {
+        let local = loopback_addresses("http://127.0.0.1:4566").expect("loopback");
+        assert_eq!(local[0].port(), 4566);
+        assert!(loopback_addresses("http://localhost:9/").is_some());
+        assert!(loopback_addresses("https://sqs.us-east-1.amazonaws.com").is_none());
+        assert!(loopback_addresses("http://10.0.0.1:4566").is_none());
+    }
+
+    /// A loopback port nobody listens on fails at once, with the next step.
+    #[test]
+    fn says_the_local_stack_is_down_when_nothing_listens() {
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            listener.local_addr().expect("addr").port()
+        };
+        let url = format!("http://127.0.0.1:{port}");
+        let config = SdkConfig::builder().endpoint_url(&url).build();
+        let error = ensure_reachable(&config).expect_err("nothing listens");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "nothing answers at {url}: the local stack is down; run `streamdlq local up`, \
+                 or unset the exports `streamdlq local down` printed"
+            )
+        );
     }
 }
