@@ -36,8 +36,30 @@ where
              printed)"
                 .to_owned()
         }
-        other => causes(other),
+        other => configuration_problem(other).unwrap_or_else(|| causes(other)),
     }
+}
+
+/// The SDK's words for a missing region or missing credentials (a
+/// multi-line list of every provider it tried), as one line that says what
+/// to set.
+fn configuration_problem(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let chain = causes(error);
+    if chain.contains("Missing Region") {
+        return Some(
+            "no AWS region configured: pass --region or set AWS_REGION (the local stack needs \
+             none: run `streamdlq local up`)"
+                .to_owned(),
+        );
+    }
+    if chain.contains("no credentials found") {
+        return Some(
+            "no AWS credentials found: pass --profile or set AWS_PROFILE, or AWS_ACCESS_KEY_ID \
+             and AWS_SECRET_ACCESS_KEY (the local stack needs none: run `streamdlq local up`)"
+                .to_owned(),
+        );
+    }
+    None
 }
 
 /// The service error code, if AWS answered with one.
@@ -56,7 +78,14 @@ fn causes(error: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut current = Some(error);
     while let Some(error) = current {
-        let text = error.to_string();
+        // Some SDK errors list their causes on lines of their own.
+        let text = error
+            .to_string()
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join("; ");
         if !parts.iter().any(|part| part.contains(&text)) {
             parts.push(text);
         }

@@ -173,16 +173,19 @@ mod tests {
     /// The smallest size is the longest unpadded element, pill included.
     #[test]
     fn knows_the_smallest_size_that_pads() {
-        let longest = generate(&spec(20))
+        let records = generate(&spec(20));
+        let (n, longest) = records
             .iter()
-            .map(|record| record.data.len())
-            .max();
-        assert_eq!(smallest_size(&spec(20)), longest);
+            .enumerate()
+            .map(|(n, record)| (n + 1, record.data.len()))
+            .max_by_key(|(_, len)| *len)
+            .expect("records");
+        assert_eq!(smallest_size(&spec(20)), Some(longest));
         let with_pill = Generate {
-            poison_pill: Some(20),
+            poison_pill: Some(n),
             ..spec(20)
         };
-        assert!(smallest_size(&with_pill) > longest);
+        assert_eq!(smallest_size(&with_pill), Some(longest + 2), "quotes");
         let binary = Generate {
             binary: true,
             ..spec(3)
