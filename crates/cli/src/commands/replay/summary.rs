@@ -76,7 +76,7 @@ impl Summary {
                 planned.destination
             );
         }
-        if summary.failures == 0 {
+        if summary.failures == 0 && summary.kept.is_empty() && summary.invocations == 0 {
             let what = if summary.dry_run {
                 "nothing would be replayed"
             } else {
