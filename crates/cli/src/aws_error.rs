@@ -185,7 +185,7 @@ mod tests {
         };
         let url = format!("http://127.0.0.1:{port}");
         let config = SdkConfig::builder().endpoint_url(&url).build();
-        let error = ensure_reachable(&config).expect_err("nothing listens");
+        let error = ensure_reachable(&config, "SQS").expect_err("nothing listens");
         assert_eq!(
             error.to_string(),
             format!(

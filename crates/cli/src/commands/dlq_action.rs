@@ -23,7 +23,7 @@ pub async fn open(
     scan_limit: usize,
 ) -> anyhow::Result<(Resources, ReplaySession)> {
     let resources = Resources::discover(resources).await?;
-    aws_error::ensure_reachable(&resources.sqs_config)?;
+    aws_error::ensure_reachable(&resources.sqs_config, "SQS")?;
     let queue = DlqQueue::new(resources.sqs_client(), resources.dlq_url()?);
     queue.depth().await?;
     let options = ScanOptions {
@@ -149,12 +149,12 @@ impl ActionSummary {
         );
         if let Some(to) = &self.to_queue {
             line.push_str(&format!(" to {to}"));
-        }
-        if !self.dry_run {
-            line.push_str(&format!(
-                "; {} deleted from the DLQ",
-                human::count(self.deleted_messages, "message", "messages")
-            ));
+            if !self.dry_run {
+                line.push_str(&format!(
+                    "; {} deleted from the DLQ",
+                    human::count(self.deleted_messages, "message", "messages")
+                ));
+            }
         }
         anstream::println!("{line}");
         Ok(())

@@ -87,7 +87,7 @@ impl ExportArgs {
             bail!("--out {} is a file: name a directory", self.out.display());
         }
         let resources = Resources::discover(&self.resources).await?;
-        aws_error::ensure_reachable(&resources.sqs_config)?;
+        aws_error::ensure_reachable(&resources.sqs_config, "SQS")?;
         let queue = DlqQueue::new(resources.sqs_client(), resources.dlq_url()?);
         let options = ScanOptions {
             visibility: Duration::from_secs(self.visibility_timeout),

@@ -83,7 +83,7 @@ impl PutRecordsArgs {
         let entries = self.entries()?;
         let resources = Resources::discover(&self.resources).await?;
         let stream = resources.stream()?.clone();
-        aws_error::ensure_reachable(&resources.kinesis_config)?;
+        aws_error::ensure_reachable(&resources.kinesis_config, "KINESIS")?;
         let writer = KinesisStreamWriter::new(resources.kinesis_client());
         let options = PutOptions {
             strict_order: self.strict_order,

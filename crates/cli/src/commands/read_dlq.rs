@@ -49,7 +49,7 @@ pub struct ReadDlqArgs {
 impl ReadDlqArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let resources = Resources::discover(&self.resources).await?;
-        aws_error::ensure_reachable(&resources.sqs_config)?;
+        aws_error::ensure_reachable(&resources.sqs_config, "SQS")?;
         let queue = DlqQueue::new(resources.sqs_client(), resources.dlq_url()?);
         let filter = self.filter.filter();
         let output = read_dlq(&queue, &filter, &self.scan_options(), self.filter.max).await?;

@@ -113,9 +113,9 @@ impl Run {
 impl ReplayArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let resources = Resources::discover(&self.resources).await?;
-        aws_error::ensure_reachable(&resources.sqs_config)?;
+        aws_error::ensure_reachable(&resources.sqs_config, "SQS")?;
         if self.to_function.is_none() {
-            aws_error::ensure_reachable(&resources.kinesis_config)?;
+            aws_error::ensure_reachable(&resources.kinesis_config, "KINESIS")?;
         }
         let queue = DlqQueue::new(resources.sqs_client(), resources.dlq_url()?);
         queue.depth().await?;
