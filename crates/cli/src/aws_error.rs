@@ -111,9 +111,17 @@ fn refused(error: &(dyn std::error::Error + 'static)) -> bool {
 /// Fails fast, with the next step, when `config` points at an endpoint on
 /// this machine (the local stack's emulators) and nothing listens there;
 /// the SDK would otherwise retry a refused connection for seconds. Remote
-/// endpoints are left to the SDK.
-pub fn ensure_reachable(config: &SdkConfig) -> anyhow::Result<()> {
-    let Some(url) = config.endpoint_url() else {
+/// endpoints are left to the SDK. `service` names the service's own
+/// endpoint variable (`KINESIS` for `AWS_ENDPOINT_URL_KINESIS`), which the
+/// SDK prefers to the shared one when the configuration came from the
+/// environment (not for the local stack's state file, whose endpoints are
+/// set in the configuration itself).
+pub fn ensure_reachable(config: &SdkConfig, service: &str) -> anyhow::Result<()> {
+    let own = config
+        .service_config()
+        .and_then(|_| std::env::var(format!("AWS_ENDPOINT_URL_{service}")).ok())
+        .filter(|url| !url.is_empty());
+    let Some(url) = own.as_deref().or(config.endpoint_url()) else {
         return Ok(());
     };
     let Some(addresses) = loopback_addresses(url) else {

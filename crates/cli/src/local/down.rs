@@ -26,40 +26,6 @@ pub struct DownArgs {
     grace: u64,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The unset line names exactly the variables `up` exported.
-    #[test]
-    fn unsets_every_exported_variable() {
-        let state: LocalState = serde_json::from_value(serde_json::json!({
-            "version": 1,
-            "region": "us-east-1",
-            "endpoints": {"kinesis": "http://127.0.0.1:4001", "moto": "http://127.0.0.1:4002"},
-            "stackName": "streamdlq",
-            "stream": {"name": "streamdlq-Stream",
-                       "arn": "arn:aws:kinesis:us-east-1:000000000000:stream/streamdlq-Stream"},
-            "topicArn": "arn:aws:sns:us-east-1:000000000000:streamdlq-FailureTopic",
-            "dlqUrl": "http://127.0.0.1:4002/000000000000/streamdlq-DeadLetterQueue",
-            "hydrateFailureQueueUrl": "http://127.0.0.1:4002/000000000000/streamdlq-HydrateFailureQueue",
-            "deliveryQueueUrl": "http://127.0.0.1:4002/000000000000/streamdlq-HydrateDelivery",
-            "processes": [],
-            "startedAt": "2025-01-01T00:00:00.000Z"
-        }))
-        .expect("state");
-        let line = unset_line(&state);
-        let exported: Vec<String> = state
-            .export_lines()
-            .lines()
-            .filter_map(|line| line.strip_prefix("export "))
-            .filter_map(|line| line.split_once('=').map(|(name, _)| name.to_owned()))
-            .collect();
-        assert_eq!(line, format!("unset {}", exported.join(" ")));
-        assert!(line.contains(" AWS_ENDPOINT_URL "), "{line}");
-    }
-}
-
 impl DownArgs {
     pub async fn run(self, dir: &StateDir) -> anyhow::Result<()> {
         let state = match dir.load_state() {
@@ -101,5 +67,39 @@ impl DownArgs {
         // On stdout, the one line `eval` runs; a person sees it too.
         println!("{}", unset_line(&state));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The unset line names exactly the variables `up` exported.
+    #[test]
+    fn unsets_every_exported_variable() {
+        let state: LocalState = serde_json::from_value(serde_json::json!({
+            "version": 1,
+            "region": "us-east-1",
+            "endpoints": {"kinesis": "http://127.0.0.1:4001", "moto": "http://127.0.0.1:4002"},
+            "stackName": "streamdlq",
+            "stream": {"name": "streamdlq-Stream",
+                       "arn": "arn:aws:kinesis:us-east-1:000000000000:stream/streamdlq-Stream"},
+            "topicArn": "arn:aws:sns:us-east-1:000000000000:streamdlq-FailureTopic",
+            "dlqUrl": "http://127.0.0.1:4002/000000000000/streamdlq-DeadLetterQueue",
+            "hydrateFailureQueueUrl": "http://127.0.0.1:4002/000000000000/streamdlq-HydrateFailureQueue",
+            "deliveryQueueUrl": "http://127.0.0.1:4002/000000000000/streamdlq-HydrateDelivery",
+            "processes": [],
+            "startedAt": "2025-01-01T00:00:00.000Z"
+        }))
+        .expect("state");
+        let line = unset_line(&state);
+        let exported: Vec<String> = state
+            .export_lines()
+            .lines()
+            .filter_map(|line| line.strip_prefix("export "))
+            .filter_map(|line| line.split_once('=').map(|(name, _)| name.to_owned()))
+            .collect();
+        assert_eq!(line, format!("unset {}", exported.join(" ")));
+        assert!(line.contains(" AWS_ENDPOINT_URL "), "{line}");
     }
 }
