@@ -29,7 +29,7 @@ echo "==> emulators (scripts/install-tools.sh)"
 scripts/install-tools.sh
 
 echo "==> build (cargo build -p streamdlq)"
-cargo build --locked --quiet -p streamdlq
+cargo build --locked -p streamdlq  # its progress shows: a cold build takes minutes
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 streamdlq="$target_dir/debug/streamdlq"
 python="${STREAMDLQ_TOOLS_DIR:-$root/.tools}/venv/bin/python"

@@ -72,6 +72,19 @@ pub fn generate(spec: &Generate) -> Vec<PutEntry> {
         .collect()
 }
 
+/// The smallest `size` that pads every generated element: a record is
+/// never cut, so a smaller size would be ignored. `None` for binary
+/// records, which take any size.
+pub fn smallest_size(spec: &Generate) -> Option<usize> {
+    if spec.binary {
+        return None;
+    }
+    (1..=spec.count.min(ELEMENTS.len()))
+        .chain(spec.poison_pill)
+        .map(|n| element(n, spec.poison_pill == Some(n), None).len())
+        .max()
+}
+
 /// Record `n` (from 1) as element JSON.
 fn element(n: usize, poison: bool, size: Option<usize>) -> Vec<u8> {
     let (number, name, symbol, mass) = ELEMENTS[(n - 1) % ELEMENTS.len()];
@@ -155,6 +168,29 @@ mod tests {
         }
         assert_eq!(records[4].partition_key, "periodic-table-0");
         assert_eq!(records[1].partition_key, "periodic-table-1");
+    }
+
+    /// The smallest size is the longest unpadded element, pill included.
+    #[test]
+    fn knows_the_smallest_size_that_pads() {
+        let records = generate(&spec(20));
+        let (n, longest) = records
+            .iter()
+            .enumerate()
+            .map(|(n, record)| (n + 1, record.data.len()))
+            .max_by_key(|(_, len)| *len)
+            .expect("records");
+        assert_eq!(smallest_size(&spec(20)), Some(longest));
+        let with_pill = Generate {
+            poison_pill: Some(n),
+            ..spec(20)
+        };
+        assert_eq!(smallest_size(&with_pill), Some(longest + 2), "quotes");
+        let binary = Generate {
+            binary: true,
+            ..spec(3)
+        };
+        assert_eq!(smallest_size(&binary), None);
     }
 
     /// Binary records have the asked size and are never UTF-8.

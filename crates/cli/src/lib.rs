@@ -1,12 +1,14 @@
 //! streamdlq-cli: the library behind the `streamdlq` command, which puts
-//! test records, reads the hydrated DLQ without consuming it, and replays
-//! failed records into their stream or straight into a function.
+//! test records, reads the hydrated DLQ without consuming it, replays
+//! failed records into their stream or straight into a function, and
+//! deletes, moves or exports failures.
 //!
 //! # Layout
 //!
 //! - [`audit`]: `streamdlq audit`: event source mappings from a template or
 //!   a live account, the checks that find settings losing records, the report.
-//! - [`commands`]: the subcommands, one clap `Args` struct with a `run` each.
+//! - [`commands`]: the subcommands, one clap `Args` struct with a `run` each,
+//!   the filter flags they share, and the confirmation before deleting.
 //! - [`discovery`]: [`discovery::Resources`], the stream, queue and SDK
 //!   configuration from flags, environment, a stack's outputs or the local
 //!   stack's state file.
@@ -18,11 +20,13 @@
 //!   deleting only what was re-delivered ([`replay::ReplaySession`]).
 //! - [`invoke`]: the Kinesis event a function replay sends, the Lambda and
 //!   in-process invokers, and how their answers are read.
-//! - [`view`]: failures as text for people and JSON lines for scripts.
+//! - [`view`]: failures as text for people and JSON lines for scripts;
+//!   colour, sizes and durations for people.
 //! - [`input`], [`generate`]: records from a PutRecords input file, or
 //!   generated.
 //! - [`stream`]: [`stream::StreamId`], a stream by name or ARN.
-//! - [`progress`], [`aws_error`]: progress bars and one-line SDK errors.
+//! - [`progress`], [`aws_error`]: progress bars; one-line SDK errors and the
+//!   fast check that a local endpoint answers.
 
 pub mod audit;
 pub mod aws_error;

@@ -14,9 +14,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use streamdlq_cli::commands::audit::AuditArgs;
+use streamdlq_cli::commands::delete::DeleteArgs;
+use streamdlq_cli::commands::export::ExportArgs;
+use streamdlq_cli::commands::move_failures::MoveArgs;
 use streamdlq_cli::commands::put_records::PutRecordsArgs;
 use streamdlq_cli::commands::read_dlq::ReadDlqArgs;
 use streamdlq_cli::commands::replay::ReplayArgs;
+use streamdlq_cli::view::style;
 use tracing_subscriber::EnvFilter;
 
 /// Lose nothing when Kinesis consumers fail: run the pipeline locally, put
@@ -29,6 +33,11 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(name = "streamdlq", version)]
 struct Cli {
+    /// Show more logs on stderr: -v adds the AWS SDK's warnings and this
+    /// tool's progress, -vv everything (RUST_LOG overrides both)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -41,6 +50,9 @@ enum Command {
     ReadDlq(ReadDlqArgs),
     Replay(ReplayArgs),
     Audit(AuditArgs),
+    Delete(DeleteArgs),
+    Move(MoveArgs),
+    Export(ExportArgs),
 }
 
 #[tokio::main]
@@ -52,6 +64,9 @@ async fn main() -> ExitCode {
         Command::PutRecords(args) => args.run().await.map(|()| ExitCode::SUCCESS),
         Command::ReadDlq(args) => args.run().await.map(|()| ExitCode::SUCCESS),
         Command::Replay(args) => args.run().await.map(|()| ExitCode::SUCCESS),
+        Command::Delete(args) => args.run().await.map(|()| ExitCode::SUCCESS),
+        Command::Move(args) => args.run().await.map(|()| ExitCode::SUCCESS),
+        Command::Export(args) => args.run().await.map(|()| ExitCode::SUCCESS),
         // 0 clean, 1 findings at or above --fail-on.
         Command::Audit(args) => args.run().await,
     };
@@ -59,20 +74,25 @@ async fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             // `{:#}` prints the whole chain: "what failed: because: because".
-            eprintln!("error: {error:#}");
+            anstream::eprintln!("{} {error:#}", style::error("error:"));
             ExitCode::from(2)
         }
     }
 }
 
 /// Logs go to stderr, so that stdout stays for results (`eval "$(streamdlq
-/// local up)"`, `--json`). `RUST_LOG` overrides each command's default level:
-/// warnings, plus the elements the in-process processor takes during
-/// `replay --to-function processor`.
+/// local up)"`, `--json`). `RUST_LOG` overrides each command's default:
+/// this tool's warnings and the elements the in-process processor takes
+/// during `replay --to-function processor`, and nothing of the AWS SDK,
+/// whose warnings (a region looked up on EC2 metadata, a retried
+/// connection) are kilobytes of internals before the one-line error that
+/// says what to do; `-v` brings them back.
 fn init_tracing(cli: &Cli) {
-    let default = match &cli.command {
-        Command::Local(args) => args.default_log_level(),
-        _ => "warn,processor=info",
+    let default = match (&cli.command, cli.verbose) {
+        (Command::Local(args), 0) if args.default_log_level() != "warn" => args.default_log_level(),
+        (_, 0) => QUIET,
+        (_, 1) => VERBOSE,
+        _ => "debug",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
@@ -82,3 +102,10 @@ fn init_tracing(cli: &Cli) {
         .with_target(false)
         .init();
 }
+
+/// Default logs: this tool's warnings, the in-process processor's elements.
+const QUIET: &str = "off,streamdlq=warn,streamdlq_cli=warn,streamdlq_core=warn,streamdlq_local=warn,\
+                     processor=info,hydrate=warn";
+
+/// `-v`: every warning, the SDK's included, and this tool's progress.
+const VERBOSE: &str = "warn,streamdlq=info,streamdlq_cli=info,streamdlq_local=info,processor=info";

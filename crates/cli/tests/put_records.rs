@@ -321,3 +321,40 @@ fn says_what_to_put() {
         "error: nothing to put: pass --file PATH or --count N"
     );
 }
+
+/// Inputs that would do nothing or be ignored are refused before anything
+/// is written: `--count 0`, and a `--size` smaller than the records.
+#[test]
+fn refuses_inputs_it_would_ignore() {
+    let dir = common::temp_dir("put-ignored");
+    let zero = cli(
+        &dir,
+        &["put-records", "--count", "0", "--stream-name", "s"],
+        &[],
+    );
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(
+        stderr(&zero).contains("0 records would put nothing"),
+        "{}",
+        stderr(&zero)
+    );
+    let small = cli(
+        &dir,
+        &[
+            "put-records",
+            "--count",
+            "3",
+            "--size",
+            "10",
+            "--stream-name",
+            "s",
+        ],
+        &[],
+    );
+    assert_eq!(small.status.code(), Some(2));
+    assert!(
+        stderr(&small).starts_with("error: --size 10 is smaller than the records"),
+        "{}",
+        stderr(&small)
+    );
+}

@@ -9,6 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use common::{FULL, TestEnv, cli, onfailure, stderr, stdout};
 use streamdlq_cli::commands::read_dlq::read_dlq;
 use streamdlq_cli::generate::{Generate, generate};
+use streamdlq_cli::put::PutEntry;
 use streamdlq_cli::queue::{FailureFilter, ScanOptions};
 use streamdlq_core::HydrationStatus;
 
@@ -201,7 +202,10 @@ async fn notes_foreign_messages_and_deletes_nothing() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = stdout(&output);
     assert!(
-        text.contains(&format!("failure {id}  complete  12 of 12 records")),
+        text.contains(&format!(
+            "failure {}  complete, 12 of 12 records",
+            &id[..12]
+        )),
         "{text}"
     );
     assert!(text.contains("json {\"AtomicNumber\":1,"), "{text}");
@@ -228,6 +232,84 @@ async fn notes_foreign_messages_and_deletes_nothing() {
             .count(),
         2
     );
+}
+
+/// Payloads show as sent (`20.180` keeps its zero, in text and JSON); the
+/// record a partial batch response reported is marked, and each failure
+/// says when SQS retention drops it.
+#[tokio::test]
+async fn shows_payloads_as_sent_and_marks_the_reported_record() {
+    let env = TestEnv::new("read-as-sent").await;
+    let queue = env.queue("dlq").await;
+    let (_, arn) = env.stream("s", 1).await;
+    let sent = [
+        r#"{"Element": "Neon", "AtomicMass": 20.180}"#,
+        r#"{"Element":"Sodium","AtomicMass":22.990}"#,
+    ];
+    env.put(
+        &arn,
+        sent.iter()
+            .map(|data| PutEntry::new("k", data.as_bytes().to_vec()))
+            .collect(),
+    )
+    .await;
+    let (shard, records) = env
+        .read_stream(&arn)
+        .await
+        .into_iter()
+        .next()
+        .expect("one shard");
+    // Retries of a partial batch failure ran out: functionError is null
+    // and the range starts at the record the function reported.
+    let mut failure: serde_json::Value =
+        serde_json::from_str(&onfailure(&arn, &shard, &records, "as-sent")).expect("JSON");
+    failure["responseContext"]["functionError"] = serde_json::Value::Null;
+    env.send_failure(
+        &queue,
+        &failure.to_string(),
+        HydrationStatus::Complete,
+        records.clone(),
+        FULL,
+    )
+    .await;
+    let state = env.state_file(("unused", &arn), &queue);
+    let dir = state.parent().expect("dir").to_owned();
+
+    let output = cli(&dir, &["read-dlq", "--state-file", "state.json"], &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.contains(r#"json {"Element":"Neon","AtomicMass":20.180}"#),
+        "{text}"
+    );
+    let marked: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("<- made the batch fail"))
+        .collect();
+    assert_eq!(marked.len(), 1, "{text}");
+    assert!(
+        marked[0].contains(records[0].sequence_number.as_str()),
+        "{text}"
+    );
+    assert!(text.contains("SQS retention drops it in 3d 23h"), "{text}");
+    assert!(!text.contains('\x1b'), "no colour off a terminal: {text}");
+
+    let json = cli(
+        &dir,
+        &["read-dlq", "--json", "--state-file", "state.json"],
+        &[],
+    );
+    let line = stdout(&json);
+    assert!(
+        line.contains(r#""json":{"Element":"Sodium","AtomicMass":22.990}"#),
+        "{line}"
+    );
+    let value: serde_json::Value = serde_json::from_str(line.trim()).expect("JSON line");
+    assert_eq!(
+        value["failedSequenceNumber"],
+        records[0].sequence_number.as_str()
+    );
+    assert!(value["retentionLeftSeconds"].as_u64() > Some(3 * 86_400));
 }
 
 /// A queue that does not exist is one clear error line and exit code 2,

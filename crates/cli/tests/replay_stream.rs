@@ -590,3 +590,64 @@ async fn stops_at_a_stream_that_does_not_exist_and_deletes_nothing() {
     let depth = env.depth(&queue).await;
     assert_eq!((depth.visible, depth.in_flight), (2, 0), "nothing deleted");
 }
+
+/// A dry run fails where the real run would (a `--to-stream` that does not
+/// exist), `--batch-size 0` is refused, and a dry run into a function
+/// promises no deletions: the function's answers decide them.
+#[tokio::test]
+async fn dry_run_refuses_what_the_run_would_refuse() {
+    let env = TestEnv::new("replay-dry-refuse").await;
+    let (name, arn) = env.stream("s", 1).await;
+    let queue = env.queue("dlq").await;
+    env.put(&arn, binary_records(4, 1)).await;
+    fail_every_shard(&env, &arn, &queue, FULL).await;
+    let state = env.state_file((&name, &arn), &queue);
+    let dir = state.parent().expect("dir").to_owned();
+    let missing = format!("{}-nope", env.prefix);
+
+    let output = cli(
+        &dir,
+        &[
+            "replay",
+            "--dry-run",
+            "--to-stream",
+            &missing,
+            "--state-file",
+            "state.json",
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        stderr(&output),
+        format!("error: stream {missing} does not exist: check --to-stream\n")
+    );
+
+    let zero = cli(
+        &dir,
+        &["replay", "--batch-size", "0", "--to-function", "processor"],
+        &[],
+    );
+    assert_eq!(zero.status.code(), Some(2));
+
+    let function = cli(
+        &dir,
+        &[
+            "replay",
+            "--dry-run",
+            "--to-function",
+            "processor",
+            "--state-file",
+            "state.json",
+        ],
+        &[],
+    );
+    assert!(function.status.success(), "{}", stderr(&function));
+    let text = stdout(&function);
+    assert!(
+        text.contains("the function's answers decide which DLQ messages are deleted (at most 1)"),
+        "{text}"
+    );
+    assert!(!text.contains("would delete"), "{text}");
+    assert_eq!(env.depth(&queue).await.visible, 1);
+}

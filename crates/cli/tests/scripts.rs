@@ -32,6 +32,34 @@ fn run(name: &str, args: &[&str], state: &Path) -> Output {
         .expect("bash runs")
 }
 
+/// `put-records.sh --poison-pill N` passes the number on: ten generated
+/// elements, the Nth a pill (a bare `--poison-pill` is the test file).
+#[tokio::test]
+async fn put_records_passes_a_poison_pill_number_through() {
+    let env = TestEnv::new("scripts-pill").await;
+    let (name, arn) = env.stream("s", 1).await;
+    let queue = env.queue("dlq").await;
+    let state = env.state_file((&name, &arn), &queue);
+
+    let put = run("put-records.sh", &["--poison-pill", "3", "--json"], &state);
+    assert!(put.status.success(), "{}", stderr(&put));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&put)).expect("JSON");
+    assert_eq!(summary["records"], 10);
+    let records = env
+        .read_stream(&arn)
+        .await
+        .into_values()
+        .next()
+        .expect("shard");
+    let pills: Vec<usize> = records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.data.ends_with(br#""AtomicMass":"6.94"}"#))
+        .map(|(n, _)| n + 1)
+        .collect();
+    assert_eq!(pills, vec![3]);
+}
+
 /// put-records.sh --poison-pill puts the test file with the poison pill;
 /// read-sqs.sh and replay.sh pass their arguments to the CLI.
 #[tokio::test]
@@ -64,6 +92,12 @@ async fn wrap_the_cli_with_arguments_passed_through() {
         stdout(&generated).starts_with("put 3 records"),
         "{}",
         stdout(&generated)
+    );
+    let one = run("put-records.sh", &["--count", "1"], &state);
+    assert!(
+        stdout(&one).starts_with("put 1 record ("),
+        "{}",
+        stdout(&one)
     );
 
     let failure = onfailure(&arn, "shardId-000000000000", &records[4..], "scripts");

@@ -7,12 +7,14 @@ use anyhow::{Context as _, anyhow, bail};
 use clap::Args;
 use serde::Serialize;
 
+use crate::aws_error;
 use crate::discovery::{DiscoveryArgs, Resources};
-use crate::generate::{Generate, generate};
+use crate::generate::{Generate, generate, smallest_size};
 use crate::input::read_records_file;
 use crate::progress::records_bar;
 use crate::put::{KinesisStreamWriter, OrderedPut, PutEntry, PutOptions, PutReport};
 use crate::stream::StreamId;
+use crate::view::human;
 
 /// Put records into the stream: from a PutRecords input file, or generated
 ///
@@ -28,7 +30,7 @@ pub struct PutRecordsArgs {
 
     /// Generate this many records: periodic-table elements, the demo
     /// processor's schema
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
     pub count: Option<usize>,
 
     /// Pad generated records to this many bytes
@@ -81,6 +83,7 @@ impl PutRecordsArgs {
         let entries = self.entries()?;
         let resources = Resources::discover(&self.resources).await?;
         let stream = resources.stream()?.clone();
+        aws_error::ensure_reachable(&resources.kinesis_config, "KINESIS")?;
         let writer = KinesisStreamWriter::new(resources.kinesis_client());
         let options = PutOptions {
             strict_order: self.strict_order,
@@ -109,13 +112,22 @@ impl PutRecordsArgs {
                         "--poison-pill {n} is not one of the {count} records (they count from 1)"
                     );
                 }
-                Ok(generate(&Generate {
+                let spec = Generate {
                     count,
                     size: self.size,
                     poison_pill: self.poison_pill,
                     binary: self.binary,
                     partition_keys: self.partition_keys as usize,
-                }))
+                };
+                if let (Some(size), Some(smallest)) = (self.size, smallest_size(&spec))
+                    && size < smallest
+                {
+                    bail!(
+                        "--size {size} is smaller than the records: the longest is {smallest} \
+                         bytes before padding (give at least {smallest}, or --binary)"
+                    );
+                }
+                Ok(generate(&spec))
             }
             (None, None) => bail!("nothing to put: pass --file PATH or --count N"),
         }
@@ -142,17 +154,15 @@ impl PutRecordsArgs {
             return Ok(());
         }
         println!(
-            "put {} records ({} bytes) into {}: {} PutRecords {}, {} {}",
-            report.records,
-            report.bytes,
+            "put {} ({}) into {}: {}, {}",
+            human::count(report.records, "record", "records"),
+            human::size(report.bytes),
             stream.name(),
-            report.calls,
-            plural(report.calls, "call", "calls"),
-            report.retries,
-            plural(report.retries, "retry", "retries"),
+            human::count(report.calls, "PutRecords call", "PutRecords calls"),
+            human::count(report.retries, "retry", "retries"),
         );
         for (shard, count) in &report.shards {
-            println!("  {shard}  {count} records");
+            println!("  {shard}  {}", human::count(*count, "record", "records"));
         }
         if report.out_of_order > 0 {
             println!(
@@ -162,6 +172,14 @@ impl PutRecordsArgs {
             );
         }
         Ok(())
+    }
+}
+
+fn parse_count(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("0 records would put nothing: give 1 or more".to_owned()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{text:?} is not a number of records")),
     }
 }
 

@@ -6,37 +6,25 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
-use streamdlq_core::HydrationStatus;
 
-use super::put_records::plural;
+use super::filter_args::FilterArgs;
+use crate::aws_error;
 use crate::discovery::{DiscoveryArgs, Resources};
 use crate::queue::{DlqQueue, FailureFilter, Inventory, ScanOptions, WholeCount, scan};
-use crate::view::{TextOptions, failure_json, failure_text};
+use crate::view::{Retention, TextOptions, failure_json, failure_text, human, style};
 
 /// Show the hydrated failures in the DLQ without consuming them
 ///
 /// Reads every message, hidden from other readers for --visibility-timeout
 /// seconds, then makes them all visible again: the queue depth is the same
 /// after the run. Parts and fragments are joined; payloads are shown as
-/// JSON or text when they are that, base64 otherwise.
+/// JSON or text when they are that (as sent), base64 otherwise. The record
+/// that made the batch fail is marked where the failure record tells it, and
+/// each failure says when SQS retention drops it.
 #[derive(Debug, Clone, Args)]
 pub struct ReadDlqArgs {
-    /// Only failures with these hydration statuses (complete, partial,
-    /// unavailable, rejected, unparseable; comma-separated)
-    #[arg(long, value_name = "STATUS", value_delimiter = ',', value_parser = parse_status)]
-    pub status: Vec<HydrationStatus>,
-
-    /// Only failures of this stream (name or ARN)
-    #[arg(long, value_name = "NAME|ARN")]
-    pub stream: Option<String>,
-
-    /// Only failures of this shard (e.g. shardId-000000000000)
-    #[arg(long, value_name = "SHARD_ID")]
-    pub shard: Option<String>,
-
-    /// Show at most N failures (reading stops once N are whole)
-    #[arg(long, value_name = "N")]
-    pub max: Option<usize>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
 
     /// One hydrated failure per line as JSON, for scripts (notes go to stderr)
     #[arg(long)]
@@ -58,27 +46,18 @@ pub struct ReadDlqArgs {
     pub resources: DiscoveryArgs,
 }
 
-pub(crate) fn parse_status(text: &str) -> Result<HydrationStatus, String> {
-    serde_json::from_value(serde_json::Value::String(text.trim().to_ascii_lowercase())).map_err(
-        |_| {
-            format!(
-                "{text:?} is not a status: complete, partial, unavailable, rejected or unparseable"
-            )
-        },
-    )
-}
-
 impl ReadDlqArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let resources = Resources::discover(&self.resources).await?;
+        aws_error::ensure_reachable(&resources.sqs_config, "SQS")?;
         let queue = DlqQueue::new(resources.sqs_client(), resources.dlq_url()?);
-        let filter = FailureFilter {
-            statuses: self.status.clone(),
-            stream: self.stream.clone(),
-            shard: self.shard.clone(),
-        };
-        let output = read_dlq(&queue, &filter, &self.scan_options(), self.max).await?;
-        self.print(&output, &filter)
+        let filter = self.filter.filter();
+        let output = read_dlq(&queue, &filter, &self.scan_options(), self.filter.max).await?;
+        let retention = queue.retention().await?.map(|period| Retention {
+            period,
+            now_millis: now_millis(),
+        });
+        self.print(&output, &filter, retention)
     }
 
     fn scan_options(&self) -> ScanOptions {
@@ -89,40 +68,42 @@ impl ReadDlqArgs {
         }
     }
 
-    fn print(&self, output: &DlqContents, filter: &FailureFilter) -> anyhow::Result<()> {
+    fn print(
+        &self,
+        output: &DlqContents,
+        filter: &FailureFilter,
+        retention: Option<Retention>,
+    ) -> anyhow::Result<()> {
         let shown: Vec<_> = output
             .inventory
             .failures
             .iter()
             .filter(|failure| filter.matches(failure))
-            .take(self.max.unwrap_or(usize::MAX))
+            .take(self.filter.max.unwrap_or(usize::MAX))
             .collect();
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = anstream::stdout().lock();
         for failure in &shown {
             if self.json {
-                writeln!(stdout, "{}", failure_json(failure)?)?;
+                writeln!(stdout, "{}", failure_json(failure, retention)?)?;
             } else {
-                write!(
-                    stdout,
-                    "{}",
-                    failure_text(failure, TextOptions { full: self.full })
-                )?;
+                let options = TextOptions {
+                    full: self.full,
+                    retention,
+                };
+                write!(stdout, "{}", failure_text(failure, options))?;
             }
         }
         for note in &output.inventory.notes {
+            let line = format!("note: {}; left in the queue", note.text);
             if self.json {
-                eprintln!("note: {}; left in the queue", note.text);
+                anstream::eprintln!("{}", style::warning(&line));
             } else {
-                writeln!(stdout, "note: {}; left in the queue", note.text)?;
+                writeln!(stdout, "{}", style::warning(&line))?;
             }
         }
         if !self.json {
             let total = output.inventory.failures.len();
-            let mut line = format!(
-                "{} {} shown",
-                shown.len(),
-                plural(shown.len(), "failure", "failures")
-            );
+            let mut line = format!("{} shown", human::count(shown.len(), "failure", "failures"));
             if total > shown.len() {
                 line.push_str(&format!(" of {total} read"));
             }
@@ -130,14 +111,20 @@ impl ReadDlqArgs {
                 line.push_str("; more messages may be in the queue (--max, --scan-limit)");
             }
             line.push_str(&format!(
-                "; {} {} read and released, nothing consumed",
-                output.messages,
-                plural(output.messages, "message", "messages")
+                "; {} read and released, nothing consumed",
+                human::count(output.messages, "message", "messages")
             ));
             writeln!(stdout, "{line}")?;
         }
         Ok(())
     }
+}
+
+/// Milliseconds since the epoch, now.
+pub(crate) fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_millis() as i64)
 }
 
 /// What `read-dlq` read.

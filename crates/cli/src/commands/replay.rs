@@ -9,12 +9,15 @@ use std::time::Duration;
 use anyhow::{anyhow, bail};
 use clap::Args;
 
+use super::confirm::{confirm, is_deployed};
+use super::filter_args::FilterArgs;
 use super::put_records::plural;
+use crate::aws_error;
 use crate::discovery::{DiscoveryArgs, Resources};
 use crate::invoke::{FunctionInvoker, InProcessProcessor, LOCAL_PROCESSOR, LambdaInvoker};
 use crate::progress::records_bar;
 use crate::put::{KinesisStreamWriter, PutOptions};
-use crate::queue::{DlqQueue, FailureFilter, ScanOptions};
+use crate::queue::{DlqQueue, ScanOptions};
 use crate::replay::{
     FunctionReplayOptions, Interrupt, ReplaySession, SelectOptions, Selection, Target,
     replay_to_function, replay_to_streams, select,
@@ -51,21 +54,16 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub include_partial: bool,
 
-    /// Only failures of this stream (name or ARN)
-    #[arg(long, value_name = "NAME|ARN")]
-    pub stream: Option<String>,
-
-    /// Only failures of this shard
-    #[arg(long, value_name = "SHARD_ID")]
-    pub shard: Option<String>,
-
-    /// Replay at most N failures (each shard's earliest first)
-    #[arg(long, value_name = "N")]
-    pub max: Option<usize>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
 
     /// Show what would be replayed, and change nothing
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Do not ask before replaying into a deployed stack
+    #[arg(long, short)]
+    pub yes: bool,
 
     /// One record per partition key and PutRecords call: order can never
     /// break, even when Kinesis fails records (more calls)
@@ -73,8 +71,8 @@ pub struct ReplayArgs {
     pub strict_order: bool,
 
     /// Records per function invocation, at most
-    #[arg(long, value_name = "N", default_value_t = 10_000)]
-    pub batch_size: usize,
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub batch_size: u32,
 
     /// Seconds the DLQ messages stay hidden while the replay runs; if the
     /// run takes longer, another reader may see them (and replay them again)
@@ -115,8 +113,31 @@ impl Run {
 impl ReplayArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let resources = Resources::discover(&self.resources).await?;
+        aws_error::ensure_reachable(&resources.sqs_config, "SQS")?;
+        if self.to_function.is_none() {
+            aws_error::ensure_reachable(&resources.kinesis_config, "KINESIS")?;
+        }
         let queue = DlqQueue::new(resources.sqs_client(), resources.dlq_url()?);
         queue.depth().await?;
+        if let Some(stream) = &self.to_stream {
+            // A dry run must fail where the real run would.
+            check_stream_exists(&resources, &StreamId::parse(stream)).await?;
+        }
+        if !self.dry_run && is_deployed(&resources) {
+            let question = format!(
+                "replay the DLQ {} of {} into {}",
+                queue.url(),
+                resources.origin,
+                self.to_function
+                    .as_deref()
+                    .or(self.to_stream.as_deref())
+                    .unwrap_or("the streams the failures came from")
+            );
+            if !confirm(&question, self.yes)? {
+                anstream::eprintln!("nothing replayed");
+                return Ok(());
+            }
+        }
         let visibility = if self.dry_run {
             DRY_RUN_VISIBILITY
         } else {
@@ -148,13 +169,9 @@ impl ReplayArgs {
 
     fn select_options(&self) -> SelectOptions {
         SelectOptions {
-            filter: FailureFilter {
-                statuses: Vec::new(),
-                stream: self.stream.clone(),
-                shard: self.shard.clone(),
-            },
+            filter: self.filter.filter(),
             include_partial: self.include_partial,
-            max: self.max,
+            max: self.filter.max,
             to_origin_stream: self.to_stream.is_none() && self.to_function.is_none(),
         }
     }
@@ -255,7 +272,7 @@ impl ReplayArgs {
     ) -> Run {
         summary.target = "function";
         let options = FunctionReplayOptions {
-            max_records: self.batch_size.max(1),
+            max_records: self.batch_size as usize,
             ..FunctionReplayOptions::default()
         };
         if self.dry_run {
@@ -334,6 +351,24 @@ impl ReplayArgs {
             deleted: report.deletions.handles,
             error: stop_error(error, report.deletions.undeleted.len()),
         }
+    }
+}
+
+/// Fails with a clear line when the stream does not exist (or cannot be
+/// described).
+async fn check_stream_exists(resources: &Resources, stream: &StreamId) -> anyhow::Result<()> {
+    let request = resources.kinesis_client().describe_stream_summary();
+    let request = match stream {
+        StreamId::Arn(arn) => request.stream_arn(arn),
+        StreamId::Name(name) => request.stream_name(name),
+    };
+    match request.send().await {
+        Ok(_) => Ok(()),
+        Err(error) if aws_error::code(&error) == Some("ResourceNotFoundException") => {
+            Err(anyhow!("stream {stream} does not exist: check --to-stream"))
+        }
+        Err(error) => Err(anyhow!(aws_error::describe(&error))
+            .context(format!("cannot describe stream {stream}"))),
     }
 }
 

@@ -1,6 +1,7 @@
-//! `streamdlq local down`: stops exactly what `up` started and removes the
-//! state. Stale pids (processes gone, pids reused) are reported, never
-//! signalled.
+//! `streamdlq local down`: stops exactly what `up` started, removes the
+//! state, and prints the `unset` line for the exports `up` printed, so that
+//! `eval "$(streamdlq local down)"` leaves the shell clean. Stale pids
+//! (processes gone, pids reused) are reported, never signalled.
 
 use std::time::Duration;
 
@@ -10,6 +11,12 @@ use streamdlq_local::stack::{Stopped, stop_processes};
 use streamdlq_local::{LocalState, StateError};
 
 use super::StateDir;
+
+/// `unset NAME …` for every variable the stack's exports set.
+fn unset_line(state: &LocalState) -> String {
+    let names: Vec<&str> = state.exports().iter().map(|(name, _)| *name).collect();
+    format!("unset {}", names.join(" "))
+}
 
 /// Arguments of `streamdlq local down`.
 #[derive(Debug, Args)]
@@ -57,6 +64,42 @@ impl DownArgs {
         }
         LocalState::remove_at(&dir.state_file())?;
         eprintln!("local stack {} is down", state.stack_name);
+        // On stdout, the one line `eval` runs; a person sees it too.
+        println!("{}", unset_line(&state));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The unset line names exactly the variables `up` exported.
+    #[test]
+    fn unsets_every_exported_variable() {
+        let state: LocalState = serde_json::from_value(serde_json::json!({
+            "version": 1,
+            "region": "us-east-1",
+            "endpoints": {"kinesis": "http://127.0.0.1:4001", "moto": "http://127.0.0.1:4002"},
+            "stackName": "streamdlq",
+            "stream": {"name": "streamdlq-Stream",
+                       "arn": "arn:aws:kinesis:us-east-1:000000000000:stream/streamdlq-Stream"},
+            "topicArn": "arn:aws:sns:us-east-1:000000000000:streamdlq-FailureTopic",
+            "dlqUrl": "http://127.0.0.1:4002/000000000000/streamdlq-DeadLetterQueue",
+            "hydrateFailureQueueUrl": "http://127.0.0.1:4002/000000000000/streamdlq-HydrateFailureQueue",
+            "deliveryQueueUrl": "http://127.0.0.1:4002/000000000000/streamdlq-HydrateDelivery",
+            "processes": [],
+            "startedAt": "2025-01-01T00:00:00.000Z"
+        }))
+        .expect("state");
+        let line = unset_line(&state);
+        let exported: Vec<String> = state
+            .export_lines()
+            .lines()
+            .filter_map(|line| line.strip_prefix("export "))
+            .filter_map(|line| line.split_once('=').map(|(name, _)| name.to_owned()))
+            .collect();
+        assert_eq!(line, format!("unset {}", exported.join(" ")));
+        assert!(line.contains(" AWS_ENDPOINT_URL "), "{line}");
     }
 }

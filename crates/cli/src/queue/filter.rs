@@ -1,11 +1,11 @@
-//! Which failures a command looks at: by hydration status, stream and
-//! shard. The same test runs on message attributes during the scan (to stop
-//! early) and on assembled failures after it.
+//! Which failures a command looks at: by hydration status, stream, shard
+//! and id. The same test runs on each message during the scan (attributes
+//! and the id in its body, to stop early) and on assembled failures after it.
 
 use streamdlq_core::HydrationStatus;
 use streamdlq_core::dlq::message::{ATTRIBUTE_SHARD, ATTRIBUTE_STATUS, ATTRIBUTE_STREAM};
 
-use super::inventory::FailureEntry;
+use super::inventory::{FailureEntry, v1_id};
 use super::sqs::QueueMessage;
 use crate::stream::StreamId;
 
@@ -16,26 +16,46 @@ pub struct FailureFilter {
     /// A stream name or ARN.
     pub stream: Option<String>,
     pub shard: Option<String>,
+    /// Failure ids, or prefixes of them (at least [`MIN_ID_PREFIX`]
+    /// characters, as the text view shows them).
+    pub ids: Vec<String>,
 }
+
+/// The shortest id prefix a filter takes: short enough to type, long enough
+/// (32 bits of the id's hash) not to hit another failure by chance.
+pub const MIN_ID_PREFIX: usize = 8;
 
 impl FailureFilter {
     /// Whether an assembled failure passes.
     pub fn matches(&self, failure: &FailureEntry) -> bool {
-        self.matches_fields(
-            Some(failure.status().as_str()),
-            failure.stream_arn(),
-            failure.shard_id(),
-        )
+        self.matches_id(&failure.hydrated.id)
+            && self.matches_fields(
+                Some(failure.status().as_str()),
+                failure.stream_arn(),
+                failure.shard_id(),
+            )
     }
 
     /// Whether a message's attributes pass: a cheap test before assembly.
     pub fn matches_attributes(&self, message: &QueueMessage) -> bool {
         let attribute = |name: &str| message.attributes.get(name).map(String::as_str);
-        self.matches_fields(
-            attribute(ATTRIBUTE_STATUS),
-            attribute(ATTRIBUTE_STREAM),
-            attribute(ATTRIBUTE_SHARD),
-        )
+        let id_ok =
+            self.ids.is_empty() || v1_id(&message.body).is_some_and(|id| self.matches_id(&id));
+        id_ok
+            && self.matches_fields(
+                attribute(ATTRIBUTE_STATUS),
+                attribute(ATTRIBUTE_STREAM),
+                attribute(ATTRIBUTE_SHARD),
+            )
+    }
+
+    /// Whether `id` is one of the ids, or starts with one of the prefixes.
+    pub fn matches_id(&self, id: &str) -> bool {
+        self.ids.is_empty()
+            || self
+                .ids
+                .iter()
+                .any(|wanted| id.starts_with(wanted.as_str()))
     }
 
     fn matches_fields(
@@ -74,6 +94,7 @@ mod tests {
                 (ATTRIBUTE_STREAM.to_owned(), stream.to_owned()),
                 (ATTRIBUTE_SHARD.to_owned(), shard.to_owned()),
             ]),
+            sent_millis: None,
         }
     }
 
@@ -85,6 +106,7 @@ mod tests {
             statuses: vec![HydrationStatus::Complete, HydrationStatus::Partial],
             stream: Some("demo".into()),
             shard: Some("shardId-000000000001".into()),
+            ids: Vec::new(),
         };
         assert!(filter.matches_attributes(&message("partial", arn, "shardId-000000000001")));
         assert!(!filter.matches_attributes(&message("rejected", arn, "shardId-000000000001")));
@@ -95,5 +117,32 @@ mod tests {
             "shardId-000000000001"
         )));
         assert!(FailureFilter::default().matches_attributes(&message("rejected", arn, "s")));
+    }
+
+    /// An id filter takes whole ids or their prefixes, read from the body.
+    #[test]
+    fn keeps_failures_by_id_or_prefix() {
+        let id = "3f2a9c1b7d0e".repeat(5) + "abcd";
+        let mut with_id = message("complete", "s", "shardId-000000000000");
+        with_id.body = format!(
+            r#"{{"schema":"{}","id":"{id}","part":{{"index":0,"count":1}}}}"#,
+            streamdlq_core::dlq::SCHEMA_V1
+        );
+        let by_prefix = FailureFilter {
+            ids: vec!["3f2a9c1b".into()],
+            ..FailureFilter::default()
+        };
+        assert!(by_prefix.matches_attributes(&with_id));
+        let by_whole = FailureFilter {
+            ids: vec!["0000".into(), id.clone()],
+            ..FailureFilter::default()
+        };
+        assert!(by_whole.matches_attributes(&with_id));
+        let other = FailureFilter {
+            ids: vec!["3f2a9c1c".into()],
+            ..FailureFilter::default()
+        };
+        assert!(!other.matches_attributes(&with_id));
+        assert!(!by_prefix.matches_attributes(&message("complete", "s", "x")));
     }
 }

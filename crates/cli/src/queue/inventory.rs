@@ -15,6 +15,8 @@ use super::sqs::QueueMessage;
 pub struct MessageRef {
     pub message_id: String,
     pub receipt_handle: String,
+    /// When SQS received it (epoch milliseconds), if it said.
+    pub sent_millis: Option<i64>,
 }
 
 /// One hydrated failure and the messages (its parts) that carry it.
@@ -47,6 +49,24 @@ impl FailureEntry {
         self.record
             .as_ref()
             .map(|record| &record.batch.start_sequence_number)
+    }
+
+    /// The record that made the batch fail, where the failure record tells
+    /// it: with partial batch responses (`functionError` null once retries
+    /// ran out) the ESM retries from the reported record, so the range
+    /// starts at it; a function error on a batch of one record (bisected
+    /// down to it) names that record. Otherwise the range does not say.
+    pub fn failed_sequence_number(&self) -> Option<&SequenceNumber> {
+        let record = self.record.as_ref()?;
+        let response = record.response_context.as_ref()?;
+        let reported = response.function_error.is_none() || record.batch.batch_size == 1;
+        reported.then_some(&record.batch.start_sequence_number)
+    }
+
+    /// When the first of its messages reached SQS: the queue's retention
+    /// period counts from then, and drops the failure whole or in part.
+    pub fn first_sent_millis(&self) -> Option<i64> {
+        self.messages.iter().filter_map(|m| m.sent_millis).min()
     }
 
     pub fn receipt_handles(&self) -> Vec<&str> {
@@ -165,11 +185,12 @@ fn reference(message: &QueueMessage) -> MessageRef {
     MessageRef {
         message_id: message.message_id.clone(),
         receipt_handle: message.receipt_handle.clone(),
+        sent_millis: message.sent_millis,
     }
 }
 
 /// The id of a body that the assembler groups by id.
-fn v1_id(body: &str) -> Option<String> {
+pub(crate) fn v1_id(body: &str) -> Option<String> {
     v1_header(body).map(|(id, _)| id)
 }
 
@@ -248,6 +269,7 @@ mod tests {
             receipt_handle: format!("h-{n}"),
             body: body.to_owned(),
             attributes: BTreeMap::new(),
+            sent_millis: Some(1_795_428_841_000),
         }
     }
 

@@ -16,7 +16,9 @@ use anyhow::anyhow;
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::SdkError;
 use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, QueueAttributeName,
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry,
+    MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
+    SendMessageBatchRequestEntry,
 };
 
 use crate::aws_error;
@@ -32,6 +34,9 @@ pub struct QueueMessage {
     pub body: String,
     /// String message attributes (`streamdlq.status`, …).
     pub attributes: BTreeMap<String, String>,
+    /// When SQS received the message (`SentTimestamp`, epoch milliseconds):
+    /// its retention period counts from then.
+    pub sent_millis: Option<i64>,
 }
 
 /// How many messages the queue holds (SQS's approximate counts).
@@ -47,6 +52,13 @@ pub struct QueueDepth {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedEntry {
     pub receipt_handle: String,
+    pub reason: String,
+}
+
+/// A message that SendMessageBatch did not take, by the id of the original.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnsentMessage {
+    pub message_id: String,
     pub reason: String,
 }
 
@@ -93,6 +105,78 @@ impl DlqQueue {
         })
     }
 
+    /// How long the queue keeps a message (`MessageRetentionPeriod`) before
+    /// SQS drops it, read or not.
+    pub async fn retention(&self) -> anyhow::Result<Option<Duration>> {
+        let output = self
+            .client
+            .get_queue_attributes()
+            .queue_url(&self.url)
+            .attribute_names(QueueAttributeName::MessageRetentionPeriod)
+            .send()
+            .await
+            .map_err(|error| self.error("cannot read the attributes of", error))?;
+        Ok(output
+            .attributes()
+            .and_then(|attributes| attributes.get(&QueueAttributeName::MessageRetentionPeriod))
+            .and_then(|value| value.parse().ok())
+            .map(Duration::from_secs))
+    }
+
+    /// Sends copies of messages, bodies and string attributes as received,
+    /// in batches of at most 10 entries and [`SQS_BATCH_BYTES`]. Returns the
+    /// messages SQS did not take.
+    pub async fn send(&self, messages: &[&QueueMessage]) -> anyhow::Result<Vec<UnsentMessage>> {
+        let mut failed = Vec::new();
+        for batch in send_batches(messages) {
+            let entries = batch
+                .iter()
+                .enumerate()
+                .map(|(n, message)| {
+                    let attributes = message
+                        .attributes
+                        .iter()
+                        .map(|(name, value)| {
+                            MessageAttributeValue::builder()
+                                .data_type("String")
+                                .string_value(value)
+                                .build()
+                                .map(|value| (name.clone(), value))
+                        })
+                        .collect::<Result<_, _>>()
+                        .map_err(|error| anyhow!(error))?;
+                    SendMessageBatchRequestEntry::builder()
+                        .id(n.to_string())
+                        .message_body(&message.body)
+                        .set_message_attributes(Some(attributes))
+                        .build()
+                        .map_err(|error| anyhow!(error))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let output = self
+                .client
+                .send_message_batch()
+                .queue_url(&self.url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|error| self.error("cannot send to", error))?;
+            failed.extend(output.failed().iter().map(|entry| {
+                let message_id = entry
+                    .id()
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| batch.get(n))
+                    .map_or_else(|| entry.id().to_owned(), |m| m.message_id.clone());
+                UnsentMessage {
+                    message_id,
+                    reason: entry.message().unwrap_or(entry.code()).to_owned(),
+                }
+            }));
+        }
+        Ok(failed)
+    }
+
     /// Receives up to 10 messages, hidden for `visibility`, waiting up to
     /// `wait` for one (long polling asks every SQS server, so an empty
     /// answer means the queue has no visible message).
@@ -109,6 +193,7 @@ impl DlqQueue {
             .visibility_timeout(seconds(visibility))
             .wait_time_seconds(seconds(wait).min(20))
             .message_attribute_names("All")
+            .message_system_attribute_names(MessageSystemAttributeName::SentTimestamp)
             .send()
             .await
             .map_err(|error| self.error("cannot receive from", error))?;
@@ -123,11 +208,17 @@ impl DlqQueue {
                     .into_iter()
                     .filter_map(|(name, value)| Some((name, value.string_value?)))
                     .collect();
+                let sent_millis = message
+                    .attributes
+                    .as_ref()
+                    .and_then(|system| system.get(&MessageSystemAttributeName::SentTimestamp))
+                    .and_then(|millis| millis.parse().ok());
                 Some(QueueMessage {
                     message_id: message.message_id?,
                     receipt_handle: message.receipt_handle?,
                     body: message.body.unwrap_or_default(),
                     attributes,
+                    sent_millis,
                 })
             })
             .collect())
@@ -218,6 +309,39 @@ impl DlqQueue {
         let text = aws_error::describe(&error);
         anyhow!(text).context(format!("{doing} queue {}", self.url))
     }
+}
+
+/// SendMessageBatch takes at most 1 MiB in all, bodies and attributes.
+pub const SQS_BATCH_BYTES: usize = 1024 * 1024;
+
+/// Messages in SendMessageBatch calls: at most 10 and [`SQS_BATCH_BYTES`]
+/// each (a message is at most 1 MiB itself, so each fits in a batch).
+fn send_batches<'a>(messages: &[&'a QueueMessage]) -> Vec<Vec<&'a QueueMessage>> {
+    let size = |message: &QueueMessage| {
+        message.body.len()
+            + message
+                .attributes
+                .iter()
+                .map(|(name, value)| name.len() + value.len() + "String".len())
+                .sum::<usize>()
+    };
+    let mut batches: Vec<Vec<&QueueMessage>> = Vec::new();
+    let mut bytes = 0;
+    for &message in messages {
+        let message_bytes = size(message);
+        let full = batches.last().is_none_or(|batch| {
+            batch.len() == SQS_BATCH_ENTRIES || bytes + message_bytes > SQS_BATCH_BYTES
+        });
+        if full {
+            batches.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += message_bytes;
+        if let Some(batch) = batches.last_mut() {
+            batch.push(message);
+        }
+    }
+    batches
 }
 
 fn handle_of(chunk: &[&str], id: &str) -> String {

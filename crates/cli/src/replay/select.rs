@@ -11,8 +11,8 @@ use crate::queue::{FailureEntry, FailureFilter, Inventory};
 /// What to replay.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SelectOptions {
-    /// Stream and shard filters (the status filter is ignored: replay takes
-    /// `complete` failures, and `partial` ones with `include_partial`).
+    /// Which failures: status, stream, shard, id. Of those, replay takes
+    /// `complete` failures, and `partial` ones with `include_partial`.
     pub filter: FailureFilter,
     pub include_partial: bool,
     /// Replay at most this many failures (the earliest of each shard first).
@@ -108,11 +108,7 @@ pub fn select<'a>(inventory: &'a Inventory, options: &SelectOptions) -> Selectio
 }
 
 fn skip_reason(failure: &FailureEntry, options: &SelectOptions) -> Option<SkipReason> {
-    let filter = FailureFilter {
-        statuses: Vec::new(),
-        ..options.filter.clone()
-    };
-    if !filter.matches(failure) {
+    if !options.filter.matches(failure) {
         return Some(SkipReason::FilteredOut);
     }
     match failure.status() {

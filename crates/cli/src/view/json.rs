@@ -9,6 +9,7 @@ use serde::Serialize;
 use streamdlq_core::HydrationStatus;
 
 use super::payload::Payload;
+use super::text::Retention;
 use crate::queue::FailureEntry;
 
 #[derive(Serialize)]
@@ -26,8 +27,12 @@ struct FailureLine<'a> {
     condition: Option<&'a str>,
     /// How many SQS messages carry the failure.
     messages: usize,
-    /// The OnFailure record (re-encoded on one line).
-    failure: Option<serde_json::Value>,
+    /// The record that made the batch fail, where the failure record says.
+    failed_sequence_number: Option<&'a str>,
+    /// Seconds before SQS retention drops the failure's first message.
+    retention_left_seconds: Option<u64>,
+    /// The OnFailure record as the ESM sent it, on one line.
+    failure: Option<Box<serde_json::value::RawValue>>,
     raw: Option<&'a str>,
     records: Vec<RecordLine<'a>>,
 }
@@ -41,14 +46,18 @@ struct RecordLine<'a> {
     approximate_arrival_timestamp: Option<f64>,
     size: usize,
     data: String,
+    /// The payload as sent (numbers keep their text), when it is JSON.
     #[serde(skip_serializing_if = "Option::is_none")]
-    json: Option<serde_json::Value>,
+    json: Option<Box<serde_json::value::RawValue>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     text: Option<&'a str>,
 }
 
 /// One line of JSON (no newline) for a failure.
-pub fn failure_json(failure: &FailureEntry) -> serde_json::Result<String> {
+pub fn failure_json(
+    failure: &FailureEntry,
+    retention: Option<Retention>,
+) -> serde_json::Result<String> {
     let hydration = &failure.hydrated.hydration;
     let record = failure.record.as_ref();
     let line = FailureLine {
@@ -66,22 +75,27 @@ pub fn failure_json(failure: &FailureEntry) -> serde_json::Result<String> {
             .and_then(|context| context.condition.as_ref())
             .map(|condition| condition.as_str()),
         messages: failure.messages.len(),
+        failed_sequence_number: failure.failed_sequence_number().map(|s| s.as_str()),
+        retention_left_seconds: retention
+            .zip(failure.first_sent_millis())
+            .map(|(retention, sent)| retention.left(sent).as_secs()),
         failure: failure
             .hydrated
             .failure
             .as_deref()
-            .and_then(|text| serde_json::from_str(text).ok()),
+            .and_then(|text| Payload::of(text.as_bytes()).raw_json()),
         raw: failure.hydrated.raw.as_deref(),
         records: failure
             .hydrated
             .records
             .iter()
             .map(|record| {
-                let (json, text) = match Payload::of(&record.data) {
-                    Payload::Json(value) => (Some(value), None),
-                    Payload::Text(text) => (None, Some(text)),
-                    Payload::Binary(_) => (None, None),
+                let payload = Payload::of(&record.data);
+                let text = match payload {
+                    Payload::Text(text) => Some(text),
+                    _ => None,
                 };
+                let json = payload.raw_json();
                 RecordLine {
                     sequence_number: record.sequence_number.as_str(),
                     partition_key: &record.partition_key,

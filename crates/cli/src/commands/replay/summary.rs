@@ -5,12 +5,13 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::commands::put_records::plural;
 use crate::invoke::{EventSource, kinesis_events};
 use crate::put::{CallLimits, count_calls};
 use crate::queue::FailureEntry;
 use crate::replay::stream::{Target, entries_of, plan};
 use crate::replay::{FunctionReplayOptions, Selection};
+use crate::view::text::SHORT_ID;
+use crate::view::{human, style};
 
 /// The summary, as `--json` prints it.
 #[derive(Debug, Default, Serialize)]
@@ -29,6 +30,10 @@ pub struct Summary {
     pub out_of_order: usize,
     pub invocations: usize,
     pub deleted_messages: usize,
+    /// A function dry run: the messages deleted if the function processes
+    /// every failure. Only its answers decide, so nothing is promised.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deletable_messages: Option<usize>,
     pub kept: Vec<Kept>,
     pub skipped: BTreeMap<String, usize>,
     pub notes: Vec<String>,
@@ -58,18 +63,28 @@ impl Summary {
     pub fn print(&self, json: bool) -> anyhow::Result<()> {
         let summary = self;
         if json {
-            println!("{}", serde_json::to_string(summary)?);
+            println!("{}", serde_json::to_string(&summary.json()?)?);
             return Ok(());
         }
         for planned in &summary.planned {
             println!(
-                "would replay failure {} ({}, {} records of {}) to {}",
-                planned.id,
+                "would replay failure {} ({}, {} of {}) to {}",
+                planned.id.get(..SHORT_ID).unwrap_or(&planned.id),
                 planned.status,
-                planned.records,
+                human::count(planned.records, "record", "records"),
                 planned.shard_id.as_deref().unwrap_or("?"),
                 planned.destination
             );
+        }
+        if summary.failures == 0 && summary.kept.is_empty() && summary.invocations == 0 {
+            let what = if summary.dry_run {
+                "nothing would be replayed"
+            } else {
+                "nothing replayed"
+            };
+            println!("{what}: no failure in the DLQ can be replayed with these flags");
+            summary.print_left();
+            return Ok(());
         }
         let verb = if summary.dry_run {
             "would replay"
@@ -78,50 +93,78 @@ impl Summary {
         };
         let to = summary.destinations.join(", ");
         let mut line = format!(
-            "{verb} {} {} ({} {}) to {} {}",
-            summary.failures,
-            plural(summary.failures, "failure", "failures"),
-            summary.records,
-            plural(summary.records, "record", "records"),
+            "{verb} {} ({}) to {} {to}",
+            human::count(summary.failures, "failure", "failures"),
+            human::count(summary.records, "record", "records"),
             summary.target,
-            if to.is_empty() { "-" } else { &to },
         );
         if summary.target == "stream" {
             line.push_str(&format!(
-                ": {} PutRecords {}, {} {}",
-                summary.calls,
-                plural(summary.calls, "call", "calls"),
-                summary.retries,
-                plural(summary.retries, "retry", "retries"),
+                ": {}, {}, {}",
+                human::size(summary.bytes),
+                human::count(summary.calls, "PutRecords call", "PutRecords calls"),
+                human::count(summary.retries, "retry", "retries"),
             ));
         } else {
             line.push_str(&format!(
-                ": {} {}",
-                summary.invocations,
-                plural(summary.invocations, "invocation", "invocations")
+                ": {}",
+                human::count(summary.invocations, "invocation", "invocations")
             ));
         }
-        let verb = if summary.dry_run {
-            "would delete"
-        } else {
-            "deleted"
-        };
-        line.push_str(&format!(
-            "; {verb} {} DLQ {}",
-            summary.deleted_messages,
-            plural(summary.deleted_messages, "message", "messages")
-        ));
-        println!("{line}");
+        match summary.deletable_messages {
+            Some(at_most) => line.push_str(&format!(
+                "; the function's answers decide which DLQ messages are deleted (at most {})",
+                at_most
+            )),
+            None => line.push_str(&format!(
+                "; {} {}",
+                if summary.dry_run {
+                    "would delete"
+                } else {
+                    "deleted"
+                },
+                human::count(summary.deleted_messages, "DLQ message", "DLQ messages")
+            )),
+        }
+        anstream::println!("{line}");
         if summary.out_of_order > 0 {
             println!(
-                "  {} records were accepted ahead of an earlier record of their partition key \
+                "  {} accepted ahead of an earlier record of their partition key \
                  that Kinesis failed in the same call (use --strict-order to rule this out)",
-                summary.out_of_order
+                human::count(summary.out_of_order, "record was", "records were"),
             );
         }
         for kept in &summary.kept {
-            println!("kept failure {}: {}", kept.id, kept.reason);
+            anstream::println!(
+                "{}",
+                style::warning(&format!("kept failure {}: {}", kept.id, kept.reason))
+            );
         }
+        summary.print_left();
+        Ok(())
+    }
+
+    /// The summary as `--json` prints it: only the counts that mean
+    /// something for the target (no `bytes` or `calls` for a function, no
+    /// `invocations` for a stream).
+    pub fn json(&self) -> serde_json::Result<serde_json::Value> {
+        let mut value = serde_json::to_value(self)?;
+        if let Some(object) = value.as_object_mut() {
+            let other = if self.target == "function" {
+                &["bytes", "calls", "retries", "outOfOrder"][..]
+            } else {
+                &["invocations", "kept"][..]
+            };
+            for key in other {
+                object.remove(*key);
+            }
+        }
+        Ok(value)
+    }
+
+    /// What stays in the queue, and why.
+    fn print_left(&self) {
+        let summary = self;
         if !summary.skipped.is_empty() {
             let parts: Vec<String> = summary
                 .skipped
@@ -131,9 +174,11 @@ impl Summary {
             println!("left in the queue: {}", parts.join(", "));
         }
         for note in &summary.notes {
-            println!("note: {note}; left in the queue");
+            anstream::println!(
+                "{}",
+                style::warning(&format!("note: {note}; left in the queue"))
+            );
         }
-        Ok(())
     }
 }
 
@@ -184,7 +229,7 @@ pub fn dry_run_function(
         summary.invocations += events;
         summary.failures += 1;
         summary.records += failure.hydrated.records.len();
-        summary.deleted_messages += failure.messages.len();
+        *summary.deletable_messages.get_or_insert(0) += failure.messages.len();
         let destination = summary.destinations.join(", ");
         plan_failure(failure, &destination, summary);
     }
@@ -199,4 +244,33 @@ fn plan_failure(failure: &FailureEntry, destination: &str, summary: &mut Summary
         shard_id: failure.shard_id().map(str::to_owned),
         destination: destination.to_owned(),
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A function replay's JSON has no stream counts (`bytes`, `calls`),
+    /// a stream replay's none of a function's (`invocations`).
+    #[test]
+    fn json_has_only_the_counts_of_its_target() {
+        let function = Summary {
+            target: "function",
+            invocations: 2,
+            ..Summary::default()
+        };
+        let value = function.json().expect("JSON");
+        assert_eq!(value["invocations"], 2);
+        for key in ["bytes", "calls", "retries", "outOfOrder"] {
+            assert!(value.get(key).is_none(), "{key} in {value}");
+        }
+        let stream = Summary {
+            target: "stream",
+            bytes: 10,
+            ..Summary::default()
+        };
+        let value = stream.json().expect("JSON");
+        assert_eq!(value["bytes"], 10);
+        assert!(value.get("invocations").is_none());
+    }
 }
