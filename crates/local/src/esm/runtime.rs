@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use streamdlq_core::invocation::{KinesisEventSource, LambdaFunction};
 use streamdlq_core::{ShardLister, ShardReader};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
@@ -13,85 +14,11 @@ use super::batch::RetryPolicy;
 use super::clock::{Clock, SystemClock};
 use super::config::{EsmConfig, EsmConfigError};
 use super::destination::FailureDestination;
-use super::event::EventSource;
-use super::function::StreamFunction;
 use super::lineage::Lineage;
-use super::poller::{PollerExit, or_stop, poll_shard};
+use super::poller::{PollerExit, poll_shard};
+use super::shared::{Shared, or_stop};
 use super::stats::{EsmStats, ShardState};
-
-/// What the mapping connects: a stream, a function, and the role the
-/// function runs as (it appears in every record as `invokeIdentityArn`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EsmTarget {
-    pub stream_arn: String,
-    pub function_arn: String,
-    pub invoke_identity_arn: String,
-}
-
-impl EsmTarget {
-    /// The mapping from `stream_arn` to `function_arn`, the function
-    /// running as the role `<function name>-role` of the stream's account.
-    pub fn new(
-        stream_arn: impl Into<String>,
-        function_arn: impl Into<String>,
-    ) -> Result<Self, EsmConfigError> {
-        let (stream_arn, function_arn) = (stream_arn.into(), function_arn.into());
-        let stream = Arn::parse(&stream_arn, "kinesis", "stream/")
-            .ok_or_else(|| EsmConfigError::InvalidArn(stream_arn.clone()))?;
-        let function = Arn::parse(&function_arn, "lambda", "function:")
-            .ok_or_else(|| EsmConfigError::InvalidArn(function_arn.clone()))?;
-        let invoke_identity_arn = format!(
-            "arn:{}:iam::{}:role/{}-role",
-            stream.partition, stream.account, function.name
-        );
-        Ok(Self {
-            stream_arn,
-            function_arn,
-            invoke_identity_arn,
-        })
-    }
-
-    /// The region of the stream, from its ARN.
-    pub fn region(&self) -> Option<&str> {
-        Arn::parse(&self.stream_arn, "kinesis", "stream/").map(|arn| arn.region)
-    }
-}
-
-/// The parts of an ARN the mapping needs.
-struct Arn<'a> {
-    partition: &'a str,
-    region: &'a str,
-    account: &'a str,
-    name: &'a str,
-}
-
-impl<'a> Arn<'a> {
-    /// `arn:<partition>:<service>:<region>:<account>:<prefix><name>`.
-    fn parse(arn: &'a str, service: &str, prefix: &str) -> Option<Self> {
-        let mut parts = arn.splitn(6, ':');
-        let (scheme, partition, arn_service, region, account, resource) = (
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-            parts.next()?,
-        );
-        // A function ARN may carry a version or alias after the name.
-        let name = resource.strip_prefix(prefix)?.split(':').next()?;
-        (scheme == "arn"
-            && arn_service == service
-            && !region.is_empty()
-            && !account.is_empty()
-            && !name.is_empty())
-        .then_some(Self {
-            partition,
-            region,
-            account,
-            name,
-        })
-    }
-}
+use super::target::EsmTarget;
 
 /// A configured event source mapping, ready to start.
 #[derive(Debug, Clone)]
@@ -99,20 +26,6 @@ pub struct Esm {
     config: EsmConfig,
     target: EsmTarget,
     clock: Arc<dyn Clock>,
-}
-
-/// Everything the pollers share.
-#[derive(Debug)]
-pub(crate) struct Shared<R, F, D> {
-    pub config: EsmConfig,
-    pub policy: RetryPolicy,
-    pub target: EsmTarget,
-    pub event_source: EventSource,
-    pub reader: R,
-    pub function: F,
-    pub destination: D,
-    pub clock: Arc<dyn Clock>,
-    pub stats: watch::Sender<EsmStats>,
 }
 
 impl Esm {
@@ -149,15 +62,15 @@ impl Esm {
     pub fn start<R, F, D>(self, reader: R, function: F, destination: D) -> EsmHandle
     where
         R: ShardReader + ShardLister + Send + Sync + 'static,
-        F: StreamFunction + 'static,
+        F: LambdaFunction + 'static,
         D: FailureDestination + 'static,
     {
         let (stop_sender, stop) = watch::channel(false);
         let (stats, stats_receiver) = watch::channel(EsmStats::default());
-        let event_source = EventSource {
+        let event_source = KinesisEventSource {
             region: self.target.region().unwrap_or_default().to_owned(),
             stream_arn: self.target.stream_arn.clone(),
-            invoke_identity_arn: self.target.invoke_identity_arn.clone(),
+            invoke_identity_arn: Some(self.target.invoke_identity_arn.clone()),
         };
         let span = info_span!("esm", stream_arn = %self.target.stream_arn);
         let shared = Arc::new(Shared {
@@ -185,7 +98,7 @@ impl Esm {
 async fn coordinate<R, F, D>(shared: Arc<Shared<R, F, D>>, mut stop: watch::Receiver<bool>)
 where
     R: ShardReader + ShardLister + Send + Sync + 'static,
-    F: StreamFunction + 'static,
+    F: LambdaFunction + 'static,
     D: FailureDestination + 'static,
 {
     let mut lineage = Lineage::new(shared.config.starting_position);
@@ -296,44 +209,5 @@ impl EsmHandle {
 impl Drop for EsmHandle {
     fn drop(&mut self) {
         self.stop.send_replace(true);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The target takes region and account from the stream ARN and names
-    /// the role after the function.
-    #[test]
-    fn derives_region_and_role_from_the_arns() {
-        let target = EsmTarget::new(
-            "arn:aws:kinesis:eu-west-1:123456789012:stream/orders",
-            "arn:aws:lambda:eu-west-1:123456789012:function:processor:live",
-        )
-        .expect("valid ARNs");
-        assert_eq!(target.region(), Some("eu-west-1"));
-        assert_eq!(
-            target.invoke_identity_arn,
-            "arn:aws:iam::123456789012:role/processor-role"
-        );
-    }
-
-    /// Anything but a Kinesis stream ARN and a function ARN is refused.
-    #[test]
-    fn refuses_arns_of_the_wrong_kind() {
-        let function = "arn:aws:lambda:eu-west-1:123456789012:function:processor";
-        for stream in [
-            "orders",
-            "arn:aws:sqs:eu-west-1:123456789012:orders",
-            "arn:aws:kinesis:eu-west-1:123456789012:table/orders",
-            "arn:aws:kinesis::123456789012:stream/orders",
-        ] {
-            assert_eq!(
-                EsmTarget::new(stream, function),
-                Err(EsmConfigError::InvalidArn(stream.to_owned()))
-            );
-        }
-        assert!(EsmTarget::new("arn:aws:kinesis:eu-west-1:1:stream/o", "processor").is_err());
     }
 }
