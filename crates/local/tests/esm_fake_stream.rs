@@ -15,7 +15,7 @@ use streamdlq_core::fake::FakeStream;
 use streamdlq_core::{IteratorStart, SequenceNumber};
 use streamdlq_local::esm::{
     DestinationError, Esm, EsmConfig, EsmHandle, EsmSettings, EsmStats, EsmTarget,
-    FailureDestination, RecordingDestination, ShardState, StreamFunction,
+    FailureDestination, RecordingDestination, ShardState, LambdaFunction,
 };
 
 const FUNCTION_ARN: &str = "arn:aws:lambda:eu-west-1:123456789012:function:processor";
@@ -39,7 +39,7 @@ fn config(change: impl FnOnce(&mut EsmSettings)) -> EsmConfig {
 
 fn start<F, D>(stream: &FakeStream, config: EsmConfig, function: F, destination: D) -> EsmHandle
 where
-    F: StreamFunction + 'static,
+    F: LambdaFunction + 'static,
     D: FailureDestination + 'static,
 {
     let target = EsmTarget::new(stream.stream_arn(), FUNCTION_ARN).expect("target");
