@@ -273,6 +273,7 @@ impl ReplayArgs {
             Err(error) => return Run::failed(summary, error),
         };
         options.invoke_identity_arn = target.invoke_identity_arn.clone();
+        summary.destinations = vec![target.name.clone()];
         self.run_function(&*target.function, session, selection, options, summary)
             .await
     }
@@ -312,7 +313,6 @@ impl ReplayArgs {
         options: FunctionReplayOptions,
         mut summary: Summary,
     ) -> Run {
-        summary.destinations = vec![function.name().to_owned()];
         let progress = records_bar(selection.records(), !self.json);
         let interrupt = Interrupt::on_ctrl_c();
         let (report, error) = replay_to_function(

@@ -27,6 +27,8 @@ pub const LOCAL_PROCESSOR: &str = "processor";
 
 /// A function to replay into, and the role its events name.
 pub struct ReplayFunction {
+    /// The function as the summary names it.
+    pub name: String,
     pub function: Box<dyn LambdaFunction>,
     /// `invokeIdentityArn` of the events: the function's execution role,
     /// when it is known.
@@ -36,7 +38,7 @@ pub struct ReplayFunction {
 impl std::fmt::Debug for ReplayFunction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReplayFunction")
-            .field("function", &self.function.name())
+            .field("name", &self.name)
             .field("invoke_identity_arn", &self.invoke_identity_arn)
             .finish()
     }
@@ -67,6 +69,7 @@ pub fn local_processor(state_file: &Path, stream_arn: &str) -> anyhow::Result<Re
         .map(|target| target.invoke_identity_arn);
     let handler = ElementHandler::new(LogSink, config.schema_mode);
     Ok(ReplayFunction {
+        name: LOCAL_PROCESSOR.to_owned(),
         function: Box::new(processor_function(handler, settings)),
         invoke_identity_arn,
     })
@@ -94,7 +97,8 @@ pub async fn deployed_function(client: Client, name: String) -> ReplayFunction {
         }
     };
     ReplayFunction {
-        function: Box::new(InvokeApiFunction::new(client, name)),
+        function: Box::new(InvokeApiFunction::new(client, name.clone())),
+        name,
         invoke_identity_arn,
     }
 }
