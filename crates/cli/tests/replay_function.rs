@@ -15,19 +15,19 @@ use indicatif::ProgressBar;
 use processor::{Element, ElementHandler, ElementSink, SchemaMode, SinkError};
 use streamdlq_cli::input::parse_records;
 use streamdlq_cli::queue::ScanOptions;
+use streamdlq_cli::replay::{
+    FunctionReplayOptions, Interrupt, ReplaySession, SelectOptions, replay_to_function, select,
+};
+use streamdlq_core::batch::RecordContext;
 use streamdlq_core::invocation::{
     AnswerVerdict, FunctionSettings, KinesisEventSource, LambdaFunction, PayloadReading,
 };
+use streamdlq_core::{FailureRecord, HydrateOptions, HydrationStatus, KinesisShardReader, hydrate};
 use streamdlq_local::InvokeApiFunction;
 use streamdlq_local::esm::processor_function;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
-use streamdlq_cli::replay::{
-    FunctionReplayOptions, Interrupt, ReplaySession, SelectOptions, replay_to_function, select,
-};
-use streamdlq_core::batch::RecordContext;
-use streamdlq_core::{FailureRecord, HydrateOptions, HydrationStatus, KinesisShardReader, hydrate};
 
 const WITH_POISON_PILL: &str = include_str!("../../../events/test-records-with-poison-pill.json");
 const SHARD: &str = "shardId-000000000000";
@@ -269,7 +269,9 @@ struct InvokeServer {
 
 impl InvokeServer {
     async fn start(body: &'static str) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
         let endpoint = format!("http://{}", listener.local_addr().expect("address"));
         let invocations = Arc::new(Mutex::new(0));
         let count = Arc::clone(&invocations);
@@ -328,7 +330,10 @@ impl InvokeServer {
     }
 
     fn invocations(&self) -> usize {
-        *self.invocations.lock().unwrap_or_else(PoisonError::into_inner)
+        *self
+            .invocations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     async fn stop(self) {
@@ -376,5 +381,9 @@ async fn keeps_the_dlq_message_for_a_string_answer_and_deletes_it_for_an_empty_a
     assert_eq!(invoked, 1);
     assert_eq!((report.failures, report.kept.len()), (1, 0));
     let depth = env.depth(&queue).await;
-    assert_eq!((depth.visible, depth.in_flight), (0, 0), "deleted from the DLQ");
+    assert_eq!(
+        (depth.visible, depth.in_flight),
+        (0, 0),
+        "deleted from the DLQ"
+    );
 }

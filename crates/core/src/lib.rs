@@ -62,9 +62,8 @@ pub use engine::{
 pub use failure::{BatchInfo, Condition, FailureParseError, FailureRecord, StreamSource};
 pub use hydration::{Hydration, HydrationStatus};
 pub use invocation::{
-    AnswerVerdict, FnFunction, FunctionAnswer, FunctionError, FunctionSettings,
-    InProcessFunction, KinesisEventSource, LambdaFunction, PayloadReading,
-    SYNC_INVOKE_PAYLOAD_LIMIT, StreamEvent,
+    AnswerVerdict, FnFunction, FunctionAnswer, FunctionError, FunctionSettings, InProcessFunction,
+    KinesisEventSource, LambdaFunction, PayloadReading, SYNC_INVOKE_PAYLOAD_LIMIT, StreamEvent,
 };
 pub use kinesis::KinesisShardReader;
 pub use sequence::{SequenceNumber, SequenceNumberError};

@@ -19,11 +19,11 @@ use esm_support::invoke_server::{Answer, InvokeServer};
 use esm_support::{Call, ScriptedFunction, failed_at, success, threw};
 use serde_json::{Value, json};
 use streamdlq_core::{KinesisShardReader, SequenceNumber, ShardReader, StreamRecord};
-use streamdlq_local::{Emulators, InvokeApiFunction};
 use streamdlq_local::esm::{
-    Esm, EsmConfig, EsmHandle, EsmSettings, EsmStats, EsmTarget, FailureDestination, FunctionAnswer,
-    ManualClock, RecordingDestination, SnsDestination, LambdaFunction,
+    Esm, EsmConfig, EsmHandle, EsmSettings, EsmStats, EsmTarget, FailureDestination,
+    FunctionAnswer, LambdaFunction, ManualClock, RecordingDestination, SnsDestination,
 };
+use streamdlq_local::{Emulators, InvokeApiFunction};
 
 const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:esm-test";
 const SHARD_0: &str = "shardId-000000000000";
@@ -431,9 +431,7 @@ async fn retries_the_whole_batch_on_an_invalid_item_identifier() {
     let sequence_numbers = stream.put(TO_SHARD_0, &payloads("record", 5)).await;
     let function = ScriptedFunction::new(|_, number| {
         if number == 0 {
-            FunctionAnswer::json(&
-                json!({ "batchItemFailures": [{ "itemIdentifier": "" }] }),
-            )
+            FunctionAnswer::json(&json!({ "batchItemFailures": [{ "itemIdentifier": "" }] }))
         } else {
             success()
         }
@@ -518,7 +516,10 @@ async fn retries_a_batch_answered_with_a_string_until_it_is_discarded() {
     assert_eq!(received.len(), 2, "the first invocation and one retry");
     let sent = failures.json();
     assert_eq!(sent.len(), 1);
-    assert_eq!(sent[0]["requestContext"]["condition"], "RetryAttemptsExhausted");
+    assert_eq!(
+        sent[0]["requestContext"]["condition"],
+        "RetryAttemptsExhausted"
+    );
     assert_eq!(sent[0]["responseContext"]["functionError"], Value::Null);
     assert_eq!(sent[0]["KinesisBatchInfo"]["batchSize"], 2);
 }

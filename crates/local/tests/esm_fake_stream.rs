@@ -15,7 +15,7 @@ use streamdlq_core::fake::FakeStream;
 use streamdlq_core::{IteratorStart, SequenceNumber};
 use streamdlq_local::esm::{
     DestinationError, Esm, EsmConfig, EsmHandle, EsmSettings, EsmStats, EsmTarget,
-    FailureDestination, RecordingDestination, ShardState, LambdaFunction,
+    FailureDestination, LambdaFunction, RecordingDestination, ShardState,
 };
 
 const FUNCTION_ARN: &str = "arn:aws:lambda:eu-west-1:123456789012:function:processor";

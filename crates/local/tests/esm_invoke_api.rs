@@ -132,5 +132,8 @@ async fn reads_an_unreachable_endpoint_as_not_invoked() {
 
     let answer = function.invoke(event_bytes()).await;
 
-    assert!(matches!(answer, FunctionAnswer::NotInvoked(_)), "{answer:?}");
+    assert!(
+        matches!(answer, FunctionAnswer::NotInvoked(_)),
+        "{answer:?}"
+    );
 }

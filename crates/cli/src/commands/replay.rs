@@ -11,8 +11,8 @@ use clap::Args;
 use streamdlq_core::invocation::LambdaFunction;
 
 use super::put_records::plural;
-use crate::discovery::{DiscoveryArgs, Resources};
 use crate::discovery::Origin;
+use crate::discovery::{DiscoveryArgs, Resources};
 use crate::invoke::{LOCAL_PROCESSOR, ReplayFunction, deployed_function, local_processor};
 use crate::progress::records_bar;
 use crate::put::{KinesisStreamWriter, PutOptions};

@@ -126,7 +126,10 @@ fn print_verdict(event: &[u8], answer: &FunctionAnswer) {
     let Ok(batch) = serde_json::from_slice::<KinesisBatch>(event) else {
         return;
     };
-    let sequence_numbers: Vec<_> = batch.records().map(|record| &record.sequence_number).collect();
+    let sequence_numbers: Vec<_> = batch
+        .records()
+        .map(|record| &record.sequence_number)
+        .collect();
     let verdict = AnswerVerdict::judge(
         answer,
         sequence_numbers.iter().copied(),

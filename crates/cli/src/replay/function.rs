@@ -151,7 +151,10 @@ async fn replay_one<F: LambdaFunction + ?Sized>(
         match verdict {
             AnswerVerdict::Success => progress.inc(event.records.len() as u64),
             AnswerVerdict::NotInvoked(reason) => {
-                return Err(anyhow!("cannot invoke function {}: {reason}", function.name()));
+                return Err(anyhow!(
+                    "cannot invoke function {}: {reason}",
+                    function.name()
+                ));
             }
             verdict => {
                 let reason = describe(&verdict, records, event.records.start);
@@ -192,12 +195,15 @@ fn describe(
     offset: usize,
 ) -> String {
     match verdict {
-        AnswerVerdict::PartialFailure { index } => records
-            .get(offset + index)
-            .map_or_else(
-                || verdict.to_string(),
-                |record| format!("batch item failure at sequence number {}", record.sequence_number),
-            ),
+        AnswerVerdict::PartialFailure { index } => records.get(offset + index).map_or_else(
+            || verdict.to_string(),
+            |record| {
+                format!(
+                    "batch item failure at sequence number {}",
+                    record.sequence_number
+                )
+            },
+        ),
         other => other.to_string(),
     }
 }

@@ -83,7 +83,8 @@ impl AnswerVerdict {
             FunctionAnswer::Returned(_) if reading == PayloadReading::Ignored => Self::Success,
             FunctionAnswer::Returned(payload) => {
                 let batch: Vec<&SequenceNumber> = batch.into_iter().collect();
-                judge_payload(payload, &batch).unwrap_or_else(|reason| Self::BatchFailure { reason })
+                judge_payload(payload, &batch)
+                    .unwrap_or_else(|reason| Self::BatchFailure { reason })
             }
         }
     }
@@ -125,14 +126,24 @@ fn judge_payload(payload: &[u8], batch: &[&SequenceNumber]) -> Result<AnswerVerd
         Value::Array(items) if items.is_empty() => return Ok(AnswerVerdict::Success),
         Value::Object(fields) => fields,
         // Safe reading: a string, a number, a boolean, a non-empty array.
-        other => return Err(format!("the answer is a JSON {}, not an object", kind(&other))),
+        other => {
+            return Err(format!(
+                "the answer is a JSON {}, not an object",
+                kind(&other)
+            ));
+        }
     };
     let items = match fields.get("batchItemFailures") {
         // Recorded: `{}`, a wrong top-level key and a null list are success.
         None | Some(Value::Null) => return Ok(AnswerVerdict::Success),
         Some(Value::Array(items)) => items,
         // Safe reading: a list that is not a list.
-        Some(other) => return Err(format!("batchItemFailures is a JSON {}, not a list", kind(other))),
+        Some(other) => {
+            return Err(format!(
+                "batchItemFailures is a JSON {}, not a list",
+                kind(other)
+            ));
+        }
     };
     // Recorded: the lowest reported sequence number is the checkpoint.
     let mut lowest: Option<usize> = None;
@@ -161,13 +172,18 @@ fn identified_record(item: &Value, batch: &[&SequenceNumber]) -> Result<usize, S
             return Err("an item has a null or missing itemIdentifier".to_owned());
         }
         Some(other) => {
-            return Err(format!("an itemIdentifier is a JSON {}, not a string", kind(other)));
+            return Err(format!(
+                "an itemIdentifier is a JSON {}, not a string",
+                kind(other)
+            ));
         }
     };
     batch
         .iter()
         .position(|sequence_number| sequence_number.as_str() == identifier)
-        .ok_or_else(|| format!("itemIdentifier {identifier:?} is not a sequence number of the batch"))
+        .ok_or_else(|| {
+            format!("itemIdentifier {identifier:?} is not a sequence number of the batch")
+        })
 }
 
 fn kind(value: &Value) -> &'static str {

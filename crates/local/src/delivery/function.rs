@@ -8,11 +8,11 @@ use std::sync::Arc;
 use aws_lambda_events::sns::SnsEvent;
 use futures::FutureExt as _;
 pub use streamdlq_core::invocation::FunctionError;
-use streamdlq_core::invocation::{FnFunction, FunctionAnswer};
 /// The function port delivery invokes: core's [`LambdaFunction`]. Any
 /// returned answer is a successful async invocation, whatever it says; a
 /// function error is retried.
 pub use streamdlq_core::invocation::LambdaFunction as SnsFunction;
+use streamdlq_core::invocation::{FnFunction, FunctionAnswer};
 
 /// A function made of an async closure over the SNS event: `Ok` returns
 /// `null`, `Err` is a function error.

@@ -13,7 +13,8 @@ use streamdlq_core::StreamRecord;
 use tokio::time::Instant;
 
 use streamdlq_core::invocation::{
-    SYNC_INVOKE_PAYLOAD_LIMIT as MAX_EVENT_BYTES, estimated_kinesis_event_bytes as estimated_event_bytes,
+    SYNC_INVOKE_PAYLOAD_LIMIT as MAX_EVENT_BYTES,
+    estimated_kinesis_event_bytes as estimated_event_bytes,
 };
 
 /// Read-ahead of one shard, cut into batches.

@@ -75,9 +75,9 @@ pub use runtime::{Esm, EsmHandle};
 pub use target::EsmTarget;
 
 pub use crate::invoke_api::InvokeApiFunction;
+pub use sns::SnsDestination;
+pub use stats::{EsmStats, ShardState, ShardStats};
 #[doc(no_inline)]
 pub use streamdlq_core::invocation::{
     AnswerVerdict, FunctionAnswer, FunctionSettings, KinesisEventSource, LambdaFunction,
 };
-pub use sns::SnsDestination;
-pub use stats::{EsmStats, ShardState, ShardStats};

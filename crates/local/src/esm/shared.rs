@@ -12,8 +12,8 @@ use tokio::sync::watch;
 use super::batch::RetryPolicy;
 use super::clock::Clock;
 use super::config::EsmConfig;
-use super::target::EsmTarget;
 use super::stats::EsmStats;
+use super::target::EsmTarget;
 
 /// Everything the pollers share.
 #[derive(Debug)]

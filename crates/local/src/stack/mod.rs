@@ -33,11 +33,11 @@ use streamdlq_core::KinesisShardReader;
 use crate::delivery::{AsyncInvocation, Delivery, DeliveryConfig, DeliveryHandle, SnsFunction};
 use crate::emulator::sdk::REGION;
 use crate::emulator::{EmulatorError, EmulatorOptions, Emulators};
-pub use crate::function_env::{FunctionContext, lookup};
 use crate::esm::{
     Esm, EsmConfig, EsmConfigError, EsmHandle, EsmTarget, FunctionSettings, InvokeApiFunction,
     SnsDestination, processor_function,
 };
+pub use crate::function_env::{FunctionContext, lookup};
 use crate::resources::{Clients, ResourceError, Resources};
 use crate::state::{Endpoints, LocalState, ProcessEntry, STATE_VERSION};
 use crate::template::{StackTemplate, TemplateError, ids};

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::{Value, json};
 use futures::future::BoxFuture;
+use serde_json::{Value, json};
 use streamdlq_core::invocation::{FunctionAnswer, FunctionError, LambdaFunction};
 
 /// One invocation as the function saw it.
@@ -179,10 +179,7 @@ pub fn success() -> FunctionAnswer {
 }
 
 pub fn threw() -> FunctionAnswer {
-    FunctionAnswer::Thrown(FunctionError::new(
-        "PoisonPill",
-        "cannot process record",
-    ))
+    FunctionAnswer::Thrown(FunctionError::new("PoisonPill", "cannot process record"))
 }
 
 /// The answer reporting the record at `position` of `call` as failed.

@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::commands::put_records::plural;
 use crate::put::{CallLimits, count_calls};
 use crate::queue::FailureEntry;
-use crate::replay::stream::{Target, entries_of, plan};
 use crate::replay::function::event_source;
+use crate::replay::stream::{Target, entries_of, plan};
 use crate::replay::{FunctionReplayOptions, Selection};
 
 /// The summary, as `--json` prints it.

@@ -67,7 +67,10 @@ async fn reports_handler_errors_as_unhandled_function_errors() {
 
     assert_eq!(
         function.invoke(VALID.to_vec()).await,
-        FunctionAnswer::Thrown(FunctionError::new("PoisonPill", "record 3 is not an element"))
+        FunctionAnswer::Thrown(FunctionError::new(
+            "PoisonPill",
+            "record 3 is not an element"
+        ))
     );
 }
 

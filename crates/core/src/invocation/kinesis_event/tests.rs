@@ -36,7 +36,10 @@ fn records_of(event: &Value) -> Vec<StreamRecord> {
                 .expect("digits"),
                 partition_key: kinesis["partitionKey"].as_str().expect("key").to_owned(),
                 approximate_arrival_millis: Some(
-                    (kinesis["approximateArrivalTimestamp"].as_f64().expect("arrival") * 1000.0)
+                    (kinesis["approximateArrivalTimestamp"]
+                        .as_f64()
+                        .expect("arrival")
+                        * 1000.0)
                         .round() as i64,
                 ),
                 data: STANDARD
@@ -110,7 +113,10 @@ fn reads_back_as_a_kinesis_batch() {
     assert_eq!(contexts[1].sequence_number, input[1].sequence_number);
     assert_eq!(contexts[1].partition_key, "key-1");
     assert_eq!(contexts[1].shard_id.as_deref(), Some(SHARD));
-    assert_eq!(contexts[1].approximate_arrival_millis, Some(1_795_428_897_513));
+    assert_eq!(
+        contexts[1].approximate_arrival_millis,
+        Some(1_795_428_897_513)
+    );
 }
 
 /// Events stay under the byte and record limits and keep the order.

@@ -102,19 +102,25 @@ fn the_lowest_of_several_reported_records_is_the_checkpoint() {
 /// Recorded on AWS: an empty identifier fails the whole batch.
 #[test]
 fn an_empty_identifier_fails_the_whole_batch() {
-    assert!(is_batch_failure(&failures(json!([{ "itemIdentifier": "" }]))));
+    assert!(is_batch_failure(&failures(
+        json!([{ "itemIdentifier": "" }])
+    )));
 }
 
 /// Recorded on AWS: a null identifier fails the whole batch.
 #[test]
 fn a_null_identifier_fails_the_whole_batch() {
-    assert!(is_batch_failure(&failures(json!([{ "itemIdentifier": null }]))));
+    assert!(is_batch_failure(&failures(
+        json!([{ "itemIdentifier": null }])
+    )));
 }
 
 /// Recorded on AWS: an identifier that is not a string fails the whole batch.
 #[test]
 fn a_non_string_identifier_fails_the_whole_batch() {
-    assert!(is_batch_failure(&failures(json!([{ "itemIdentifier": 5 }]))));
+    assert!(is_batch_failure(&failures(
+        json!([{ "itemIdentifier": 5 }])
+    )));
 }
 
 /// Recorded on AWS: an identifier under a wrong key fails the whole batch,
@@ -130,9 +136,13 @@ fn an_identifier_under_a_wrong_key_fails_the_whole_batch() {
 #[test]
 fn an_identifier_outside_the_batch_fails_the_whole_batch() {
     let unknown = "49656959252094532447391178218386271298406532436532183043";
-    assert!(is_batch_failure(&failures(json!([{ "itemIdentifier": unknown }]))));
+    assert!(is_batch_failure(&failures(
+        json!([{ "itemIdentifier": unknown }])
+    )));
     let padded = format!("0{}", SEQ[1]);
-    assert!(is_batch_failure(&failures(json!([{ "itemIdentifier": padded }]))));
+    assert!(is_batch_failure(&failures(
+        json!([{ "itemIdentifier": padded }])
+    )));
 }
 
 /// Safe reading: a JSON string (`"oops"`) is a whole-batch failure.
@@ -162,7 +172,9 @@ fn a_boolean_answer_fails_the_whole_batch() {
 /// Safe reading: `batchItemFailures` that is not a list fails the batch.
 #[test]
 fn a_failure_list_that_is_not_a_list_fails_the_whole_batch() {
-    assert!(is_batch_failure(&failures(json!({ "itemIdentifier": SEQ[0] }))));
+    assert!(is_batch_failure(&failures(
+        json!({ "itemIdentifier": SEQ[0] })
+    )));
     assert!(is_batch_failure(&failures(json!("none"))));
 }
 
@@ -202,9 +214,15 @@ fn an_invocation_that_never_ran_is_not_invoked() {
 /// returned answer is success, a thrown one still a function error.
 #[test]
 fn an_ignored_payload_is_always_success() {
-    for payload in [json!({ "batchItemFailures": [{ "itemIdentifier": SEQ[0] }] }), json!("oops")] {
-        let verdict =
-            AnswerVerdict::judge(&FunctionAnswer::json(&payload), &batch(), PayloadReading::Ignored);
+    for payload in [
+        json!({ "batchItemFailures": [{ "itemIdentifier": SEQ[0] }] }),
+        json!("oops"),
+    ] {
+        let verdict = AnswerVerdict::judge(
+            &FunctionAnswer::json(&payload),
+            &batch(),
+            PayloadReading::Ignored,
+        );
         assert_eq!(verdict, AnswerVerdict::Success, "{payload}");
     }
 }
@@ -212,9 +230,10 @@ fn an_ignored_payload_is_always_success() {
 /// The processor's own poison-pill answer names the pill as the checkpoint.
 #[test]
 fn reads_the_processor_poison_pill_answer() {
-    let event: Value =
-        serde_json::from_str(include_str!("../../../../../events/kinesis-batch-poison-pill.json"))
-            .expect("fixture");
+    let event: Value = serde_json::from_str(include_str!(
+        "../../../../../events/kinesis-batch-poison-pill.json"
+    ))
+    .expect("fixture");
     let batch: Vec<SequenceNumber> = event["Records"]
         .as_array()
         .expect("records")
@@ -230,5 +249,8 @@ fn reads_the_processor_poison_pill_answer() {
         &batch,
         PayloadReading::BatchItemFailures,
     );
-    assert!(matches!(verdict, AnswerVerdict::PartialFailure { .. }), "{verdict:?}");
+    assert!(
+        matches!(verdict, AnswerVerdict::PartialFailure { .. }),
+        "{verdict:?}"
+    );
 }

@@ -46,10 +46,7 @@ fn success() -> FunctionAnswer {
 }
 
 fn threw() -> FunctionAnswer {
-    FunctionAnswer::Thrown(FunctionError::new(
-        "PoisonPill",
-        "cannot parse record",
-    ))
+    FunctionAnswer::Thrown(FunctionError::new("PoisonPill", "cannot parse record"))
 }
 
 /// The answer that reports `record` as the first failure.
@@ -70,7 +67,11 @@ struct Run {
 
 /// Drives `batch` to the end at time `now`, answering each invocation with
 /// `function(range)`.
-fn run(batch: &mut Batch, now: i64, mut function: impl FnMut(Range<usize>) -> FunctionAnswer) -> Run {
+fn run(
+    batch: &mut Batch,
+    now: i64,
+    mut function: impl FnMut(Range<usize>) -> FunctionAnswer,
+) -> Run {
     let mut run = Run::default();
     for _ in 0..10_000 {
         match batch.next_step(now) {
@@ -413,9 +414,7 @@ fn bisect_with_a_partial_response_retries_from_the_returned_record() {
 fn an_invalid_item_identifier_retries_the_whole_batch() {
     let mut batch = Batch::new(records(6), policy());
     let mut answers = vec![
-        FunctionAnswer::json(&
-            json!({ "batchItemFailures": [{ "itemIdentifier": "" }] }),
-        ),
+        FunctionAnswer::json(&json!({ "batchItemFailures": [{ "itemIdentifier": "" }] })),
         success(),
     ]
     .into_iter();
@@ -439,9 +438,7 @@ fn unreadable_answers_never_bisect_and_discard_with_a_null_function_error() {
     );
 
     let run = run(&mut batch, NOW, |_| {
-        FunctionAnswer::json(&
-            json!({ "batchItemFailures": [{ "itemIdentifier": null }] }),
-        )
+        FunctionAnswer::json(&json!({ "batchItemFailures": [{ "itemIdentifier": null }] }))
     });
 
     assert_eq!(run.invocations, [0..6, 0..6, 0..6, 0..6]);
