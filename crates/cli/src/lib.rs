@@ -18,8 +18,10 @@
 //!   back ([`queue::Inventory`]), releasing and deleting messages.
 //! - [`replay`]: replaying selected failures to a stream or a function and
 //!   deleting only what was re-delivered ([`replay::ReplaySession`]).
-//! - [`invoke`]: the Kinesis event a function replay sends, the Lambda and
-//!   in-process invokers, and how their answers are read.
+//! - [`invoke`]: the function a replay invokes (the local processor in
+//!   process, or any function through the Lambda Invoke API); the event,
+//!   the port and the verdict on the answer are core's
+//!   (`streamdlq_core::invocation`), shared with the local ESM.
 //! - [`view`]: failures as text for people and JSON lines for scripts;
 //!   colour, sizes and durations for people.
 //! - [`input`], [`generate`]: records from a PutRecords input file, or

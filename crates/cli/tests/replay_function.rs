@@ -1,30 +1,37 @@
 //! `replay --to-function`: the round trip of a poison pill. The strict
 //! processor fails it, the failed range is hydrated from kinesis-local into
 //! the DLQ, the processor is fixed (lenient schema mode), the replay hands
-//! it the original records and the DLQ ends empty.
+//! it the original records and the DLQ ends empty. And the verdict replay
+//! shares with the ESM, through a function behind the Lambda Invoke API: a
+//! doubtful answer keeps the DLQ message, a recorded success deletes it.
 
 mod common;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use common::{FULL, TestEnv, cli, onfailure, stderr, stdout};
 use indicatif::ProgressBar;
-use processor::{Element, ElementSink, SchemaMode, SinkError};
+use processor::{Element, ElementHandler, ElementSink, SchemaMode, SinkError};
 use streamdlq_cli::input::parse_records;
-use streamdlq_cli::invoke::{
-    EventSource, FunctionInvoker, InProcessProcessor, Outcome, SYNC_PAYLOAD_LIMIT, interpret,
-    kinesis_events,
-};
 use streamdlq_cli::queue::ScanOptions;
 use streamdlq_cli::replay::{
     FunctionReplayOptions, Interrupt, ReplaySession, SelectOptions, replay_to_function, select,
 };
 use streamdlq_core::batch::RecordContext;
+use streamdlq_core::invocation::{
+    AnswerVerdict, FunctionSettings, KinesisEventSource, LambdaFunction, PayloadReading,
+};
 use streamdlq_core::{FailureRecord, HydrateOptions, HydrationStatus, KinesisShardReader, hydrate};
+use streamdlq_local::InvokeApiFunction;
+use streamdlq_local::esm::processor_function;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 
 const WITH_POISON_PILL: &str = include_str!("../../../events/test-records-with-poison-pill.json");
 const SHARD: &str = "shardId-000000000000";
+const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:streamdlq-processor";
 
 /// Keeps the elements the processor accepts, with their sequence numbers.
 #[derive(Debug, Default)]
@@ -52,24 +59,23 @@ async fn poison_pill_in_the_dlq(env: &TestEnv) -> (String, String, String, Vec<S
         .await;
     let records = env.read_stream(&arn).await.remove(SHARD).expect("shard");
 
-    let strict = InProcessProcessor::new(Recording::default(), SchemaMode::Strict);
-    let source = EventSource {
-        stream_arn: &arn,
-        shard_id: SHARD,
+    let (strict, _) = processor(SchemaMode::Strict);
+    let source = KinesisEventSource {
+        stream_arn: arn.clone(),
+        region: "us-east-1".to_owned(),
+        invoke_identity_arn: None,
     };
-    let event = kinesis_events(source, &records, 100, SYNC_PAYLOAD_LIMIT).expect("event");
-    let answer = strict.invoke(event[0].body.clone()).await.expect("invoked");
-    let Outcome::ItemFailures {
-        first: Some(poison),
-        ..
-    } = interpret(answer.function_error.as_deref(), &answer.payload)
-    else {
-        panic!("the strict processor reports the poison pill");
+    let answer = strict
+        .invoke(source.event(SHARD, &records).into_bytes())
+        .await;
+    let verdict = AnswerVerdict::judge(
+        &answer,
+        records.iter().map(|record| &record.sequence_number),
+        PayloadReading::BatchItemFailures,
+    );
+    let AnswerVerdict::PartialFailure { index: at } = verdict else {
+        panic!("the strict processor reports the poison pill: {verdict:?}");
     };
-    let at = records
-        .iter()
-        .position(|r| r.sequence_number.as_str() == poison)
-        .expect("the poison pill is in the batch");
     let failed = &records[at..];
 
     let failure =
@@ -104,17 +110,25 @@ async fn poison_pill_in_the_dlq(env: &TestEnv) -> (String, String, String, Vec<S
     (name, arn, queue, symbols)
 }
 
+/// The demo processor in process with a recording sink, and the handler
+/// to read the sink from.
+fn processor(mode: SchemaMode) -> (impl LambdaFunction, Arc<ElementHandler<Recording>>) {
+    let handler = Arc::new(ElementHandler::new(Recording::default(), mode));
+    let function = processor_function(Arc::clone(&handler), FunctionSettings::new(FUNCTION_ARN));
+    (function, handler)
+}
+
 async fn replay_into(
     env: &TestEnv,
     queue: &str,
-    processor: &InProcessProcessor<Recording>,
+    function: &dyn LambdaFunction,
 ) -> streamdlq_cli::replay::FunctionReplayReport {
     let session = ReplaySession::open(env.dlq(queue), &ScanOptions::default())
         .await
         .expect("scan");
     let selection = select(session.inventory(), &SelectOptions::default());
     let (report, error) = replay_to_function(
-        processor,
+        function,
         session.queue(),
         &selection.chosen,
         FunctionReplayOptions::default(),
@@ -141,7 +155,7 @@ async fn poison_pill_is_processed_after_the_fix_and_leaves_the_dlq() {
         "the failed range starts at the poison pill"
     );
 
-    let strict = InProcessProcessor::new(Recording::default(), SchemaMode::Strict);
+    let (strict, strict_handler) = processor(SchemaMode::Strict);
     let report = replay_into(&env, &queue, &strict).await;
     assert_eq!(report.failures, 0);
     assert_eq!(report.kept.len(), 1);
@@ -150,15 +164,14 @@ async fn poison_pill_is_processed_after_the_fix_and_leaves_the_dlq() {
         "{:?}",
         report.kept
     );
-    assert!(strict.handler().sink().0.lock().expect("lock").is_empty());
+    assert!(strict_handler.sink().0.lock().expect("lock").is_empty());
     assert_eq!(env.depth(&queue).await.visible, 1, "kept in the DLQ");
 
-    let fixed = InProcessProcessor::new(Recording::default(), SchemaMode::Lenient);
+    let (fixed, fixed_handler) = processor(SchemaMode::Lenient);
     let report = replay_into(&env, &queue, &fixed).await;
     assert_eq!((report.failures, report.invocations), (1, 1));
     assert_eq!(report.records, symbols.len());
-    let processed: Vec<String> = fixed
-        .handler()
+    let processed: Vec<String> = fixed_handler
         .sink()
         .0
         .lock()
@@ -244,4 +257,133 @@ async fn refuses_unknown_local_functions() {
         "error: the local stack runs only the demo processor: use --to-function processor\n"
     );
     assert_eq!(env.depth(&queue).await.visible, 1);
+}
+
+/// A Lambda Invoke API on 127.0.0.1 whose function answers every
+/// invocation with `body`, counting the invocations.
+struct InvokeServer {
+    endpoint: String,
+    invocations: Arc<Mutex<usize>>,
+    task: JoinHandle<()>,
+}
+
+impl InvokeServer {
+    async fn start(body: &'static str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
+        let invocations = Arc::new(Mutex::new(0));
+        let count = Arc::clone(&invocations);
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let count = Arc::clone(&count);
+                tokio::spawn(async move {
+                    let (reader, mut writer) = stream.into_split();
+                    let mut reader = BufReader::new(reader);
+                    let mut request_line = String::new();
+                    let mut length = 0;
+                    if reader.read_line(&mut request_line).await.is_err() {
+                        return;
+                    }
+                    loop {
+                        let mut line = String::new();
+                        if reader.read_line(&mut line).await.is_err() {
+                            return;
+                        }
+                        let line = line.trim_end();
+                        if line.is_empty() {
+                            break;
+                        }
+                        if let Some((name, value)) = line.split_once(':')
+                            && name.eq_ignore_ascii_case("content-length")
+                        {
+                            length = value.trim().parse().unwrap_or(0);
+                        }
+                    }
+                    let mut event = vec![0; length];
+                    if reader.read_exact(&mut event).await.is_err() {
+                        return;
+                    }
+                    let invocation = request_line.starts_with("POST /2015-03-31/functions/")
+                        && request_line.contains("/invocations ");
+                    let (status, answer) = if invocation {
+                        *count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+                        ("200 OK", body)
+                    } else {
+                        ("404 Not Found", "{}")
+                    };
+                    let response = format!(
+                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                        answer.len()
+                    );
+                    let _ = writer.write_all(response.as_bytes()).await;
+                    let _ = writer.shutdown().await;
+                });
+            }
+        });
+        Self {
+            endpoint,
+            invocations,
+            task,
+        }
+    }
+
+    fn invocations(&self) -> usize {
+        *self
+            .invocations
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+/// A function behind the Lambda Invoke API that answers `"oops"` leaves the
+/// failure in the DLQ (AWS was never recorded on a string: the safe reading
+/// is a whole-batch failure); one that answers `[]` (recorded as success)
+/// has it deleted.
+#[tokio::test]
+async fn keeps_the_dlq_message_for_a_string_answer_and_deletes_it_for_an_empty_array() {
+    let env = TestEnv::new("fn-invoke-api").await;
+    let (_, _, queue, _) = poison_pill_in_the_dlq(&env).await;
+
+    let oops = InvokeServer::start("\"oops\"").await;
+    let report = replay_into(
+        &env,
+        &queue,
+        &InvokeApiFunction::local(&oops.endpoint, "processor"),
+    )
+    .await;
+    let invoked = oops.invocations();
+    oops.stop().await;
+    assert_eq!(invoked, 1);
+    assert_eq!((report.failures, report.kept.len()), (0, 1));
+    assert!(
+        report.kept[0].reason.contains("not an object"),
+        "{:?}",
+        report.kept
+    );
+    assert_eq!(env.depth(&queue).await.visible, 1, "kept in the DLQ");
+
+    let empty = InvokeServer::start("[]").await;
+    let report = replay_into(
+        &env,
+        &queue,
+        &InvokeApiFunction::local(&empty.endpoint, "processor"),
+    )
+    .await;
+    let invoked = empty.invocations();
+    empty.stop().await;
+    assert_eq!(invoked, 1);
+    assert_eq!((report.failures, report.kept.len()), (1, 0));
+    let depth = env.depth(&queue).await;
+    assert_eq!(
+        (depth.visible, depth.in_flight),
+        (0, 0),
+        "deleted from the DLQ"
+    );
 }

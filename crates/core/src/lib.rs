@@ -12,6 +12,11 @@
 //!   event into a well-formed partial batch failure response.
 //! - [`arn`]: [`Arn`], ARNs split into their parts: stream names, DynamoDB
 //!   stream tables, function names and qualifiers.
+//! - [`invocation`]: the Lambda invocation contract beside it, owned once:
+//!   the Kinesis event the ESM delivers ([`KinesisEventSource`]), the
+//!   [`LambdaFunction`] port with its in-process adapter
+//!   ([`InProcessFunction`]), and the one reading of a function's answer
+//!   ([`AnswerVerdict`]) that the local ESM, `local invoke` and replay share.
 //! - [`sequence`]: [`SequenceNumber`], decimal sequence numbers of any length,
 //!   ordered numerically.
 //! - [`failure`]: [`FailureRecord`], the OnFailure record of Kinesis and
@@ -49,6 +54,7 @@ pub mod fake;
 #[cfg(test)]
 mod fixtures;
 pub mod hydration;
+pub mod invocation;
 pub mod kinesis;
 pub mod lambda_logs;
 pub mod metrics;
@@ -67,6 +73,10 @@ pub use engine::{
 };
 pub use failure::{BatchInfo, Condition, FailureParseError, FailureRecord, StreamSource};
 pub use hydration::{Hydration, HydrationStatus};
+pub use invocation::{
+    AnswerVerdict, FnFunction, FunctionAnswer, FunctionError, FunctionSettings, InProcessFunction,
+    KinesisEventSource, LambdaFunction, PayloadReading, SYNC_INVOKE_PAYLOAD_LIMIT, StreamEvent,
+};
 pub use kinesis::KinesisShardReader;
 pub use metrics::{MetricLine, MetricWriter, StdoutMetrics};
 pub use retention::{RetentionCache, StreamRetention, UnknownRetention};

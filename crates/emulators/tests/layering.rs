@@ -15,8 +15,9 @@ use std::process::Command;
 use serde_json::Value;
 
 /// Each workspace crate's layer; a crate may depend only on lower layers.
-const LAYERS: [(&str, u8); 6] = [
+const LAYERS: [(&str, u8); 7] = [
     ("streamdlq-emulators", 0),
+    ("streamdlq-fault-proxy", 0),
     ("streamdlq-core", 1),
     ("processor", 2),
     ("hydrate", 2),
@@ -392,16 +393,8 @@ fn mutual_imports(src: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Knots of issue 9 that are still tied, as `crate: a <-> b`. An entry must
-/// go once its knot is untied (the test below says so), so the list only
-/// shrinks.
-const KNOWN_KNOTS: [&str; 2] = [
-    "local: delivery <-> stack",
-    "local: esm::poller <-> esm::runtime",
-];
-
-/// No two modules of a workspace crate import each other, beyond the known
-/// knots: each crate's modules form layers too.
+/// No two modules of a workspace crate import each other: each crate's
+/// modules form layers too.
 #[test]
 fn no_two_modules_of_a_crate_import_each_other() {
     let crates = workspace_root().join("crates");
@@ -415,19 +408,7 @@ fn no_two_modules_of_a_crate_import_each_other() {
         }
     }
     knots.sort();
-    let new: Vec<&String> = knots
-        .iter()
-        .filter(|knot| !KNOWN_KNOTS.contains(&knot.as_str()))
-        .collect();
-    assert!(new.is_empty(), "modules that import each other: {new:#?}");
-    let untied: Vec<&str> = KNOWN_KNOTS
-        .into_iter()
-        .filter(|known| !knots.iter().any(|knot| knot == known))
-        .collect();
-    assert!(
-        untied.is_empty(),
-        "untied, remove from KNOWN_KNOTS: {untied:?}"
-    );
+    assert!(knots.is_empty(), "modules that import each other: {knots:#?}");
 }
 
 /// The scanner sees `use crate::{…}` groups, `super::` paths and paths in

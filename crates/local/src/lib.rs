@@ -24,16 +24,24 @@
 //! - [`esm`]: the Kinesis event source mapping that no emulator provides,
 //!   reproducing the AWS semantics, driving an in-process handler or any
 //!   function behind the Lambda Invoke API.
+//! - [`invoke_api`]: [`InvokeApiFunction`], the Lambda Invoke API adapter
+//!   of core's function port (`streamdlq_core::invocation`), used by the ESM
+//!   and by replay.
+//! - [`function_env`]: [`function_env::FunctionContext`], what a function
+//!   run in this process is built from (its environment, the emulators).
 //! - [`project`]: the project root, where the template and the state live.
 
 pub mod delivery;
 pub mod esm;
+pub mod function_env;
+pub mod invoke_api;
 pub mod project;
 pub mod resources;
 pub mod stack;
 pub mod state;
 pub mod template;
 
+pub use invoke_api::InvokeApiFunction;
 pub use resources::StackResources;
 pub use stack::{Stack, StackError, StackOptions};
 pub use state::{LocalState, StateError};

@@ -15,14 +15,16 @@ use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use aws_sdk_sns::Client as Sns;
 use aws_sdk_sqs::Client as Sqs;
 use aws_sdk_sqs::types::QueueAttributeName;
+use esm_support::invoke_server::{Answer, InvokeServer};
 use esm_support::{Call, ScriptedFunction, failed_at, success, threw};
 use serde_json::{Value, json};
 use streamdlq_core::{KinesisShardReader, SequenceNumber, ShardReader, StreamRecord};
 use streamdlq_emulators::Emulators;
 use streamdlq_local::esm::{
-    Esm, EsmConfig, EsmHandle, EsmSettings, EsmStats, EsmTarget, FailureDestination, Invocation,
-    ManualClock, RecordingDestination, SnsDestination, StreamFunction,
+    Esm, EsmConfig, EsmHandle, EsmSettings, EsmStats, EsmTarget, FailureDestination,
+    FunctionAnswer, LambdaFunction, ManualClock, RecordingDestination, SnsDestination,
 };
+use streamdlq_local::InvokeApiFunction;
 
 const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:esm-test";
 const SHARD_0: &str = "shardId-000000000000";
@@ -105,7 +107,7 @@ impl Stream {
         destination: D,
     ) -> EsmHandle
     where
-        F: StreamFunction + 'static,
+        F: LambdaFunction + 'static,
         D: FailureDestination + 'static,
     {
         let target = EsmTarget::new(&self.arn, FUNCTION_ARN).expect("target");
@@ -433,9 +435,7 @@ async fn retries_the_whole_batch_on_an_invalid_item_identifier() {
     let sequence_numbers = stream.put(TO_SHARD_0, &payloads("record", 5)).await;
     let function = ScriptedFunction::new(|_, number| {
         if number == 0 {
-            Invocation::Ok(Some(
-                json!({ "batchItemFailures": [{ "itemIdentifier": "" }] }),
-            ))
+            FunctionAnswer::json(&json!({ "batchItemFailures": [{ "itemIdentifier": "" }] }))
         } else {
             success()
         }
@@ -456,6 +456,76 @@ async fn retries_the_whole_batch_on_an_invalid_item_identifier() {
     assert_eq!(calls[0].sequence_numbers, numbers(&sequence_numbers));
     assert_eq!(calls[1].sequence_numbers, numbers(&sequence_numbers));
     assert!(failures.records().is_empty());
+}
+
+/// A function behind the Lambda Invoke API that answers a top-level `[]`:
+/// AWS was recorded reading that as success, so the record is invoked
+/// exactly once and nothing is discarded.
+#[tokio::test]
+async fn invokes_a_record_answered_with_an_empty_array_exactly_once() {
+    let emulators = Emulators::shared().await.expect("emulators start");
+    let stream = Stream::create(emulators, "esm-empty-array").await;
+    let server = InvokeServer::start(Answer::returning("[]")).await;
+    let sequence_numbers = stream.put(TO_SHARD_0, &payloads("record", 1)).await;
+    let failures = RecordingDestination::new();
+
+    let esm = stream.start(
+        config(serde_json::json!({"MaximumRetryAttempts": 3})),
+        None,
+        InvokeApiFunction::local(&server.endpoint, "processor"),
+        failures.clone(),
+    );
+    let stats = until_checkpointed(&esm, SHARD_0, &sequence_numbers[0]).await;
+    esm.stop().await;
+    let received = server.received();
+    server.stop().await;
+
+    assert_eq!(received.len(), 1, "one invocation, no retry");
+    assert_eq!(
+        received[0].request_line,
+        "POST /2015-03-31/functions/processor/invocations HTTP/1.1"
+    );
+    let event: Value = serde_json::from_slice(&received[0].body).expect("event");
+    assert_eq!(
+        event["Records"][0]["kinesis"]["sequenceNumber"],
+        sequence_numbers[0].as_str()
+    );
+    assert_eq!(stats.shard(SHARD_0).map(|s| s.records_processed), Some(1));
+    assert!(failures.records().is_empty());
+}
+
+/// A function behind the Lambda Invoke API that answers `"oops"`: AWS was
+/// never recorded on a string, so the safe reading fails the whole batch;
+/// it is retried until the retries run out and then discarded, with
+/// `functionError` null since nothing was thrown.
+#[tokio::test]
+async fn retries_a_batch_answered_with_a_string_until_it_is_discarded() {
+    let emulators = Emulators::shared().await.expect("emulators start");
+    let stream = Stream::create(emulators, "esm-string-answer").await;
+    let server = InvokeServer::start(Answer::returning("\"oops\"")).await;
+    let sequence_numbers = stream.put(TO_SHARD_0, &payloads("record", 2)).await;
+    let failures = RecordingDestination::new();
+
+    let esm = stream.start(
+        config(serde_json::json!({"MaximumRetryAttempts": 1})),
+        None,
+        InvokeApiFunction::local(&server.endpoint, "processor"),
+        failures.clone(),
+    );
+    until_checkpointed(&esm, SHARD_0, &sequence_numbers[1]).await;
+    esm.stop().await;
+    let received = server.received();
+    server.stop().await;
+
+    assert_eq!(received.len(), 2, "the first invocation and one retry");
+    let sent = failures.json();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0]["requestContext"]["condition"],
+        "RetryAttemptsExhausted"
+    );
+    assert_eq!(sent[0]["responseContext"]["functionError"], Value::Null);
+    assert_eq!(sent[0]["KinesisBatchInfo"]["batchSize"], 2);
 }
 
 /// Two shards are processed independently, each in order: the second

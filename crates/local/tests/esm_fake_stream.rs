@@ -15,7 +15,7 @@ use streamdlq_core::fake::FakeStream;
 use streamdlq_core::{IteratorStart, SequenceNumber};
 use streamdlq_local::esm::{
     DestinationError, Esm, EsmConfig, EsmHandle, EsmSettings, EsmStats, EsmTarget,
-    FailureDestination, RecordingDestination, ShardState, StreamFunction,
+    FailureDestination, LambdaFunction, RecordingDestination, ShardState,
 };
 
 const FUNCTION_ARN: &str = "arn:aws:lambda:eu-west-1:123456789012:function:processor";
@@ -42,7 +42,7 @@ fn config(settings: serde_json::Value) -> EsmConfig {
 
 fn start<F, D>(stream: &FakeStream, config: EsmConfig, function: F, destination: D) -> EsmHandle
 where
-    F: StreamFunction + 'static,
+    F: LambdaFunction + 'static,
     D: FailureDestination + 'static,
 {
     let target = EsmTarget::new(stream.stream_arn(), FUNCTION_ARN).expect("target");

@@ -2,123 +2,20 @@
 //! 127.0.0.1 that answers like `cargo lambda watch` / `sam local
 //! start-lambda`: the request it sends, and how each answer is read.
 
-use std::sync::{Arc, Mutex, PoisonError};
+mod esm_support;
 
+use esm_support::invoke_server::{Answer, InvokeServer};
 use serde_json::{Value, json};
-use streamdlq_local::esm::{FunctionError, Invocation, InvokeApiFunction, StreamFunction};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use streamdlq_core::invocation::{FunctionAnswer, FunctionError, LambdaFunction};
+use streamdlq_local::InvokeApiFunction;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
-
-/// A request as the server received it.
-#[derive(Debug, Clone)]
-struct Received {
-    request_line: String,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-/// One canned answer: extra headers and a body.
-#[derive(Debug, Clone)]
-struct Answer {
-    status: u16,
-    headers: Vec<(&'static str, &'static str)>,
-    body: &'static str,
-}
-
-/// Serves `answer` to every request on a free loopback port until dropped.
-struct InvokeServer {
-    endpoint: String,
-    received: Arc<Mutex<Vec<Received>>>,
-    task: JoinHandle<()>,
-}
-
-impl InvokeServer {
-    async fn start(answer: Answer) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
-        let received = Arc::new(Mutex::new(Vec::new()));
-        let log = Arc::clone(&received);
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let (log, answer) = (Arc::clone(&log), answer.clone());
-                tokio::spawn(async move {
-                    let (reader, mut writer) = stream.into_split();
-                    let mut reader = BufReader::new(reader);
-                    let Some(request) = read_request(&mut reader).await else {
-                        return;
-                    };
-                    log.lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .push(request);
-                    let mut response = format!(
-                        "HTTP/1.1 {} OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\nx-amzn-RequestId: 2b4d1c9e-8f7a-4c53-9a1e-6d0f3b2a7c55\r\n",
-                        answer.status,
-                        answer.body.len()
-                    );
-                    for (name, value) in &answer.headers {
-                        response.push_str(&format!("{name}: {value}\r\n"));
-                    }
-                    response.push_str("\r\n");
-                    response.push_str(answer.body);
-                    let _ = writer.write_all(response.as_bytes()).await;
-                    let _ = writer.shutdown().await;
-                });
-            }
-        });
-        Self {
-            endpoint,
-            received,
-            task,
-        }
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.received
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Stops listening; the port is closed when this returns.
-    async fn stop(self) {
-        self.task.abort();
-        let _ = self.task.await;
-    }
-}
-
-async fn read_request<R: AsyncBufReadExt + Unpin>(reader: &mut R) -> Option<Received> {
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line).await.ok()?;
-    let mut headers = Vec::new();
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line).await.ok()?;
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        let (name, value) = line.split_once(':')?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
-    }
-    let length: usize = headers
-        .iter()
-        .find(|(name, _)| name == "content-length")
-        .and_then(|(_, value)| value.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).await.ok()?;
-    Some(Received {
-        request_line: request_line.trim_end().to_owned(),
-        headers,
-        body,
-    })
-}
 
 fn event() -> Value {
     serde_json::from_str(include_str!("../../../events/kinesis-batch-valid.json")).expect("fixture")
+}
+
+fn event_bytes() -> Vec<u8> {
+    include_bytes!("../../../events/kinesis-batch-valid.json").to_vec()
 }
 
 /// The event goes as a synchronous invocation to the function's path,
@@ -133,15 +30,15 @@ async fn posts_the_event_to_the_invocations_path_and_returns_the_payload() {
     .await;
     let function = InvokeApiFunction::local(&server.endpoint, "processor");
 
-    let answer = function.invoke(event()).await;
+    let answer = function.invoke(event_bytes()).await;
     let received = server.received();
     server.stop().await;
 
     assert_eq!(
         answer,
-        Invocation::Ok(Some(json!({"batchItemFailures": [{
+        FunctionAnswer::json(&json!({"batchItemFailures": [{
             "itemIdentifier": "49656959252094532447391178218389898075865384020637696002"
-        }]})))
+        }]}))
     );
     assert_eq!(received.len(), 1);
     assert_eq!(
@@ -175,19 +72,19 @@ async fn reads_x_amz_function_error_as_a_function_error() {
     .await;
     let function = InvokeApiFunction::local(&server.endpoint, "processor");
 
-    let answer = function.invoke(event()).await;
+    let answer = function.invoke(event_bytes()).await;
     server.stop().await;
 
     assert_eq!(
         answer,
-        Invocation::FunctionError(FunctionError::unhandled(
+        FunctionAnswer::Thrown(FunctionError::new(
             "PoisonPill",
             "record 3 is not an element"
         ))
     );
 }
 
-/// An empty payload is an empty response (success for the ESM), not an
+/// An empty payload is a zero-byte answer (success for the ESM), not an
 /// error.
 #[tokio::test]
 async fn reads_an_empty_payload_as_no_response() {
@@ -199,13 +96,13 @@ async fn reads_an_empty_payload_as_no_response() {
     .await;
     let function = InvokeApiFunction::local(&server.endpoint, "processor");
 
-    let answer = function.invoke(event()).await;
+    let answer = function.invoke(event_bytes()).await;
     server.stop().await;
 
-    assert_eq!(answer, Invocation::Ok(None));
+    assert_eq!(answer, FunctionAnswer::Returned(Vec::new()));
 }
 
-/// A throttled invocation never ran: the ESM retries it without counting.
+/// An unknown function never ran: the ESM retries it without counting.
 #[tokio::test]
 async fn reads_service_errors_as_not_invoked() {
     let server = InvokeServer::start(Answer {
@@ -216,11 +113,11 @@ async fn reads_service_errors_as_not_invoked() {
     .await;
     let function = InvokeApiFunction::local(&server.endpoint, "processor");
 
-    let answer = function.invoke(event()).await;
+    let answer = function.invoke(event_bytes()).await;
     server.stop().await;
 
     assert!(
-        matches!(&answer, Invocation::NotInvoked(reason) if reason.contains("ResourceNotFoundException")),
+        matches!(&answer, FunctionAnswer::NotInvoked(reason) if reason.contains("does not exist")),
         "{answer:?}"
     );
 }
@@ -233,7 +130,10 @@ async fn reads_an_unreachable_endpoint_as_not_invoked() {
     drop(listener);
     let function = InvokeApiFunction::local(&endpoint, "processor");
 
-    let answer = function.invoke(event()).await;
+    let answer = function.invoke(event_bytes()).await;
 
-    assert!(matches!(answer, Invocation::NotInvoked(_)), "{answer:?}");
+    assert!(
+        matches!(answer, FunctionAnswer::NotInvoked(_)),
+        "{answer:?}"
+    );
 }

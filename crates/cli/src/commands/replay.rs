@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 use clap::Args;
+use streamdlq_core::invocation::LambdaFunction;
 
 use super::confirm::{confirm, is_deployed};
 use super::filter_args::FilterArgs;
 use super::put_records::plural;
 use crate::aws_error;
+use crate::discovery::Origin;
 use crate::discovery::{DiscoveryArgs, Resources};
-use crate::invoke::{FunctionInvoker, InProcessProcessor, LOCAL_PROCESSOR, LambdaInvoker};
+use crate::invoke::{LOCAL_PROCESSOR, ReplayFunction, deployed_function, local_processor};
 use crate::progress::records_bar;
 use crate::put::{KinesisStreamWriter, PutOptions};
 use crate::queue::{DlqQueue, ScanOptions};
@@ -271,61 +273,67 @@ impl ReplayArgs {
         mut summary: Summary,
     ) -> Run {
         summary.target = "function";
-        let options = FunctionReplayOptions {
+        let mut options = FunctionReplayOptions {
             max_records: self.batch_size as usize,
             ..FunctionReplayOptions::default()
         };
         if self.dry_run {
             summary.destinations = vec![function.to_owned()];
-            dry_run_function(selection, options, &mut summary);
+            dry_run_function(selection, &options, &mut summary);
             return Run {
                 summary,
                 ..Run::default()
             };
         }
-        if resources.origin.is_local() {
+        let target = match self.function_target(resources, function).await {
+            Ok(target) => target,
+            Err(error) => return Run::failed(summary, error),
+        };
+        options.invoke_identity_arn = target.invoke_identity_arn.clone();
+        summary.destinations = vec![target.name.clone()];
+        self.run_function(&*target.function, session, selection, options, summary)
+            .await
+    }
+
+    /// The function `--to-function` names: on the local stack the demo
+    /// processor in this process; elsewhere any function by name or ARN
+    /// (`processor` meaning the stack's processor function).
+    async fn function_target(
+        &self,
+        resources: &Resources,
+        function: &str,
+    ) -> anyhow::Result<ReplayFunction> {
+        if let Origin::Local { state_file } = &resources.origin {
             if function != LOCAL_PROCESSOR {
-                let error = anyhow!(
+                bail!(
                     "the local stack runs only the demo processor: use --to-function {LOCAL_PROCESSOR}"
                 );
-                return Run::failed(summary, error);
             }
-            return match InProcessProcessor::from_env() {
-                Ok(invoker) => {
-                    self.run_function(&invoker, session, selection, options, summary)
-                        .await
-                }
-                Err(error) => Run::failed(summary, error),
+            let stream_arn = match &resources.stream {
+                Some(StreamId::Arn(arn)) => arn.clone(),
+                _ => String::new(),
             };
+            return local_processor(state_file, &stream_arn);
         }
-        // `processor` names the stack's processor function when there is one.
         let name = match (function, &resources.processor_function) {
             (LOCAL_PROCESSOR, Some(deployed)) => deployed.clone(),
             _ => function.to_owned(),
         };
-        match resources.lambda_client() {
-            Ok(client) => {
-                let invoker = LambdaInvoker::new(client, name);
-                self.run_function(&invoker, session, selection, options, summary)
-                    .await
-            }
-            Err(error) => Run::failed(summary, error),
-        }
+        Ok(deployed_function(resources.lambda_client()?, name).await)
     }
 
-    async fn run_function<I: FunctionInvoker>(
+    async fn run_function(
         &self,
-        invoker: &I,
+        function: &dyn LambdaFunction,
         session: &ReplaySession,
         selection: &Selection<'_>,
         options: FunctionReplayOptions,
         mut summary: Summary,
     ) -> Run {
-        summary.destinations = vec![invoker.name().to_owned()];
         let progress = records_bar(selection.records(), !self.json);
         let interrupt = Interrupt::on_ctrl_c();
         let (report, error) = replay_to_function(
-            invoker,
+            function,
             session.queue(),
             &selection.chosen,
             options,

@@ -3,15 +3,24 @@
 //! The function sees what it would see deployed: a Lambda context with its
 //! timeout, and for hydrate the running stack's stream and queues through
 //! the environment the template declares. Its own logs go to stderr.
+//!
+//! For the processor, stderr also gets the verdict on its answer: core's
+//! [`AnswerVerdict`], the reading the local ESM and replay share, so a
+//! processor's answer is judged here exactly as it will be there.
 
 use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, ValueEnum};
 use processor::{ElementHandler, LogSink};
-use serde_json::{Value, json};
-use streamdlq_local::esm::{FunctionSettings, Invocation, StreamFunction, processor_function};
-use streamdlq_local::stack::{DEFAULT_STACK_NAME, FunctionContext, lookup};
+use serde_json::Value;
+use streamdlq_core::KinesisBatch;
+use streamdlq_core::invocation::{
+    AnswerVerdict, FunctionAnswer, FunctionSettings, LambdaFunction, PayloadReading,
+};
+use streamdlq_local::esm::processor_function;
+use streamdlq_local::function_env::{FunctionContext, lookup};
+use streamdlq_local::stack::DEFAULT_STACK_NAME;
 use streamdlq_local::template::ids;
 use streamdlq_local::{StackResources, StackTemplate, delivery, project};
 
@@ -47,11 +56,12 @@ impl InvokeArgs {
     pub async fn run(self, dir: &StateDir) -> anyhow::Result<()> {
         let text = std::fs::read_to_string(&self.event)
             .with_context(|| format!("could not read the event file {}", self.event.display()))?;
-        let event: Value = serde_json::from_str(&text)
+        serde_json::from_str::<Value>(&text)
             .with_context(|| format!("{} is not JSON", self.event.display()))?;
+        let event = text.into_bytes();
         let template_path = self.template.unwrap_or_else(project::default_template);
         let template = StackTemplate::load(&template_path)?;
-        let invocation = match self.function {
+        let answer = match self.function {
             Function::Processor => {
                 let stack_name = dir
                     .load_state()
@@ -65,7 +75,11 @@ impl InvokeArgs {
                     ))
                 };
                 let handler = ElementHandler::new(LogSink, config.schema_mode);
-                processor_function(handler, settings).invoke(event).await
+                let answer = processor_function(handler, settings)
+                    .invoke(event.clone())
+                    .await;
+                print_verdict(&event, &answer);
+                answer
             }
             Function::Hydrate => {
                 let state = dir.load().context(
@@ -86,24 +100,46 @@ impl InvokeArgs {
                 delivery::hydrate_handler(&context)?.invoke(event).await
             }
         };
-        match invocation {
-            Invocation::Ok(response) => {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&response.unwrap_or(Value::Null))?
-                );
+        match answer {
+            FunctionAnswer::Returned(payload) => {
+                let response: Value = if payload.is_empty() {
+                    Value::Null
+                } else {
+                    serde_json::from_slice(&payload)
+                        .context("the function answered something that is not JSON")?
+                };
+                println!("{}", serde_json::to_string_pretty(&response)?);
                 Ok(())
             }
-            Invocation::FunctionError(error) => {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(
-                        &json!({"errorType": error.error_type, "errorMessage": error.message})
-                    )?
-                );
+            FunctionAnswer::Thrown(error) => {
+                println!("{}", serde_json::to_string_pretty(&error.payload())?);
                 bail!("the function failed ({})", error.error_type)
             }
-            Invocation::NotInvoked(reason) => bail!("the function was not invoked: {reason}"),
+            FunctionAnswer::NotInvoked(reason) => bail!("the function was not invoked: {reason}"),
         }
+    }
+}
+
+/// The verdict on the processor's answer to a Kinesis `event`, on stderr;
+/// nothing when the event is not one (the function's own answer says why).
+fn print_verdict(event: &[u8], answer: &FunctionAnswer) {
+    let Ok(batch) = serde_json::from_slice::<KinesisBatch>(event) else {
+        return;
+    };
+    let sequence_numbers: Vec<_> = batch
+        .records()
+        .map(|record| &record.sequence_number)
+        .collect();
+    let verdict = AnswerVerdict::judge(
+        answer,
+        sequence_numbers.iter().copied(),
+        PayloadReading::BatchItemFailures,
+    );
+    match &verdict {
+        AnswerVerdict::PartialFailure { index } => eprintln!(
+            "verdict: partial batch failure; the ESM resumes at sequence number {}",
+            sequence_numbers[*index]
+        ),
+        other => eprintln!("verdict: {other}"),
     }
 }

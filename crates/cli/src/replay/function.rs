@@ -4,8 +4,12 @@
 //! Nothing is written to the stream, so its other consumers see no
 //! duplicates.
 //!
-//! A failure's messages are deleted only when every event of it was
-//! processed (no function error, no batch item failure). When one is not,
+//! The event is core's Kinesis event and the answer is read by core's
+//! [`AnswerVerdict`], the reading the local ESM shares; the payload is
+//! always read (as with `ReportBatchItemFailures`), whatever the mapping's
+//! setting, because a doubtful answer must never delete. A failure's
+//! messages are deleted only on a verdict of success for every event of it
+//! (every record of the failure). When one is not,
 //! the failure stays in the queue, and the later failures of the same shard
 //! are held back too, so the function never sees a shard's records out of
 //! order. Delivery is at least once: the records of a failure that was
@@ -17,18 +21,24 @@ use anyhow::{Context as _, anyhow};
 use indicatif::ProgressBar;
 use tracing::{Instrument as _, info, info_span, warn};
 
+use streamdlq_core::invocation::{
+    AnswerVerdict, KinesisEventSource, LambdaFunction, PayloadReading, SYNC_INVOKE_PAYLOAD_LIMIT,
+};
+
 use super::Deletions;
 use super::interrupt::Interrupt;
-use crate::invoke::{EventSource, FunctionInvoker, interpret, kinesis_events};
 use crate::queue::{DlqQueue, FailureEntry};
+use crate::stream::arn_region;
 
-/// How records are grouped into invocations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How records are grouped into invocations, and what their events say.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionReplayOptions {
     /// Records per invocation, at most.
     pub max_records: usize,
     /// Payload bytes per invocation, at most.
     pub max_bytes: usize,
+    /// `invokeIdentityArn` of every event: the function's execution role.
+    pub invoke_identity_arn: Option<String>,
 }
 
 impl Default for FunctionReplayOptions {
@@ -37,7 +47,8 @@ impl Default for FunctionReplayOptions {
     fn default() -> Self {
         Self {
             max_records: 10_000,
-            max_bytes: crate::invoke::SYNC_PAYLOAD_LIMIT,
+            max_bytes: SYNC_INVOKE_PAYLOAD_LIMIT,
+            invoke_identity_arn: None,
         }
     }
 }
@@ -62,8 +73,8 @@ pub struct FunctionReplayReport {
 }
 
 /// Replays `failures` (in this order) into the function.
-pub async fn replay_to_function<I: FunctionInvoker>(
-    invoker: &I,
+pub async fn replay_to_function<F: LambdaFunction + ?Sized>(
+    function: &F,
     queue: &DlqQueue,
     failures: &[&FailureEntry],
     options: FunctionReplayOptions,
@@ -87,14 +98,14 @@ pub async fn replay_to_function<I: FunctionInvoker>(
             });
             continue;
         }
-        let span = info_span!("replay_to_function", failure = %failure.hydrated.id, shard_id, function = invoker.name());
+        let span = info_span!("replay_to_function", failure = %failure.hydrated.id, shard_id, function = function.name());
         let result = replay_one(
-            invoker,
+            function,
             queue,
             failure,
             stream_arn,
             shard_id,
-            options,
+            &options,
             progress,
             &mut report,
         )
@@ -113,43 +124,48 @@ pub async fn replay_to_function<I: FunctionInvoker>(
 
 /// Replays one failure; `Ok(false)` when the function did not process it.
 #[allow(clippy::too_many_arguments)]
-async fn replay_one<I: FunctionInvoker>(
-    invoker: &I,
+async fn replay_one<F: LambdaFunction + ?Sized>(
+    function: &F,
     queue: &DlqQueue,
     failure: &FailureEntry,
     stream_arn: &str,
     shard_id: &str,
-    options: FunctionReplayOptions,
+    options: &FunctionReplayOptions,
     progress: &ProgressBar,
     report: &mut FunctionReplayReport,
 ) -> anyhow::Result<bool> {
     let records = &failure.hydrated.records;
-    let events = kinesis_events(
-        EventSource {
-            stream_arn,
-            shard_id,
-        },
+    let events = event_source(stream_arn, options).events(
+        shard_id,
         records,
         options.max_records,
         options.max_bytes,
-    )
-    .context("cannot build the Kinesis event")?;
+    );
     for event in events {
         report.invocations += 1;
-        let invocation = invoker
-            .invoke(event.body)
-            .await
-            .with_context(|| format!("cannot invoke function {}", invoker.name()))?;
-        let outcome = interpret(invocation.function_error.as_deref(), &invocation.payload);
-        if !outcome.is_processed() {
-            warn!(outcome = %outcome.describe(), "function did not process the failure");
-            report.kept.push(KeptFailure {
-                id: failure.hydrated.id.clone(),
-                reason: outcome.describe(),
-            });
-            return Ok(false);
+        let answer = function.invoke(event.body.into_bytes()).await;
+        let batch = records[event.records.clone()]
+            .iter()
+            .map(|record| &record.sequence_number);
+        let verdict = AnswerVerdict::judge(&answer, batch, PayloadReading::BatchItemFailures);
+        match verdict {
+            AnswerVerdict::Success => progress.inc(event.records.len() as u64),
+            AnswerVerdict::NotInvoked(reason) => {
+                return Err(anyhow!(
+                    "cannot invoke function {}: {reason}",
+                    function.name()
+                ));
+            }
+            verdict => {
+                let reason = describe(&verdict, records, event.records.start);
+                warn!(verdict = %reason, "function did not process the failure");
+                report.kept.push(KeptFailure {
+                    id: failure.hydrated.id.clone(),
+                    reason,
+                });
+                return Ok(false);
+            }
         }
-        progress.inc(event.records.len() as u64);
     }
     let handles = failure.receipt_handles();
     let failed = queue
@@ -161,4 +177,33 @@ async fn replay_one<I: FunctionInvoker>(
     report.deletions.record(&handles, failed);
     info!(records = records.len(), "failure replayed");
     Ok(true)
+}
+
+/// The mapping's part of every event of a failure from `stream_arn`.
+pub fn event_source(stream_arn: &str, options: &FunctionReplayOptions) -> KinesisEventSource {
+    KinesisEventSource {
+        stream_arn: stream_arn.to_owned(),
+        region: arn_region(stream_arn).unwrap_or_default().to_owned(),
+        invoke_identity_arn: options.invoke_identity_arn.clone(),
+    }
+}
+
+/// Why a failure was kept, naming the reported record by its sequence number.
+fn describe(
+    verdict: &AnswerVerdict,
+    records: &[streamdlq_core::StreamRecord],
+    offset: usize,
+) -> String {
+    match verdict {
+        AnswerVerdict::PartialFailure { index } => records.get(offset + index).map_or_else(
+            || verdict.to_string(),
+            |record| {
+                format!(
+                    "batch item failure at sequence number {}",
+                    record.sequence_number
+                )
+            },
+        ),
+        other => other.to_string(),
+    }
 }

@@ -12,8 +12,9 @@ use std::time::Duration;
 
 use aws_lambda_events::sns::SnsEvent;
 use chrono::{DateTime, Utc};
+use streamdlq_core::Backoff;
+use streamdlq_core::invocation::{FunctionAnswer, FunctionError, LambdaFunction};
 
-use super::function::{FunctionError, SnsFunction};
 use crate::template::HydrateSpec;
 
 /// How one function is invoked asynchronously.
@@ -40,9 +41,14 @@ impl AsyncInvocation {
         }
     }
 
+    /// Core's backoff without jitter: Lambda spaces async retries by fixed,
+    /// doubling delays, not random ones.
     fn delay_before_retry(&self, retry: u32) -> Duration {
-        self.retry_delay
-            .saturating_mul(1 << retry.saturating_sub(1).min(16))
+        Backoff {
+            base: self.retry_delay,
+            cap: Duration::MAX,
+        }
+        .ceiling(retry.saturating_sub(1))
     }
 }
 
@@ -88,7 +94,7 @@ pub enum Outcome {
 /// Invokes `function` with `event` the way Lambda runs an async invocation
 /// queued at `enqueued_at`.
 pub async fn invoke_async(
-    function: &dyn SnsFunction,
+    function: &dyn LambdaFunction,
     event: &SnsEvent,
     options: &AsyncInvocation,
     enqueued_at: DateTime<Utc>,
@@ -107,23 +113,31 @@ pub async fn invoke_async(
             });
         }
         attempts += 1;
-        match function.invoke(event.clone()).await {
-            Ok(()) => {
-                return Outcome::Succeeded {
-                    request_id,
-                    attempts,
-                };
-            }
-            Err(error) => {
-                tracing::warn!(
-                    request_id = %request_id,
-                    attempt = attempts,
-                    error_type = %error.error_type,
-                    "async invocation failed"
-                );
-                last_error = Some(error);
-            }
-        }
+        let error = match serde_json::to_vec(event) {
+            Ok(payload) => match function.invoke(payload).await {
+                // An async invocation's response is discarded, whatever it is.
+                FunctionAnswer::Returned(_) => {
+                    return Outcome::Succeeded {
+                        request_id,
+                        attempts,
+                    };
+                }
+                FunctionAnswer::Thrown(error) => error,
+                // Counted as an attempt here; AWS retries throttled async
+                // invocations for up to six hours without counting them.
+                FunctionAnswer::NotInvoked(reason) => {
+                    FunctionError::new("Lambda.NotInvoked", reason)
+                }
+            },
+            Err(error) => FunctionError::new("SerializationError", error.to_string()),
+        };
+        tracing::warn!(
+            request_id = %request_id,
+            attempt = attempts,
+            error_type = %error.error_type,
+            "async invocation failed"
+        );
+        last_error = Some(error);
         if attempts > options.maximum_retry_attempts {
             return Outcome::Failed(FailedInvocation {
                 request_id,
@@ -138,16 +152,7 @@ pub async fn invoke_async(
 
 /// A random version-4 UUID, the shape of Lambda request ids.
 pub fn request_id() -> String {
-    let high = fastrand::u64(..);
-    let low = fastrand::u64(..);
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        high >> 32,
-        (high >> 16) & 0xffff,
-        high & 0x0fff,
-        (low >> 48) & 0x3fff | 0x8000,
-        low & 0xffff_ffff_ffff
-    )
+    uuid::Uuid::new_v4().to_string()
 }
 
 #[cfg(test)]
@@ -167,7 +172,7 @@ mod tests {
         }
     }
 
-    fn counting(fail_first: u32) -> (Arc<dyn SnsFunction>, Arc<AtomicU32>) {
+    fn counting(fail_first: u32) -> (Arc<dyn LambdaFunction>, Arc<AtomicU32>) {
         let calls = Arc::new(AtomicU32::new(0));
         let counter = calls.clone();
         let function = from_fn(move |_event| {
@@ -240,20 +245,23 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 0);
     }
 
-    /// Request ids look like Lambda's: version-4 UUIDs.
+    /// Request ids look like Lambda's: version-4 UUIDs, each new.
     #[test]
     fn request_ids_are_v4_uuids() {
         let id = request_id();
-        let groups: Vec<&str> = id.split('-').collect();
-        assert_eq!(
-            groups.iter().map(|g| g.len()).collect::<Vec<_>>(),
-            [8, 4, 4, 4, 12]
-        );
-        assert!(groups[2].starts_with('4'));
-        assert!(
-            matches!(groups[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'),
-            "{id}"
-        );
+        let parsed = uuid::Uuid::parse_str(&id).expect("a UUID");
+        assert_eq!(parsed.get_version_num(), 4);
         assert_ne!(id, request_id());
+    }
+
+    /// Retries wait the delay, then twice as long.
+    #[test]
+    fn doubles_the_delay_between_retries() {
+        let options = AsyncInvocation {
+            retry_delay: Duration::from_secs(60),
+            ..options(2)
+        };
+        assert_eq!(options.delay_before_retry(1), Duration::from_secs(60));
+        assert_eq!(options.delay_before_retry(2), Duration::from_secs(120));
     }
 }

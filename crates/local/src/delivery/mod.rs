@@ -12,9 +12,10 @@
 //! # Layout
 //!
 //! - [`envelope`]: SQS body (SNS envelope) to `SnsEvent`.
-//! - [`function`]: the [`SnsFunction`] port and [`FunctionError`].
+//! - [`function`]: [`SnsFunction`], core's function port as delivery
+//!   invokes it, and [`from_fn`].
 //! - [`in_process`]: [`hydrate_function`], the hydrate handler in this
-//!   process, and [`AsyncFunction`], any Lambda handler as an SNS function.
+//!   process.
 //! - [`invoke`]: [`invoke_async`], attempts, retries and event age.
 //! - [`record`]: [`failure_record`], the AWS async failure record.
 
@@ -36,7 +37,7 @@ use tracing::Instrument;
 
 pub use envelope::{EnvelopeError, sns_event};
 pub use function::{FunctionError, SnsFunction, from_fn};
-pub use in_process::{AsyncFunction, hydrate_function, hydrate_handler};
+pub use in_process::{hydrate_function, hydrate_handler};
 pub use invoke::{AsyncCondition, AsyncInvocation, FailedInvocation, Outcome, invoke_async};
 pub use record::failure_record;
 

@@ -43,11 +43,10 @@ use std::collections::VecDeque;
 use std::ops::Range;
 use std::time::Duration;
 
+use streamdlq_core::invocation::{AnswerVerdict, FunctionAnswer, PayloadReading};
 use streamdlq_core::{Backoff, SequenceNumber, StreamRecord};
 
 use super::config::EsmConfig;
-use super::function::Invocation;
-use super::response::{Verdict, verdict};
 
 /// The parts of the configuration that decide a batch's fate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,7 +229,9 @@ impl Batch {
     }
 
     /// Applies the outcome of the invocation the last [`Step::Invoke`] asked for.
-    pub fn record(&mut self, invocation: &Invocation) -> Reaction {
+    /// The answer is judged by core's [`AnswerVerdict`], the reading replay
+    /// shares.
+    pub fn record(&mut self, answer: &FunctionAnswer) -> Reaction {
         let Some(range) = self.in_flight.take() else {
             return Reaction::Unexpected;
         };
@@ -238,38 +239,39 @@ impl Batch {
         let Some(front) = self.segments.front_mut() else {
             return Reaction::Unexpected;
         };
-        let (function_error, bisectable) = match invocation {
-            Invocation::NotInvoked(_) => {
+        let verdict = AnswerVerdict::judge(
+            answer,
+            self.records[range.clone()]
+                .iter()
+                .map(|record| &record.sequence_number),
+            PayloadReading::for_esm(policy.report_batch_item_failures),
+        );
+        let (function_error, bisectable) = match verdict {
+            AnswerVerdict::NotInvoked(_) => {
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);
                 return Reaction::NotInvoked;
             }
-            Invocation::Ok(response) => {
-                front.invocations = front.invocations.saturating_add(1);
-                match verdict(
-                    response.as_ref(),
-                    &self.records[range.clone()],
-                    policy.report_batch_item_failures,
-                ) {
-                    Verdict::Success => {
-                        self.segments.pop_front();
-                        self.consecutive_failures = 0;
-                        self.checkpoint_through(range.end);
-                        return Reaction::Processed;
-                    }
-                    Verdict::PartialFailure { index } if index > 0 => {
-                        let resume_at = range.start + index;
-                        front.range.start = resume_at;
-                        front.invocations = 0;
-                        self.consecutive_failures = self.consecutive_failures.saturating_add(1);
-                        self.checkpoint_through(resume_at);
-                        return Reaction::CheckpointMoved { resume_at };
-                    }
-                    Verdict::PartialFailure { .. } | Verdict::Unreadable(_) => (None, false),
-                }
+            AnswerVerdict::Success => {
+                self.segments.pop_front();
+                self.consecutive_failures = 0;
+                self.checkpoint_through(range.end);
+                return Reaction::Processed;
             }
-            Invocation::FunctionError(error) => {
+            AnswerVerdict::PartialFailure { index } if index > 0 => {
+                let resume_at = range.start + index;
+                front.range.start = resume_at;
+                front.invocations = 0;
+                self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+                self.checkpoint_through(resume_at);
+                return Reaction::CheckpointMoved { resume_at };
+            }
+            AnswerVerdict::PartialFailure { .. } | AnswerVerdict::BatchFailure { .. } => {
                 front.invocations = front.invocations.saturating_add(1);
-                (Some(error.kind.clone()), true)
+                (None, false)
+            }
+            AnswerVerdict::FunctionError(error) => {
+                front.invocations = front.invocations.saturating_add(1);
+                (Some(error.kind), true)
             }
         };
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);

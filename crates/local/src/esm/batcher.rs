@@ -12,7 +12,10 @@ use std::time::Duration;
 use streamdlq_core::StreamRecord;
 use tokio::time::Instant;
 
-use super::event::{MAX_EVENT_BYTES, estimated_event_bytes};
+use streamdlq_core::invocation::{
+    SYNC_INVOKE_PAYLOAD_LIMIT as MAX_EVENT_BYTES,
+    estimated_kinesis_event_bytes as estimated_event_bytes,
+};
 
 /// Read-ahead of one shard, cut into batches.
 #[derive(Debug)]

@@ -5,9 +5,9 @@
 //!
 //! ```no_run
 //! # async fn demo(reader: streamdlq_core::KinesisShardReader) -> Result<(), Box<dyn std::error::Error>> {
+//! use streamdlq_core::invocation::FunctionSettings;
 //! use streamdlq_local::esm::{
-//!     Esm, EsmConfig, EsmSettings, EsmTarget, FunctionSettings, RecordingDestination,
-//!     processor_function,
+//!     Esm, EsmConfig, EsmSettings, EsmTarget, RecordingDestination, processor_function,
 //! };
 //!
 //! // The Lambda API's names; `local up` reads the same from the template.
@@ -32,14 +32,11 @@
 //! - [`config`]: [`EsmSettings`], the mapping's settings read once from any
 //!   [`MappingProperties`] (the template, JSON) and checked once against the
 //!   AWS ranges; [`EsmConfig`] adds the local timing knobs.
-//! - [`function`]: the [`StreamFunction`] port and [`Invocation`], what an
-//!   invocation gave back.
-//! - [`in_process`]: [`InProcessFunction`], a `lambda_runtime` handler run in
-//!   this process (and [`processor_function`], the demo processor).
-//! - [`invoke_api`]: [`InvokeApiFunction`], any function behind the Lambda
-//!   Invoke API (`cargo lambda watch`, `sam local start-lambda`).
-//! - [`event`]: the Kinesis event handed to the function.
-//! - [`response`]: how a function's answer is read (partial batch response).
+//! - The function is any [`LambdaFunction`] (core's port): the demo
+//!   processor in process ([`processor_function`], in [`in_process`]), or
+//!   any function behind the Lambda Invoke API ([`InvokeApiFunction`]). Its
+//!   event is core's [`KinesisEventSource::event`] and its answer is read by
+//!   core's [`AnswerVerdict`], the same reading replay uses.
 //! - [`batch`]: the batch state machine — checkpoints, retries, bisection,
 //!   record age, discards. Pure; the heart of the ESM.
 //! - [`batcher`]: records read ahead, cut into batches (size, window, 6 MB).
@@ -48,7 +45,10 @@
 //!   [`RecordingDestination`]; [`sns`]: [`SnsDestination`].
 //! - [`lineage`]: which shards to read, parents before children.
 //! - `poller`: one task per shard, reading and delivering in order.
-//! - [`runtime`]: [`Esm`], [`EsmTarget`] and [`EsmHandle`]: start, stats, stop.
+//! - `shared`: what the coordinator and the pollers share (settings, ports,
+//!   stats, the stop signal), below both so they never import each other.
+//! - [`runtime`]: [`Esm`] and [`EsmHandle`]: start, stats, stop.
+//! - [`target`]: [`EsmTarget`], the stream, the function and its role.
 //! - [`stats`]: [`EsmStats`] per shard.
 //! - [`clock`]: the injectable wall clock, ISO-8601 times, request ids.
 
@@ -57,17 +57,15 @@ pub mod batcher;
 pub mod clock;
 pub mod config;
 pub mod destination;
-pub mod event;
-pub mod function;
 pub mod in_process;
-pub mod invoke_api;
 pub mod lineage;
 pub mod onfailure;
 mod poller;
-pub mod response;
 pub mod runtime;
+mod shared;
 pub mod sns;
 pub mod stats;
+pub mod target;
 
 pub use batch::{Batch, Discard, DiscardCondition, RetryPolicy, Step};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -76,9 +74,14 @@ pub use config::{
     StartingPosition,
 };
 pub use destination::{DestinationError, FailureDestination, RecordingDestination};
-pub use function::{FnFunction, FunctionError, Invocation, StreamFunction};
-pub use in_process::{FunctionSettings, InProcessFunction, processor_function};
-pub use invoke_api::InvokeApiFunction;
-pub use runtime::{Esm, EsmHandle, EsmTarget};
+pub use in_process::processor_function;
+pub use runtime::{Esm, EsmHandle};
+pub use target::EsmTarget;
+
+pub use crate::invoke_api::InvokeApiFunction;
 pub use sns::SnsDestination;
 pub use stats::{EsmStats, ShardState, ShardStats};
+#[doc(no_inline)]
+pub use streamdlq_core::invocation::{
+    AnswerVerdict, FunctionAnswer, FunctionSettings, KinesisEventSource, LambdaFunction,
+};

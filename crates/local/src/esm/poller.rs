@@ -19,10 +19,10 @@
 //! - An OnFailure record that cannot be delivered is retried until it is:
 //!   the shard waits rather than losing the failure.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use streamdlq_core::invocation::{FunctionAnswer, LambdaFunction};
 use streamdlq_core::{
     IteratorStart, ReadError, SequenceNumber, ShardLister, ShardReader, StreamRecord,
 };
@@ -34,10 +34,8 @@ use super::batch::{Batch, Reaction, Step};
 use super::batcher::Batcher;
 use super::clock::request_id;
 use super::destination::FailureDestination;
-use super::event::kinesis_event;
-use super::function::{Invocation, StreamFunction};
 use super::onfailure::{FailureOrigin, onfailure_record};
-use super::runtime::Shared;
+use super::shared::{Shared, or_stop};
 use super::stats::{ShardState, ShardStats};
 
 /// How a poller ended.
@@ -49,18 +47,6 @@ pub(crate) enum PollerExit {
     Stopped,
 }
 
-/// Runs `future` unless the ESM is stopped first (or its handle dropped).
-pub(crate) async fn or_stop<T>(
-    stop: &mut watch::Receiver<bool>,
-    future: impl Future<Output = T>,
-) -> Option<T> {
-    tokio::select! {
-        biased;
-        _ = stop.wait_for(|stopped| *stopped) => None,
-        value = future => Some(value),
-    }
-}
-
 /// Reads shard `shard_id` from `start` until it ends or the ESM stops.
 pub(crate) async fn poll_shard<R, F, D>(
     shared: Arc<Shared<R, F, D>>,
@@ -70,7 +56,7 @@ pub(crate) async fn poll_shard<R, F, D>(
 ) -> (String, PollerExit)
 where
     R: ShardReader + ShardLister + Send + Sync + 'static,
-    F: StreamFunction + 'static,
+    F: LambdaFunction + 'static,
     D: FailureDestination + 'static,
 {
     let span = info_span!("esm_shard", shard_id = %shard_id);
@@ -124,7 +110,7 @@ struct ShardPoller<R, F, D> {
 impl<R, F, D> ShardPoller<R, F, D>
 where
     R: ShardReader + ShardLister + Send + Sync + 'static,
-    F: StreamFunction + 'static,
+    F: LambdaFunction + 'static,
     D: FailureDestination + 'static,
 {
     async fn run(&mut self) -> PollerExit {
@@ -261,15 +247,18 @@ where
                         last_sequence_number = %records[records.len() - 1].sequence_number,
                         batch_size = records.len(),
                     );
-                    let event = kinesis_event(&self.shard_id, records, &self.shared.event_source);
+                    let event = self.shared.event_source.event(&self.shard_id, records);
                     let shared = Arc::clone(&self.shared);
-                    let invocation = or_stop(
+                    let answer = or_stop(
                         &mut self.stop,
-                        shared.function.invoke(event).instrument(span.clone()),
+                        shared
+                            .function
+                            .invoke(event.into_bytes())
+                            .instrument(span.clone()),
                     )
                     .await?;
-                    let reaction = batch.record(&invocation);
-                    span.in_scope(|| log_reaction(&invocation, &reaction));
+                    let reaction = batch.record(&answer);
+                    span.in_scope(|| log_reaction(&answer, &reaction));
                     let processed = match reaction {
                         Reaction::Processed => range.len(),
                         Reaction::CheckpointMoved { resume_at } => resume_at - range.start,
@@ -346,8 +335,8 @@ where
 }
 
 /// One line per invocation outcome; payloads are never logged.
-fn log_reaction(invocation: &Invocation, reaction: &Reaction) {
-    match (invocation, reaction) {
+fn log_reaction(answer: &FunctionAnswer, reaction: &Reaction) {
+    match (answer, reaction) {
         (_, Reaction::Processed) => debug!("batch processed"),
         (_, Reaction::CheckpointMoved { resume_at }) => {
             info!(
@@ -355,10 +344,10 @@ fn log_reaction(invocation: &Invocation, reaction: &Reaction) {
                 "partial batch failure; retrying from the failed record"
             )
         }
-        (Invocation::FunctionError(error), reaction) => {
+        (FunctionAnswer::Thrown(error), reaction) => {
             info!(error_type = %error.error_type, ?reaction, "function error")
         }
-        (Invocation::NotInvoked(reason), _) => warn!(%reason, "function not invoked; retrying"),
-        (Invocation::Ok(_), reaction) => info!(?reaction, "batch failed"),
+        (FunctionAnswer::NotInvoked(reason), _) => warn!(%reason, "function not invoked; retrying"),
+        (FunctionAnswer::Returned(_), reaction) => info!(?reaction, "batch failed"),
     }
 }

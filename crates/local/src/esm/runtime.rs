@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use streamdlq_core::{Arn, ShardLister, ShardReader};
+use streamdlq_core::invocation::{KinesisEventSource, LambdaFunction};
+use streamdlq_core::{ShardLister, ShardReader};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{Instrument, error, info, info_span, warn};
@@ -13,59 +14,11 @@ use super::batch::RetryPolicy;
 use super::clock::{Clock, SystemClock};
 use super::config::{EsmConfig, EsmConfigError};
 use super::destination::FailureDestination;
-use super::event::EventSource;
-use super::function::StreamFunction;
 use super::lineage::Lineage;
-use super::poller::{PollerExit, or_stop, poll_shard};
+use super::poller::{PollerExit, poll_shard};
+use super::shared::{Shared, or_stop};
 use super::stats::{EsmStats, ShardState};
-
-/// What the mapping connects: a stream, a function, and the role the
-/// function runs as (it appears in every record as `invokeIdentityArn`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EsmTarget {
-    pub stream_arn: String,
-    pub function_arn: String,
-    pub invoke_identity_arn: String,
-    region: String,
-}
-
-impl EsmTarget {
-    /// The mapping from `stream_arn` to `function_arn`, the function
-    /// running as the role `<function name>-role` of the stream's account.
-    pub fn new(
-        stream_arn: impl Into<String>,
-        function_arn: impl Into<String>,
-    ) -> Result<Self, EsmConfigError> {
-        let (stream_arn, function_arn) = (stream_arn.into(), function_arn.into());
-        let stream = Arn::parse_kinesis_stream(&stream_arn)?;
-        let function = Arn::parse_lambda_function(&function_arn)?;
-        // Present in both: the parse_* checks require them.
-        let (region, account) = (
-            stream.region().unwrap_or_default(),
-            stream.account().unwrap_or_default(),
-        );
-        let function_name = function
-            .lambda_function()
-            .map(|function| function.name)
-            .unwrap_or_default();
-        let invoke_identity_arn = format!(
-            "arn:{}:iam::{account}:role/{function_name}-role",
-            stream.partition()
-        );
-        let region = region.to_owned();
-        Ok(Self {
-            region,
-            stream_arn,
-            function_arn,
-            invoke_identity_arn,
-        })
-    }
-
-    /// The region of the stream, from its ARN.
-    pub fn region(&self) -> &str {
-        &self.region
-    }
-}
+use super::target::EsmTarget;
 
 /// A configured event source mapping, ready to start.
 #[derive(Debug, Clone)]
@@ -73,20 +26,6 @@ pub struct Esm {
     config: EsmConfig,
     target: EsmTarget,
     clock: Arc<dyn Clock>,
-}
-
-/// Everything the pollers share.
-#[derive(Debug)]
-pub(crate) struct Shared<R, F, D> {
-    pub config: EsmConfig,
-    pub policy: RetryPolicy,
-    pub target: EsmTarget,
-    pub event_source: EventSource,
-    pub reader: R,
-    pub function: F,
-    pub destination: D,
-    pub clock: Arc<dyn Clock>,
-    pub stats: watch::Sender<EsmStats>,
 }
 
 impl Esm {
@@ -122,15 +61,15 @@ impl Esm {
     pub fn start<R, F, D>(self, reader: R, function: F, destination: D) -> EsmHandle
     where
         R: ShardReader + ShardLister + Send + Sync + 'static,
-        F: StreamFunction + 'static,
+        F: LambdaFunction + 'static,
         D: FailureDestination + 'static,
     {
         let (stop_sender, stop) = watch::channel(false);
         let (stats, stats_receiver) = watch::channel(EsmStats::default());
-        let event_source = EventSource {
+        let event_source = KinesisEventSource {
             region: self.target.region().to_owned(),
             stream_arn: self.target.stream_arn.clone(),
-            invoke_identity_arn: self.target.invoke_identity_arn.clone(),
+            invoke_identity_arn: Some(self.target.invoke_identity_arn.clone()),
         };
         let span = info_span!("esm", stream_arn = %self.target.stream_arn);
         let shared = Arc::new(Shared {
@@ -158,7 +97,7 @@ impl Esm {
 async fn coordinate<R, F, D>(shared: Arc<Shared<R, F, D>>, mut stop: watch::Receiver<bool>)
 where
     R: ShardReader + ShardLister + Send + Sync + 'static,
-    F: StreamFunction + 'static,
+    F: LambdaFunction + 'static,
     D: FailureDestination + 'static,
 {
     let mut lineage = Lineage::new(shared.config.settings.starting_position());
@@ -269,47 +208,5 @@ impl EsmHandle {
 impl Drop for EsmHandle {
     fn drop(&mut self) {
         self.stop.send_replace(true);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// The target takes region and account from the stream ARN and names
-    /// the role after the function.
-    #[test]
-    fn derives_region_and_role_from_the_arns() {
-        let target = EsmTarget::new(
-            "arn:aws:kinesis:eu-west-1:123456789012:stream/orders",
-            "arn:aws:lambda:eu-west-1:123456789012:function:processor:live",
-        )
-        .expect("valid ARNs");
-        assert_eq!(target.region(), "eu-west-1");
-        assert_eq!(
-            target.invoke_identity_arn,
-            "arn:aws:iam::123456789012:role/processor-role"
-        );
-    }
-
-    /// Anything but a Kinesis stream ARN and a function ARN is refused.
-    #[test]
-    fn refuses_arns_of_the_wrong_kind() {
-        let function = "arn:aws:lambda:eu-west-1:123456789012:function:processor";
-        for stream in [
-            "orders",
-            "arn:aws:sqs:eu-west-1:123456789012:orders",
-            "arn:aws:kinesis:eu-west-1:123456789012:table/orders",
-            "arn:aws:kinesis::123456789012:stream/orders",
-        ] {
-            assert!(
-                matches!(
-                    EsmTarget::new(stream, function),
-                    Err(EsmConfigError::Arn(_))
-                ),
-                "{stream}"
-            );
-        }
-        assert!(EsmTarget::new("arn:aws:kinesis:eu-west-1:1:stream/o", "processor").is_err());
     }
 }

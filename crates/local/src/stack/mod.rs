@@ -16,7 +16,6 @@
 pub mod down;
 pub mod status;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,29 +36,13 @@ use crate::esm::{
     Esm, EsmConfig, EsmConfigError, EsmHandle, EsmTarget, FunctionSettings, InvokeApiFunction,
     SnsDestination, processor_function,
 };
+pub use crate::function_env::{FunctionContext, lookup};
 use crate::resources::{Clients, ResourceError, StackResources};
 use crate::state::{Endpoints, LocalState, ProcessEntry, STATE_VERSION};
 use crate::template::{StackTemplate, TemplateError, ids};
 
 /// The stack name when none is given.
 pub const DEFAULT_STACK_NAME: &str = "streamdlq";
-
-/// What a function needs to be built in-process: its resolved environment,
-/// as the template declares it, and the SDK configurations of the
-/// emulators.
-#[derive(Debug, Clone)]
-pub struct FunctionContext {
-    /// The template's `Environment.Variables`, resolved.
-    pub environment: BTreeMap<String, String>,
-    /// The function's ARN (unqualified).
-    pub function_arn: String,
-    /// The template's `Timeout`.
-    pub timeout: Duration,
-    /// For aws-sdk-kinesis clients.
-    pub kinesis: SdkConfig,
-    /// For aws-sdk-sns and aws-sdk-sqs clients.
-    pub moto: SdkConfig,
-}
 
 /// The function the event source mapping drives.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -346,14 +329,4 @@ fn start_delivery(
         wait: options.delivery_wait,
     };
     Ok(Delivery::new(clients.sqs.clone(), config, function).spawn())
-}
-
-/// A function's environment variable: the template's value, else (locally)
-/// the value in the environment of the process that started the stack, so
-/// that `PROCESSOR_SCHEMA_MODE=lenient streamdlq local up` works.
-pub fn lookup(environment: &BTreeMap<String, String>, name: &str) -> Option<String> {
-    environment
-        .get(name)
-        .cloned()
-        .or_else(|| std::env::var(name).ok())
 }

@@ -2,14 +2,17 @@
 //! answers as a test tells it to.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod invoke_server;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use futures::future::BoxFuture;
 use serde_json::{Value, json};
-use streamdlq_local::esm::{FunctionError, Invocation, StreamFunction};
+use streamdlq_core::invocation::{FunctionAnswer, FunctionError, LambdaFunction};
 
 /// One invocation as the function saw it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +64,7 @@ impl Call {
     }
 }
 
-type Behaviour = dyn Fn(&Call, usize) -> Invocation + Send + Sync;
+type Behaviour = dyn Fn(&Call, usize) -> FunctionAnswer + Send + Sync;
 
 /// A function that answers each call with `behaviour(call, number)`
 /// (numbered from 0) after `latency`, and keeps every call.
@@ -81,7 +84,7 @@ impl std::fmt::Debug for ScriptedFunction {
 }
 
 impl ScriptedFunction {
-    pub fn new(behaviour: impl Fn(&Call, usize) -> Invocation + Send + Sync + 'static) -> Self {
+    pub fn new(behaviour: impl Fn(&Call, usize) -> FunctionAnswer + Send + Sync + 'static) -> Self {
         Self {
             calls: Arc::default(),
             in_flight: Arc::default(),
@@ -125,8 +128,19 @@ impl ScriptedFunction {
     }
 }
 
-impl StreamFunction for ScriptedFunction {
-    async fn invoke(&self, event: Value) -> Invocation {
+impl LambdaFunction for ScriptedFunction {
+    fn name(&self) -> &str {
+        "scripted"
+    }
+
+    fn invoke(&self, event: Vec<u8>) -> BoxFuture<'_, FunctionAnswer> {
+        Box::pin(self.answer(event))
+    }
+}
+
+impl ScriptedFunction {
+    async fn answer(&self, event: Vec<u8>) -> FunctionAnswer {
+        let event: Value = serde_json::from_slice(&event).unwrap_or(Value::Null);
         let call = Call::from_event(&event);
         {
             let mut in_flight = self
@@ -160,20 +174,17 @@ impl StreamFunction for ScriptedFunction {
     }
 }
 
-pub fn success() -> Invocation {
-    Invocation::Ok(Some(json!({ "batchItemFailures": [] })))
+pub fn success() -> FunctionAnswer {
+    FunctionAnswer::json(&json!({ "batchItemFailures": [] }))
 }
 
-pub fn threw() -> Invocation {
-    Invocation::FunctionError(FunctionError::unhandled(
-        "PoisonPill",
-        "cannot process record",
-    ))
+pub fn threw() -> FunctionAnswer {
+    FunctionAnswer::Thrown(FunctionError::new("PoisonPill", "cannot process record"))
 }
 
 /// The answer reporting the record at `position` of `call` as failed.
-pub fn failed_at(call: &Call, position: usize) -> Invocation {
-    Invocation::Ok(Some(json!({
+pub fn failed_at(call: &Call, position: usize) -> FunctionAnswer {
+    FunctionAnswer::json(&json!({
         "batchItemFailures": [{ "itemIdentifier": call.sequence_numbers[position] }]
-    })))
+    }))
 }

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::invoke::{EventSource, kinesis_events};
 use crate::put::{CallLimits, count_calls};
 use crate::queue::FailureEntry;
+use crate::replay::function::event_source;
 use crate::replay::stream::{Target, entries_of, plan};
 use crate::replay::{FunctionReplayOptions, Selection};
 use crate::view::text::SHORT_ID;
@@ -208,24 +208,21 @@ pub fn dry_run_streams(
 
 pub fn dry_run_function(
     selection: &Selection<'_>,
-    options: FunctionReplayOptions,
+    options: &FunctionReplayOptions,
     summary: &mut Summary,
 ) {
     for failure in &selection.chosen {
         let (Some(stream_arn), Some(shard_id)) = (failure.stream_arn(), failure.shard_id()) else {
             continue;
         };
-        let events = kinesis_events(
-            EventSource {
-                stream_arn,
+        let events = event_source(stream_arn, options)
+            .events(
                 shard_id,
-            },
-            &failure.hydrated.records,
-            options.max_records,
-            options.max_bytes,
-        )
-        .map(|events| events.len())
-        .unwrap_or(0);
+                &failure.hydrated.records,
+                options.max_records,
+                options.max_bytes,
+            )
+            .len();
         summary.invocations += events;
         summary.failures += 1;
         summary.records += failure.hydrated.records.len();

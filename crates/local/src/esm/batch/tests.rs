@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::*;
-use crate::esm::function::FunctionError;
+use streamdlq_core::invocation::FunctionError;
 
 /// Wall-clock time of the tests' "now": 2026-11-23T10:15:42.318Z.
 const NOW: i64 = 1_795_428_942_318;
@@ -41,22 +41,19 @@ fn policy() -> RetryPolicy {
     }
 }
 
-fn success() -> Invocation {
-    Invocation::Ok(Some(json!({ "batchItemFailures": [] })))
+fn success() -> FunctionAnswer {
+    FunctionAnswer::json(&json!({ "batchItemFailures": [] }))
 }
 
-fn threw() -> Invocation {
-    Invocation::FunctionError(FunctionError::unhandled(
-        "PoisonPill",
-        "cannot parse record",
-    ))
+fn threw() -> FunctionAnswer {
+    FunctionAnswer::Thrown(FunctionError::new("PoisonPill", "cannot parse record"))
 }
 
 /// The answer that reports `record` as the first failure.
-fn failed_at(record: &StreamRecord) -> Invocation {
-    Invocation::Ok(Some(json!({
+fn failed_at(record: &StreamRecord) -> FunctionAnswer {
+    FunctionAnswer::json(&json!({
         "batchItemFailures": [{ "itemIdentifier": record.sequence_number.as_str() }]
-    })))
+    }))
 }
 
 /// What a run did: each invocation's records (as indices into the batch)
@@ -70,7 +67,11 @@ struct Run {
 
 /// Drives `batch` to the end at time `now`, answering each invocation with
 /// `function(range)`.
-fn run(batch: &mut Batch, now: i64, mut function: impl FnMut(Range<usize>) -> Invocation) -> Run {
+fn run(
+    batch: &mut Batch,
+    now: i64,
+    mut function: impl FnMut(Range<usize>) -> FunctionAnswer,
+) -> Run {
     let mut run = Run::default();
     for _ in 0..10_000 {
         match batch.next_step(now) {
@@ -88,7 +89,7 @@ fn run(batch: &mut Batch, now: i64, mut function: impl FnMut(Range<usize>) -> In
 }
 
 /// A function that throws for any batch holding the record at `poison`.
-fn throws_on(poison: usize) -> impl FnMut(Range<usize>) -> Invocation {
+fn throws_on(poison: usize) -> impl FnMut(Range<usize>) -> FunctionAnswer {
     move |range| {
         if range.contains(&poison) {
             threw()
@@ -224,10 +225,10 @@ fn the_lowest_reported_failure_is_the_checkpoint() {
     let records = records(10);
     let mut batch = Batch::new(records.clone(), policy());
     assert!(matches!(batch.next_step(NOW), Step::Invoke { .. }));
-    let answer = Invocation::Ok(Some(json!({ "batchItemFailures": [
+    let answer = FunctionAnswer::json(&json!({ "batchItemFailures": [
         { "itemIdentifier": records[8].sequence_number.as_str() },
         { "itemIdentifier": records[5].sequence_number.as_str() },
-    ]})));
+    ]}));
 
     assert_eq!(
         batch.record(&answer),
@@ -413,9 +414,7 @@ fn bisect_with_a_partial_response_retries_from_the_returned_record() {
 fn an_invalid_item_identifier_retries_the_whole_batch() {
     let mut batch = Batch::new(records(6), policy());
     let mut answers = vec![
-        Invocation::Ok(Some(
-            json!({ "batchItemFailures": [{ "itemIdentifier": "" }] }),
-        )),
+        FunctionAnswer::json(&json!({ "batchItemFailures": [{ "itemIdentifier": "" }] })),
         success(),
     ]
     .into_iter();
@@ -439,9 +438,7 @@ fn unreadable_answers_never_bisect_and_discard_with_a_null_function_error() {
     );
 
     let run = run(&mut batch, NOW, |_| {
-        Invocation::Ok(Some(
-            json!({ "batchItemFailures": [{ "itemIdentifier": null }] }),
-        ))
+        FunctionAnswer::json(&json!({ "batchItemFailures": [{ "itemIdentifier": null }] }))
     });
 
     assert_eq!(run.invocations, [0..6, 0..6, 0..6, 0..6]);
@@ -460,9 +457,9 @@ fn unreadable_answers_never_bisect_and_discard_with_a_null_function_error() {
 fn a_misspelt_response_key_checkpoints_past_the_failed_records() {
     let records = records(4);
     let mut batch = Batch::new(records.clone(), policy());
-    let answer = Invocation::Ok(Some(json!({
+    let answer = FunctionAnswer::json(&json!({
         "BatchItemFailures": [{ "itemIdentifier": records[1].sequence_number.as_str() }]
-    })));
+    }));
 
     let run = run(&mut batch, NOW, |_| answer.clone());
 
@@ -501,7 +498,7 @@ fn invocations_that_never_ran_do_not_count_as_retries() {
     for _ in 0..20 {
         assert!(matches!(batch.next_step(NOW), Step::Invoke { .. }));
         assert_eq!(
-            batch.record(&Invocation::NotInvoked("connection refused".to_owned())),
+            batch.record(&FunctionAnswer::NotInvoked("connection refused".to_owned())),
             Reaction::NotInvoked
         );
     }

@@ -1,0 +1,30 @@
+//! The Lambda invocation contract, owned once: the event a function gets
+//! for stream records, the port it is invoked through, and the one reading
+//! of its answer. The local ESM, `streamdlq local invoke` and
+//! `streamdlq replay --to-function` all call these; they live beside
+//! [`batch`](crate::batch), which produces the answers on the function's
+//! side.
+//!
+//! - `kinesis_event`: [`KinesisEventSource`], the Kinesis event exactly as
+//!   the ESM shapes it, cut within the 6 MB synchronous payload limit.
+//! - `answer`: [`FunctionAnswer`], what one invocation gave back, and
+//!   [`FunctionError`].
+//! - `verdict`: [`AnswerVerdict`], the one reading of an answer, each rule
+//!   with its source (recorded on AWS, or the safe reading).
+//! - `port`: [`LambdaFunction`], the function port, and [`FnFunction`].
+//! - `in_process`: [`InProcessFunction`], any `lambda_runtime` handler in
+//!   this process, with the function timeout and panics as function errors.
+
+mod answer;
+mod in_process;
+mod kinesis_event;
+mod port;
+mod verdict;
+
+pub use answer::{FunctionAnswer, FunctionError};
+pub use in_process::{FunctionSettings, InProcessFunction};
+pub use kinesis_event::{
+    KinesisEventSource, SYNC_INVOKE_PAYLOAD_LIMIT, StreamEvent, estimated_kinesis_event_bytes,
+};
+pub use port::{FnFunction, LambdaFunction};
+pub use verdict::{AnswerVerdict, PayloadReading};
