@@ -1,5 +1,6 @@
 //! The `streamdlq` command: parses the command line, runs one subcommand,
-//! prints an error with its whole chain on one line and exits with 2.
+//! prints an error with its whole chain on one line and exits with 2
+//! (`audit` exits with 1 when it has findings at or above `--fail-on`).
 //!
 //! # Layout
 //!
