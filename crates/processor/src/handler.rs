@@ -1,6 +1,9 @@
 //! [`ElementHandler`]: the per-record logic, bytes to [`Element`] to
 //! [`ElementSink`], plugged into the core batch helper.
 
+use std::sync::Arc;
+
+use streamdlq_core::MetricWriter;
 use streamdlq_core::batch::{RecordContext, RecordError, RecordHandler};
 
 use crate::config::SchemaMode;
@@ -12,6 +15,10 @@ use crate::sink::{ElementSink, LogSink, SinkError};
 pub struct ElementHandler<S = LogSink> {
     sink: S,
     schema_mode: SchemaMode,
+    /// Where the per-batch metric line goes (CloudWatch EMF on standard
+    /// output in Lambda); none in process, where standard output is the
+    /// caller's (`replay --to-function processor --json`).
+    metrics: Option<Arc<dyn MetricWriter>>,
 }
 
 /// Why a record could not be processed.
@@ -27,7 +34,23 @@ pub enum ProcessError {
 
 impl<S> ElementHandler<S> {
     pub fn new(sink: S, schema_mode: SchemaMode) -> Self {
-        Self { sink, schema_mode }
+        Self {
+            sink,
+            schema_mode,
+            metrics: None,
+        }
+    }
+
+    /// Writes one metric line per batch (records processed and failed) to
+    /// `metrics`.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<dyn MetricWriter>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    pub fn metrics(&self) -> Option<&dyn MetricWriter> {
+        self.metrics.as_deref()
     }
 
     pub fn sink(&self) -> &S {

@@ -33,7 +33,8 @@ pub mod timing;
 
 use aws_lambda_events::streams::KinesisEventResponse;
 use lambda_runtime::LambdaEvent;
-use streamdlq_core::batch::{KinesisBatch, process_batch};
+use streamdlq_core::batch::{BatchOutcome, KinesisBatch, process_batch};
+use streamdlq_core::metrics::batch_metrics;
 
 pub use config::{Config, ConfigError, SchemaMode};
 pub use element::{Element, ElementError};
@@ -54,5 +55,26 @@ pub async fn handle<S: ElementSink + Sync>(
     handler: &ElementHandler<S>,
     event: LambdaEvent<KinesisBatch>,
 ) -> Result<KinesisEventResponse, BatchError> {
-    Ok(process_batch(event.payload, handler).await.into_answer()?)
+    let batch = event.payload;
+    let stream_arn = batch.records().find_map(|record| record.stream_arn.clone());
+    let outcome = process_batch(batch, handler).await;
+    if let (Some(metrics), Some(stream_arn)) = (handler.metrics(), stream_arn) {
+        let (processed, failed) = metric_counts(&outcome);
+        let now = chrono::Utc::now().timestamp_millis();
+        metrics.write_line(&batch_metrics(&stream_arn, processed, failed, now));
+    }
+    Ok(outcome.into_answer()?)
+}
+
+/// Records processed, and records sent back for retry: those the handler
+/// did not complete (the failed record and everything after it; with a
+/// poison record at the head, the whole batch).
+fn metric_counts(outcome: &BatchOutcome) -> (usize, usize) {
+    if outcome.poison_at_head {
+        return (0, outcome.records);
+    }
+    (
+        outcome.processed,
+        outcome.records.saturating_sub(outcome.processed),
+    )
 }

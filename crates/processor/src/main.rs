@@ -9,7 +9,8 @@ async fn main() -> Result<(), Error> {
     streamdlq_core::lambda_logs::init_json_logs();
     let config = Config::from_env()?;
     tracing::info!(schema_mode = %config.schema_mode, "processor configured");
-    let handler = ElementHandler::new(LogSink, config.schema_mode);
+    let handler = ElementHandler::new(LogSink, config.schema_mode)
+        .with_metrics(std::sync::Arc::new(streamdlq_core::StdoutMetrics));
     // What `lambda_runtime::run` builds, plus the invocation timing.
     Runtime::new(service_fn(|event| handle(&handler, event)))
         .layer(TracingLayer::new())

@@ -237,3 +237,40 @@ async fn handler_future_is_send() {
         .expect("reported, not thrown");
     assert!(response.batch_item_failures.is_empty());
 }
+
+/// With a metric writer, each batch writes one EMF line: the records the
+/// handler completed and the records sent back for retry (the pill at
+/// position 2 and the two after it), by stream name.
+#[tokio::test]
+async fn writes_one_metric_line_per_batch_with_processed_and_failed_records() {
+    let metrics = streamdlq_core::metrics::CapturedMetrics::default();
+    let handler = strict().with_metrics(std::sync::Arc::new(metrics.clone()));
+    handle(&handler, lambda_event(POISON_PILL))
+        .await
+        .expect("a pill after good records is a partial answer");
+    let lines = metrics.lines();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line: Value = serde_json::from_str(&lines[0]).expect("an EMF line is JSON");
+    assert_eq!(line["RecordsProcessed"], 2.0);
+    assert_eq!(line["RecordsFailed"], 3.0);
+    let stream_arn = serde_json::from_str::<Value>(POISON_PILL).expect("fixture")["Records"][0]
+        ["eventSourceARN"]
+        .as_str()
+        .expect("stream ARN")
+        .to_owned();
+    assert_eq!(
+        line["StreamName"],
+        streamdlq_core::metrics::stream_name(&stream_arn)
+    );
+    let directives = &line["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(directives["Namespace"], streamdlq_core::metrics::NAMESPACE);
+}
+
+/// Without a metric writer (in process, where standard output belongs to the
+/// caller) nothing is written anywhere.
+#[tokio::test]
+async fn writes_no_metric_line_without_a_writer() {
+    let handler = strict();
+    assert!(handler.metrics().is_none());
+    handle(&handler, lambda_event(VALID)).await.expect("valid");
+}
