@@ -382,6 +382,15 @@ fn parse(position: usize, text: &str) -> Result<Body, AssembleError> {
         position,
         reason: error.to_string(),
     })?;
+    // The OnFailure record is an object; an array would read as one in order.
+    if let Some(failure) = &body.failure
+        && !failure.get().trim_start().starts_with('{')
+    {
+        return Err(AssembleError::Malformed {
+            position,
+            reason: "failure is not a JSON object".to_owned(),
+        });
+    }
     if body.part.count == 0 || body.part.index >= body.part.count {
         return Err(AssembleError::Malformed {
             position,
@@ -598,6 +607,27 @@ mod tests {
                 assemble([text.as_str()]).pop(),
                 Some(Err(AssembleError::Malformed { position: 0, .. }))
             ));
+        }
+    }
+
+    /// A `failure` that is not a JSON object (an array, a string) is a
+    /// malformed message: the format says it is the OnFailure object.
+    #[test]
+    fn refuses_a_failure_that_is_not_an_object() {
+        let good = build(&complete(records(1, 10)), SQS_MESSAGE_LIMIT);
+        let body: serde_json::Value = serde_json::from_str(&good[0].body).expect("json");
+        let mut array = body.clone();
+        array["failure"] = serde_json::json!([null, null, "1.0"]);
+        let mut string = body;
+        string["failure"] = "{}".into();
+        for text in [array.to_string(), string.to_string()] {
+            let result = assemble([text.as_str()]).pop();
+            match result {
+                Some(Err(error @ AssembleError::Malformed { position: 0, .. })) => {
+                    assert!(error.to_string().contains("failure"), "{error}");
+                }
+                other => panic!("expected malformed, got {other:?}"),
+            }
         }
     }
 
