@@ -173,3 +173,28 @@ async fn fails_a_json_string_with_a_stable_error_type() {
     );
     assert!(sink.bodies().is_empty());
 }
+
+/// The input: an SNS message of 250 KiB of U+0001, six bytes a
+/// character once JSON-escaped, reaches the DLQ as `unparseable` in parts
+/// and reads back as the same text.
+#[tokio::test]
+async fn writes_unparseable_text_that_escapes_big_in_parts() {
+    let (_, sink, hydrator) = setup();
+    let text = "\u{1}".repeat(250 * 1024);
+    let summary = hydrator
+        .handle(
+            fixtures::sns_event(&[&text]),
+            tokio::time::Instant::now() + Duration::from_secs(600),
+        )
+        .await
+        .expect("written");
+    assert_eq!(summary.failures[0].status, HydrationStatus::Unparseable);
+    let bodies = sink.bodies();
+    assert!(bodies.len() >= 2, "{} messages", bodies.len());
+    let failures: Vec<HydratedFailure> = assemble(bodies.iter().map(String::as_str))
+        .into_iter()
+        .map(|failure| failure.expect("whole failures"))
+        .collect();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].raw.as_deref(), Some(text.as_str()));
+}
