@@ -132,6 +132,8 @@ pub struct BatchInfo {
 pub enum FailureParseError {
     #[error("failure record is not valid JSON: {0}")]
     NotJson(#[source] serde_json::Error),
+    #[error("failure record is {found}, not a JSON object")]
+    NotAnObject { found: &'static str },
     #[error("failure record has neither KinesisBatchInfo nor DDBStreamBatchInfo")]
     NoBatchInfo,
     #[error("failure record has both KinesisBatchInfo and DDBStreamBatchInfo")]
@@ -171,6 +173,14 @@ struct Wire {
 impl FailureRecord {
     /// Parses an OnFailure record (an SNS `Message` or an SQS body).
     pub fn parse(text: &str) -> Result<Self, FailureParseError> {
+        // serde reads a JSON array as a struct's fields in order; the format
+        // says the record is an object, so anything else is refused first.
+        if let Some(found) = not_an_object(text) {
+            return Err(match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                Ok(_) => FailureParseError::NotAnObject { found },
+                Err(error) => FailureParseError::NotJson(error),
+            });
+        }
         let wire: Wire = serde_json::from_str(text).map_err(FailureParseError::NotJson)?;
         let (source, batch) = match (wire.kinesis, wire.dynamodb) {
             (Some(info), None) => (StreamSource::Kinesis, info),
@@ -215,10 +225,44 @@ fn optional_object(value: Option<serde_json::Value>) -> Option<serde_json::Value
     value.filter(|v| !v.is_null())
 }
 
+/// What a JSON text is when it is not an object, judged by its first
+/// character (JSON allows only these four whitespace characters before it).
+fn not_an_object(text: &str) -> Option<&'static str> {
+    match text
+        .trim_start_matches([' ', '\t', '\n', '\r'])
+        .bytes()
+        .next()
+    {
+        Some(b'{') => None,
+        Some(b'[') => Some("an array"),
+        Some(b'"') => Some("a string"),
+        Some(b't' | b'f') => Some("a boolean"),
+        Some(b'n') => Some("null"),
+        _ => Some("a number"),
+    }
+}
+
+/// Reads one nested object; like the record itself, it must be an object,
+/// never an array read as the fields in order.
 fn field<T: serde::de::DeserializeOwned>(
     name: &'static str,
     value: serde_json::Value,
 ) -> Result<T, FailureParseError> {
+    if !value.is_object() {
+        return Err(FailureParseError::Malformed {
+            field: name,
+            source: serde::de::Error::custom(format_args!(
+                "{} is not a JSON object",
+                match value {
+                    serde_json::Value::Array(_) => "an array",
+                    serde_json::Value::String(_) => "a string",
+                    serde_json::Value::Bool(_) => "a boolean",
+                    serde_json::Value::Null => "null",
+                    _ => "a number",
+                }
+            )),
+        });
+    }
     serde_json::from_value(value).map_err(|source| FailureParseError::Malformed {
         field: name,
         source,
@@ -321,6 +365,73 @@ mod tests {
             FailureRecord::parse(&text),
             Err(FailureParseError::ReversedRange { .. })
         ));
+    }
+
+    /// The issue's array: serde would read a sequence as the struct's
+    /// fields in order, so `[null, null, "1.0", ts, {KinesisBatchInfo}]`
+    /// would hydrate as a failure. A failure record is a JSON object.
+    #[test]
+    fn rejects_a_json_array_with_the_fields_in_order() {
+        let value: serde_json::Value = serde_json::from_str(KINESIS).expect("json");
+        let array = serde_json::json!([
+            null,
+            null,
+            "1.0",
+            "2026-11-23T10:15:30.123Z",
+            value["KinesisBatchInfo"]
+        ]);
+        assert!(matches!(
+            FailureRecord::parse(&array.to_string()),
+            Err(FailureParseError::NotAnObject { found: "an array" })
+        ));
+    }
+
+    /// Strings, numbers and `null` are JSON but not failure records.
+    #[test]
+    fn rejects_json_that_is_not_an_object() {
+        for (text, kind) in [
+            ("\"text\"", "a string"),
+            ("42", "a number"),
+            ("null", "null"),
+            (" true ", "a boolean"),
+        ] {
+            match FailureRecord::parse(text) {
+                Err(FailureParseError::NotAnObject { found }) => assert_eq!(found, kind),
+                other => panic!("{text}: expected NotAnObject, got {other:?}"),
+            }
+        }
+    }
+
+    /// A nested part given as an array is malformed too, not read in order.
+    #[test]
+    fn rejects_batch_info_or_contexts_given_as_arrays() {
+        let value: serde_json::Value = serde_json::from_str(KINESIS).expect("json");
+        let info = &value["KinesisBatchInfo"];
+        let as_array = serde_json::json!([
+            info["shardId"],
+            info["startSequenceNumber"],
+            info["endSequenceNumber"],
+            null,
+            null,
+            info["batchSize"],
+            info["streamArn"]
+        ]);
+        let mut batch = value.clone();
+        batch["KinesisBatchInfo"] = as_array;
+        let mut request = value.clone();
+        request["requestContext"] = serde_json::json!(["id", "arn", "RetryAttemptsExhausted", 4]);
+        let mut response = value;
+        response["responseContext"] = serde_json::json!([200, "$LATEST", null]);
+        for (text, name) in [
+            (batch, "batch info"),
+            (request, "requestContext"),
+            (response, "responseContext"),
+        ] {
+            match FailureRecord::parse(&text.to_string()) {
+                Err(FailureParseError::Malformed { field, .. }) => assert_eq!(field, name),
+                other => panic!("{name}: expected Malformed, got {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Why an invocation of the hydrate function fails.
 //!
-//! Only one thing fails an invocation: a failure that did not reach the DLQ.
+//! Two things fail an invocation: a failure that did not reach the DLQ
+//! (`DlqWriteFailed`), and a payload that is not an SNS event at all
+//! (`UnsupportedEvent`).
 //! Lambda then retries the event (asynchronous invocations are retried
 //! twice), and when retries run out the function's own OnFailure
 //! destination keeps it. Everything else, an unreadable stream included,
@@ -9,6 +11,8 @@
 use lambda_runtime::Diagnostic;
 use streamdlq_core::dlq::BuildError;
 use streamdlq_core::{HydrationStatus, SinkError};
+
+use crate::event::EventError;
 
 /// Why the DLQ messages of one failure were not all written.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +62,12 @@ pub enum HydrateError {
         total: usize,
         undelivered: Vec<Undelivered>,
     },
+    /// The payload is not an event this function reads (a Kinesis event
+    /// sent by mistake, a JSON string, …): nothing in it can be hydrated,
+    /// and retrying would fail the same way. The function's own OnFailure
+    /// destination keeps the event.
+    #[error("unsupported event: {0}")]
+    UnsupportedEvent(#[from] EventError),
 }
 
 impl HydrateError {
@@ -65,6 +75,7 @@ impl HydrateError {
     pub fn error_type(&self) -> &'static str {
         match self {
             Self::DlqWriteFailed { .. } => "DlqWriteFailed",
+            Self::UnsupportedEvent(_) => "UnsupportedEvent",
         }
     }
 
@@ -75,6 +86,7 @@ impl HydrateError {
             Self::DlqWriteFailed { undelivered, .. } => {
                 undelivered.iter().any(|u| u.error.is_retryable())
             }
+            Self::UnsupportedEvent(_) => false,
         }
     }
 }

@@ -1,6 +1,9 @@
 //! [`Hydrator`]: one SNS event of OnFailure records in, DLQ messages out.
 //!
-//! For each SNS record, in order:
+//! The payload is read record by record first ([`crate::event`]): an
+//! unreadable SNS record goes to the DLQ as `unparseable` with its raw JSON,
+//! a payload that is not an SNS event fails the invocation. Then, for each
+//! readable SNS record, in order:
 //! 1. parse the `Message` as an OnFailure record; text that is not one goes
 //!    to the DLQ as `unparseable`, its raw text kept;
 //! 2. check the stream against the allowlist before any Kinesis call; a
@@ -24,18 +27,20 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::sns::SnsEvent;
+use serde_json::value::RawValue;
 use streamdlq_core::dlq::{failure_id, raw_id};
 use streamdlq_core::retention::{DYNAMODB_STREAMS_RETENTION, retention_margin_millis};
 use streamdlq_core::{
-    DlqSink, FailureParseError, FailureRecord, FailureSource, HydrateOptions, Hydration,
-    HydrationStatus, MetricWriter, ReadStats, RetentionCache, SendStats, ShardReader,
-    StreamRetention, StreamSource, UnknownRetention, build_parts, hydrate,
+    DlqSink, FailureRecord, FailureSource, HydrateOptions, Hydration, HydrationStatus,
+    MetricWriter, ReadStats, RetentionCache, SendStats, ShardReader, StreamRetention, StreamSource,
+    UnknownRetention, build_parts, hydrate,
 };
 use tokio::time::Instant;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::config::Config;
 use crate::error::{DeliveryError, HydrateError, Undelivered};
+use crate::event::{Event, EventRecord};
 use crate::metrics::{self, FailureMetrics, UNDELIVERED};
 use crate::summary::{FailureSummary, HydrateSummary};
 
@@ -129,25 +134,61 @@ where
     S: DlqSink + Sync,
     T: StreamRetention + Sync,
 {
-    /// Hydrates every failure record of `event` into the DLQ, reading until
-    /// `deadline` at the latest.
+    /// Hydrates every failure record of a typed SNS `event` into the DLQ,
+    /// reading until `deadline` at the latest.
     pub async fn handle(
         &self,
         event: SnsEvent,
+        deadline: Instant,
+    ) -> Result<HydrateSummary, HydrateError> {
+        self.handle_event(Event::from(event), deadline).await
+    }
+
+    /// Reads a raw invocation payload record by record and hydrates it:
+    /// every readable record is hydrated, every unreadable one kept as
+    /// `unparseable` with its raw JSON. A payload that is not an SNS event
+    /// fails with [`HydrateError::UnsupportedEvent`].
+    pub async fn handle_raw(
+        &self,
+        payload: &RawValue,
+        deadline: Instant,
+    ) -> Result<HydrateSummary, HydrateError> {
+        let event = Event::read(payload).inspect_err(|error| {
+            error!(
+                error_type = "UnsupportedEvent",
+                %error,
+                payload_bytes = payload.get().len(),
+                "invocation failed: the payload is not an SNS event"
+            );
+        })?;
+        self.handle_event(event, deadline).await
+    }
+
+    /// Hydrates every record of `event` into the DLQ, reading until
+    /// `deadline` at the latest.
+    pub async fn handle_event(
+        &self,
+        event: Event,
         deadline: Instant,
     ) -> Result<HydrateSummary, HydrateError> {
         let total = event.records.len();
         let mut summary = HydrateSummary::default();
         let mut undelivered = Vec::new();
         for record in &event.records {
-            let span = info_span!("sns_message", sns_message_id = %record.sns.message_id);
             // Boxed: the engine, the SDK calls and the spans nest deep enough
             // to exceed the compiler's type-layout depth in the callers.
-            let outcome = Box::pin(
-                self.process_message(&record.sns.message, deadline)
-                    .instrument(span),
-            )
-            .await;
+            let outcome = match record {
+                EventRecord::Message { message_id, text } => {
+                    let span = info_span!(
+                        "sns_message",
+                        sns_message_id = message_id.as_deref().unwrap_or("")
+                    );
+                    Box::pin(self.process_message(text, deadline).instrument(span)).await
+                }
+                EventRecord::Unreadable { raw, reason } => {
+                    Box::pin(self.process_unparseable(raw, reason.clone())).await
+                }
+            };
             if let Some(error) = outcome.error {
                 undelivered.push(Undelivered {
                     id: outcome.summary.id.clone(),
@@ -174,7 +215,10 @@ where
     pub async fn process_message(&self, message: &str, deadline: Instant) -> FailureOutcome {
         match FailureRecord::parse(message) {
             Ok(record) => self.process_record(&record, deadline).await,
-            Err(error) => self.process_unparseable(message, &error).await,
+            Err(error) => {
+                self.process_unparseable(message, format!("not an OnFailure record: {error}"))
+                    .await
+            }
         }
     }
 
@@ -238,21 +282,15 @@ where
         }
     }
 
-    async fn process_unparseable(
-        &self,
-        message: &str,
-        error: &FailureParseError,
-    ) -> FailureOutcome {
+    /// Keeps text that could not be read as an OnFailure record (or an
+    /// SNS record that could not be read at all) as `unparseable`.
+    async fn process_unparseable(&self, message: &str, reason: String) -> FailureOutcome {
         let id = raw_id(message);
         // The text itself is not logged: it may be anything, payloads included.
         let span = info_span!("failure", id = %id, message_bytes = message.len());
         async {
-            warn!(%error, "message is not an OnFailure record; keeping its raw text");
-            let hydration = Hydration::without_records(
-                HydrationStatus::Unparseable,
-                0,
-                format!("not an OnFailure record: {error}"),
-            );
+            warn!(%reason, "unreadable failure; keeping its raw text");
+            let hydration = Hydration::without_records(HydrationStatus::Unparseable, 0, reason);
             let measured = self.metrics.is_some().then(|| FailureMetrics {
                 stream_arn: None,
                 source: "unparseable",

@@ -14,6 +14,8 @@
 //!
 //! - [`config`]: [`Config`], settings read once from the environment.
 //! - [`allowlist`]: [`StreamAllowlist`], the streams this deployment may read.
+//! - [`event`]: [`Event`], the raw payload read record by record; recognises
+//!   the kind of event (SNS today) from the event itself.
 //! - [`hydrator`]: [`Hydrator`], one SNS event to DLQ messages: parse, check
 //!   the allowlist, hydrate, build parts, send.
 //! - [`summary`]: [`HydrateSummary`], the function's response.
@@ -30,40 +32,73 @@ pub mod clients;
 pub mod config;
 pub mod deadline;
 pub mod error;
+pub mod event;
 pub mod hydrator;
 pub mod metrics;
 pub mod summary;
 
 use aws_lambda_events::sns::SnsEvent;
 use lambda_runtime::LambdaEvent;
+use serde_json::value::RawValue;
 use streamdlq_core::{DlqSink, ShardReader, StreamRetention};
 
 pub use allowlist::StreamAllowlist;
 pub use config::{Config, ConfigError};
 pub use deadline::invocation_deadline;
 pub use error::{DeliveryError, HydrateError, Undelivered};
+pub use event::{Event, EventError, EventKind, EventRecord};
 pub use hydrator::{FailureOutcome, Hydrator};
 pub use metrics::FailureMetrics;
 pub use summary::{FailureSummary, HydrateSummary};
+
+/// What the handler accepts: the raw payload, as the Lambda runtime hands
+/// it over (read record by record, so one bad record cannot hide the
+/// others), or an already typed SNS event.
+pub trait HydrateInput {
+    /// Reads the payload into an [`Event`].
+    fn into_event(self) -> Result<Event, EventError>;
+}
+
+impl HydrateInput for Box<RawValue> {
+    fn into_event(self) -> Result<Event, EventError> {
+        Event::read(&self)
+    }
+}
+
+impl HydrateInput for SnsEvent {
+    fn into_event(self) -> Result<Event, EventError> {
+        Ok(Event::from(self))
+    }
+}
 
 /// The Lambda handler: hydrates every failure record of one SNS event into
 /// the DLQ, reading until the context's deadline less
 /// [`Config::dlq_write_reserve`].
 ///
-/// Fails only when a failure could not be written to the DLQ, after every
-/// record of the event was tried: Lambda then retries the invocation, and the
-/// function's own OnFailure destination keeps the event when retries run
-/// out. A stream that cannot be read is not an invocation error: its failure
-/// reaches the DLQ as `unavailable`, with the reason.
-pub async fn handler<R, S, T>(
+/// Fails when a failure could not be written to the DLQ, after every
+/// record of the event was tried (`DlqWriteFailed`): Lambda then retries the
+/// invocation, and the function's own OnFailure destination keeps the event
+/// when retries run out. A payload that is not an SNS event fails with
+/// `UnsupportedEvent`. A stream that cannot be read is not an invocation
+/// error: its failure reaches the DLQ as `unavailable`, with the reason; an
+/// SNS record that cannot be read reaches it as `unparseable`.
+pub async fn handler<R, S, T, E>(
     hydrator: &Hydrator<R, S, T>,
-    event: LambdaEvent<SnsEvent>,
+    event: LambdaEvent<E>,
 ) -> Result<HydrateSummary, HydrateError>
 where
     R: ShardReader + Sync,
     S: DlqSink + Sync,
     T: StreamRetention + Sync,
+    E: HydrateInput,
 {
     let deadline = invocation_deadline(event.context.deadline, hydrator.config().dlq_write_reserve);
-    hydrator.handle(event.payload, deadline).await
+    let event = event.payload.into_event().inspect_err(|error| {
+        tracing::error!(
+            error_type = "UnsupportedEvent",
+            %error,
+            "invocation failed: the payload is not an SNS event"
+        );
+    })?;
+    hydrator.handle_event(event, deadline).await
 }

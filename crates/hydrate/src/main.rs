@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use aws_config::BehaviorVersion;
 use hydrate::{Config, Hydrator, clients, handler};
-use lambda_runtime::{Error, run, service_fn};
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use serde_json::value::RawValue;
 use streamdlq_core::{KinesisShardReader, SqsDlqSink, StdoutMetrics};
 
 #[tokio::main]
@@ -30,5 +31,10 @@ async fn main() -> Result<(), Error> {
     let retention = reader.clone();
     let hydrator =
         Hydrator::new(reader, sink, config).with_metrics(retention, Arc::new(StdoutMetrics));
-    run(service_fn(|event| handler(&hydrator, event))).await
+    // The raw payload: the handler reads it record by record, so one bad
+    // record never fails the event before the handler runs.
+    run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
+        handler(&hydrator, event)
+    }))
+    .await
 }

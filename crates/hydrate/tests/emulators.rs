@@ -391,7 +391,9 @@ async fn fails_the_invocation_when_the_queue_does_not_exist() {
         .expect_err("the DLQ is unwritable");
 
     assert_eq!(error.error_type(), "DlqWriteFailed");
-    let HydrateError::DlqWriteFailed { total, undelivered } = &error;
+    let HydrateError::DlqWriteFailed { total, undelivered } = &error else {
+        panic!("expected DlqWriteFailed, got {error}");
+    };
     assert_eq!((*total, undelivered.len()), (1, 1));
     assert_eq!(undelivered[0].status, HydrationStatus::Complete);
     assert!(error.to_string().contains("QueueDoesNotExist"), "{error}");

@@ -248,7 +248,9 @@ async fn fails_the_invocation_when_the_dlq_is_unwritable_after_trying_every_reco
     let written: Vec<_> = dlq(&sink).into_iter().map(|f| f.records).collect();
     let records = stream.shard_records(SHARD);
     assert_eq!(written, [records[2..=3].to_vec(), records[4..=5].to_vec()]);
-    let HydrateError::DlqWriteFailed { total, undelivered } = &error;
+    let HydrateError::DlqWriteFailed { total, undelivered } = &error else {
+        panic!("expected DlqWriteFailed, got {error}");
+    };
     assert_eq!(*total, 3);
     assert_eq!(undelivered.len(), 1);
     assert_eq!(undelivered[0].status, HydrationStatus::Complete);

@@ -176,7 +176,9 @@ impl<'a> Group<'a> {
             });
         };
         let failure = first.failure.map(|raw| raw.get().to_owned());
-        let (raw, hydration) = (first.raw, first.hydration);
+        let (mut raw, hydration) = (first.raw, first.hydration);
+        // A `raw` too big for one message comes as slices, one per part.
+        let mut raw_parts = first.raw_part.map(|part| vec![part]);
         let mut joiner = Joiner::new(&self.id);
         joiner.extend(first.records)?;
         for body in bodies {
@@ -192,7 +194,29 @@ impl<'a> Group<'a> {
                     ),
                 });
             }
+            match (&mut raw_parts, body.raw_part) {
+                (Some(parts), Some(part)) => parts.push(part),
+                (None, None) => {}
+                _ => {
+                    return Err(AssembleError::InconsistentParts {
+                        id: self.id,
+                        reason: format!(
+                            "part {} disagrees on whether raw text comes in parts",
+                            body.part.index
+                        ),
+                    });
+                }
+            }
             joiner.extend(body.records)?;
+        }
+        if let Some(parts) = raw_parts {
+            if raw.is_some() {
+                return Err(AssembleError::InconsistentParts {
+                    id: self.id,
+                    reason: "both raw and rawPart are set".to_owned(),
+                });
+            }
+            raw = Some(parts.concat());
         }
         let records = joiner.finish()?;
         if records.len() != hydration.found {
@@ -326,6 +350,8 @@ struct Body {
     failure: Option<Box<RawValue>>,
     #[serde(default)]
     raw: Option<String>,
+    #[serde(rename = "rawPart", default)]
+    raw_part: Option<String>,
     hydration: HydrationSummary,
     records: Vec<Entry>,
 }
@@ -382,6 +408,15 @@ fn parse(position: usize, text: &str) -> Result<Body, AssembleError> {
         position,
         reason: error.to_string(),
     })?;
+    // The OnFailure record is an object; an array would read as one in order.
+    if let Some(failure) = &body.failure
+        && !failure.get().trim_start().starts_with('{')
+    {
+        return Err(AssembleError::Malformed {
+            position,
+            reason: "failure is not a JSON object".to_owned(),
+        });
+    }
     if body.part.count == 0 || body.part.index >= body.part.count {
         return Err(AssembleError::Malformed {
             position,
@@ -601,6 +636,27 @@ mod tests {
         }
     }
 
+    /// A `failure` that is not a JSON object (an array, a string) is a
+    /// malformed message: the format says it is the OnFailure object.
+    #[test]
+    fn refuses_a_failure_that_is_not_an_object() {
+        let good = build(&complete(records(1, 10)), SQS_MESSAGE_LIMIT);
+        let body: serde_json::Value = serde_json::from_str(&good[0].body).expect("json");
+        let mut array = body.clone();
+        array["failure"] = serde_json::json!([null, null, "1.0"]);
+        let mut string = body;
+        string["failure"] = "{}".into();
+        for text in [array.to_string(), string.to_string()] {
+            let result = assemble([text.as_str()]).pop();
+            match result {
+                Some(Err(error @ AssembleError::Malformed { position: 0, .. })) => {
+                    assert!(error.to_string().contains("failure"), "{error}");
+                }
+                other => panic!("expected malformed, got {other:?}"),
+            }
+        }
+    }
+
     /// A different copy of the same part is a conflict, not a silent pick.
     #[test]
     fn reports_conflicting_copies_of_a_part() {
@@ -666,6 +722,41 @@ mod tests {
             assembled.records[1].approximate_arrival_millis,
             Some(1_795_428_842_500)
         );
+    }
+
+    /// The issue's input: 250 KiB of U+0001 escapes to six bytes a
+    /// character, far over one message; it is carried in parts and comes
+    /// back whole.
+    #[test]
+    fn round_trips_unparseable_text_that_escapes_big() {
+        let text = "\u{1}".repeat(250 * 1024);
+        let hydration = Hydration::without_records(HydrationStatus::Unparseable, 0, "not JSON");
+        let messages = build_parts(
+            &FailureSource::Unparseable(&text),
+            &hydration,
+            SQS_MESSAGE_LIMIT,
+        )
+        .expect("parts");
+        assert!(messages.len() >= 2, "{} parts", messages.len());
+        assert!(messages.iter().all(|m| m.size() <= SQS_MESSAGE_LIMIT));
+        // In any order, as SQS delivers them.
+        let assembled = one(assemble(messages.iter().rev().map(|m| m.body.as_str())));
+        assert_eq!(assembled.raw.as_deref(), Some(text.as_str()));
+        assert_eq!(assembled.hydration.status, HydrationStatus::Unparseable);
+    }
+
+    /// Multi-byte characters and escapes are never cut: any text, a small
+    /// limit, the same text back.
+    #[test]
+    fn round_trips_raw_text_cut_at_character_boundaries() {
+        let text = "é☃\"\\\n\u{1}𝄞".repeat(2_000);
+        let hydration = Hydration::without_records(HydrationStatus::Unparseable, 0, "x");
+        let messages =
+            build_parts(&FailureSource::Unparseable(&text), &hydration, 2048).expect("parts");
+        assert!(messages.len() > 10);
+        assert!(messages.iter().all(|m| m.size() <= 2048));
+        let assembled = one(assemble(messages.iter().map(|m| m.body.as_str())));
+        assert_eq!(assembled.raw.as_deref(), Some(text.as_str()));
     }
 
     /// Unparseable messages come back with their raw text and no failure.

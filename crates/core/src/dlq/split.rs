@@ -4,7 +4,8 @@
 //! message explains itself, and carries as many records as fit, in order.
 //! Records are serialised once each and packed greedily; a record too big
 //! for one message is cut into fragments (byte slices) that readers join
-//! back byte-exact. No record is ever dropped for size.
+//! back byte-exact. No record is ever dropped for size, and no unparseable
+//! text either: text too big for one message goes in slices (`rawPart`).
 //!
 //! Sizes are exact, not estimated: the limit is what SQS counts, the body
 //! plus the message attributes, and the header is sized with the widest part
@@ -63,6 +64,9 @@ pub fn build_parts(
         count: u32::MAX,
     })?;
     let fixed = attributes_size + widest;
+    if let Some(raw) = envelope.raw.filter(|_| fixed > limit) {
+        return build_raw_parts(envelope, raw, limit, attributes_size);
+    }
     let room = limit.checked_sub(fixed).ok_or(BuildError::LimitTooSmall {
         limit,
         needed: fixed,
@@ -103,6 +107,67 @@ pub fn build_parts(
         messages.push(message);
     }
     Ok(messages)
+}
+
+/// Unparseable text too big for one message (JSON escaping can make it six
+/// times longer): `raw` is null and each part carries its slice of the text
+/// in `rawPart`, cut at character boundaries; joined in part order the
+/// slices give the text back.
+fn build_raw_parts(
+    mut envelope: Envelope<'_>,
+    raw: &str,
+    limit: usize,
+    attributes_size: usize,
+) -> Result<Vec<DlqMessage>, BuildError> {
+    envelope.raw = None;
+    let widest = Part {
+        index: u32::MAX,
+        count: u32::MAX,
+    };
+    let fixed = attributes_size + envelope.frame_len_with(widest, Some(""))?;
+    // The widest character escapes to six bytes (`\u0001`).
+    let room =
+        limit
+            .checked_sub(fixed)
+            .filter(|room| *room >= 6)
+            .ok_or(BuildError::LimitTooSmall {
+                limit,
+                needed: fixed + 6,
+            })?;
+    let mut slices = Vec::new();
+    let (mut start, mut used) = (0, 0);
+    for (at, c) in raw.char_indices() {
+        let len = escaped_len(c);
+        if used + len > room {
+            slices.push(&raw[start..at]);
+            (start, used) = (at, 0);
+        }
+        used += len;
+    }
+    slices.push(&raw[start..]);
+    let count = u32::try_from(slices.len()).map_err(|_| BuildError::TooManyParts(slices.len()))?;
+    let mut messages = Vec::with_capacity(slices.len());
+    for (index, slice) in (0..count).zip(slices) {
+        let part = Part { index, count };
+        let message = DlqMessage {
+            id: envelope.id.clone(),
+            part,
+            body: envelope.body_with(part, Some(slice), &[])?,
+            attributes: envelope.attributes.clone(),
+        };
+        debug_assert!(message.size() <= limit, "part over the limit");
+        messages.push(message);
+    }
+    Ok(messages)
+}
+
+/// How many bytes serde_json writes for `c` inside a string.
+fn escaped_len(c: char) -> usize {
+    match c {
+        '"' | '\\' | '\u{8}' | '\u{c}' | '\n' | '\r' | '\t' => 2,
+        c if u32::from(c) < 0x20 => 6,
+        c => c.len_utf8(),
+    }
 }
 
 /// Cuts a record that does not fit one message into fragments: the first
@@ -226,6 +291,9 @@ struct Header<'a> {
     failure: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     raw: Option<&'a str>,
+    /// This part's slice of a `raw` too big for one message.
+    #[serde(rename = "rawPart", skip_serializing_if = "Option::is_none")]
+    raw_part: Option<&'a str>,
     hydration: &'a HydrationSummary,
 }
 
@@ -287,13 +355,14 @@ impl<'a> Envelope<'a> {
         })
     }
 
-    fn header(&self, part: Part) -> Result<String, BuildError> {
+    fn header(&self, part: Part, raw_part: Option<&str>) -> Result<String, BuildError> {
         serde_json::to_string(&Header {
             schema: SCHEMA_V1,
             id: &self.id,
             part,
             failure: self.failure,
             raw: self.raw,
+            raw_part,
             hydration: &self.hydration,
         })
         .map_err(BuildError::Serialize)
@@ -301,13 +370,26 @@ impl<'a> Envelope<'a> {
 
     /// Length of a body without records.
     fn frame_len(&self, part: Part) -> Result<usize, BuildError> {
-        Ok(self.header(part)?.len() - 1 + RECORDS_OPEN.len() + RECORDS_CLOSE.len())
+        self.frame_len_with(part, None)
+    }
+
+    fn frame_len_with(&self, part: Part, raw_part: Option<&str>) -> Result<usize, BuildError> {
+        Ok(self.header(part, raw_part)?.len() - 1 + RECORDS_OPEN.len() + RECORDS_CLOSE.len())
+    }
+
+    fn body(&self, part: Part, entries: &[String]) -> Result<String, BuildError> {
+        self.body_with(part, None, entries)
     }
 
     /// The body: the header object with its closing brace replaced by the
     /// `records` array of already serialised entries.
-    fn body(&self, part: Part, entries: &[String]) -> Result<String, BuildError> {
-        let header = self.header(part)?;
+    fn body_with(
+        &self,
+        part: Part,
+        raw_part: Option<&str>,
+        entries: &[String],
+    ) -> Result<String, BuildError> {
+        let header = self.header(part, raw_part)?;
         let entries_len: usize = entries.iter().map(|entry| entry.len() + 1).sum();
         let mut body = String::with_capacity(
             header.len() + RECORDS_OPEN.len() + entries_len + RECORDS_CLOSE.len(),

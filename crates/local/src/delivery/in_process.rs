@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::sns::SnsEvent;
 use hydrate::{Config, Hydrator, clients};
 use lambda_runtime::LambdaEvent;
 use streamdlq_core::invocation::{FunctionSettings, InProcessFunction, LambdaFunction};
@@ -34,7 +33,7 @@ pub fn hydrate_handler(
         ..FunctionSettings::new(context.function_arn.clone())
     };
     Ok(InProcessFunction::new(
-        move |event: LambdaEvent<SnsEvent>| {
+        move |event: LambdaEvent<Box<serde_json::value::RawValue>>| {
             let hydrator = Arc::clone(&hydrator);
             async move { hydrate::handler(&hydrator, event).await }
         },
