@@ -408,7 +408,10 @@ fn no_two_modules_of_a_crate_import_each_other() {
         }
     }
     knots.sort();
-    assert!(knots.is_empty(), "modules that import each other: {knots:#?}");
+    assert!(
+        knots.is_empty(),
+        "modules that import each other: {knots:#?}"
+    );
 }
 
 /// The scanner sees `use crate::{…}` groups, `super::` paths and paths in

@@ -39,7 +39,7 @@ use lambda_runtime::LambdaEvent;
 use streamdlq_core::{DlqSink, ShardReader, StreamRetention};
 
 pub use allowlist::StreamAllowlist;
-pub use config::{Config, ConfigError};
+pub use config::{HydrateConfig, HydrateConfigError};
 pub use deadline::invocation_deadline;
 pub use error::{DeliveryError, HydrateError, Undelivered};
 pub use hydrator::{FailureOutcome, Hydrator};

@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use aws_config::BehaviorVersion;
-use hydrate::{Config, Hydrator, clients, handler};
+use hydrate::{HydrateConfig, Hydrator, clients, handler};
 use lambda_runtime::{Error, run, service_fn};
 use streamdlq_core::{KinesisShardReader, SqsDlqSink, StdoutMetrics};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     streamdlq_core::lambda_logs::init_json_logs();
-    let config = Config::from_env()?;
+    let config = HydrateConfig::from_env()?;
     tracing::info!(
         dlq_url = %config.dlq_url,
         allowed_streams = config.allowlist.len(),

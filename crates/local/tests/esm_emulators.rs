@@ -20,11 +20,11 @@ use esm_support::{Call, ScriptedFunction, failed_at, success, threw};
 use serde_json::{Value, json};
 use streamdlq_core::{KinesisShardReader, SequenceNumber, ShardReader, StreamRecord};
 use streamdlq_emulators::Emulators;
+use streamdlq_local::InvokeApiFunction;
 use streamdlq_local::esm::{
     Esm, EsmConfig, EsmHandle, EsmSettings, EsmStats, EsmTarget, FailureDestination,
     FunctionAnswer, LambdaFunction, ManualClock, RecordingDestination, SnsDestination,
 };
-use streamdlq_local::InvokeApiFunction;
 
 const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:esm-test";
 const SHARD_0: &str = "shardId-000000000000";

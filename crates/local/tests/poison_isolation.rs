@@ -18,9 +18,9 @@ use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use serde_json::Value;
 use streamdlq_core::fake::{LogCapture, LogFormat};
 use streamdlq_core::{HydrationStatus, SequenceNumber, assemble};
+use streamdlq_emulators::EmulatorOptions;
 use streamdlq_local::esm::EsmStats;
 use streamdlq_local::stack::{ProcessorTarget, in_process_hydrate};
-use streamdlq_emulators::EmulatorOptions;
 use streamdlq_local::{Stack, StackOptions};
 
 /// Records per shard: a full batch of 100 and a second one of 50.

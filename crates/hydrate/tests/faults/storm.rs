@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use streamdlq_fault_proxy::{FaultCounts, FaultProxy, ProxyConfig, Sabotage};
 use streamdlq_emulators::Emulators;
+use streamdlq_fault_proxy::{FaultCounts, FaultProxy, ProxyConfig, Sabotage};
 
 use crate::check::{self, Expected, Record, Verdict};
 use crate::common::emulator::{self, Stream};

@@ -65,7 +65,7 @@ pub struct DeliveryConfig {
 /// An SQS call of the loop failed; the delivery stays in its queue and
 /// comes back after its visibility timeout.
 #[derive(Debug, thiserror::Error)]
-pub enum DeliveryError {
+pub enum AsyncDeliveryError {
     #[error("{operation} on {queue_url} failed")]
     Sqs {
         operation: &'static str,
@@ -75,7 +75,7 @@ pub enum DeliveryError {
     },
 }
 
-impl DeliveryError {
+impl AsyncDeliveryError {
     fn sqs(
         operation: &'static str,
         queue_url: &str,
@@ -131,7 +131,7 @@ impl Delivery {
 
     /// One long poll; every message received is handled concurrently, as
     /// Lambda runs concurrent async invocations.
-    pub async fn poll_once(&self) -> Result<Vec<Delivered>, DeliveryError> {
+    pub async fn poll_once(&self) -> Result<Vec<Delivered>, AsyncDeliveryError> {
         let queue_url = &self.config.delivery_queue_url;
         let messages = self
             .sqs
@@ -141,7 +141,7 @@ impl Delivery {
             .wait_time_seconds(self.config.wait.as_secs().min(20) as i32)
             .send()
             .await
-            .map_err(|error| DeliveryError::sqs("ReceiveMessage", queue_url, error))?
+            .map_err(|error| AsyncDeliveryError::sqs("ReceiveMessage", queue_url, error))?
             .messages
             .unwrap_or_default();
         let handled = futures::future::join_all(messages.into_iter().map(|message| {
@@ -156,7 +156,7 @@ impl Delivery {
     }
 
     /// Invokes the function with one delivery and settles it.
-    async fn handle(&self, message: Message) -> Result<Delivered, DeliveryError> {
+    async fn handle(&self, message: Message) -> Result<Delivered, AsyncDeliveryError> {
         let body = message.body.as_deref().unwrap_or_default();
         let delivered = match sns_event(body, &self.config.subscription_arn) {
             Err(error) => {
@@ -203,7 +203,7 @@ impl Delivery {
         Ok(delivered)
     }
 
-    async fn send_failure(&self, body: &str) -> Result<(), DeliveryError> {
+    async fn send_failure(&self, body: &str) -> Result<(), AsyncDeliveryError> {
         let queue_url = &self.config.failure_queue_url;
         self.sqs
             .send_message()
@@ -211,11 +211,11 @@ impl Delivery {
             .message_body(body)
             .send()
             .await
-            .map_err(|error| DeliveryError::sqs("SendMessage", queue_url, error))?;
+            .map_err(|error| AsyncDeliveryError::sqs("SendMessage", queue_url, error))?;
         Ok(())
     }
 
-    async fn delete(&self, message: &Message) -> Result<(), DeliveryError> {
+    async fn delete(&self, message: &Message) -> Result<(), AsyncDeliveryError> {
         let queue_url = &self.config.delivery_queue_url;
         self.sqs
             .delete_message()
@@ -223,7 +223,7 @@ impl Delivery {
             .receipt_handle(message.receipt_handle.clone().unwrap_or_default())
             .send()
             .await
-            .map_err(|error| DeliveryError::sqs("DeleteMessage", queue_url, error))?;
+            .map_err(|error| AsyncDeliveryError::sqs("DeleteMessage", queue_url, error))?;
         Ok(())
     }
 

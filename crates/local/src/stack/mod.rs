@@ -273,7 +273,7 @@ fn start_esm(
         ProcessorTarget::InProcess => {
             let environment =
                 resources.environment(ids::PROCESSOR_FUNCTION, &template.processor.environment)?;
-            let config = processor::Config::from_lookup(|name| lookup(&environment, name))
+            let config = processor::ProcessorConfig::from_lookup(|name| lookup(&environment, name))
                 .map_err(|source| StackError::Function {
                     function: ids::PROCESSOR_FUNCTION,
                     source: Box::new(source),
