@@ -12,8 +12,8 @@
 //! # Layout
 //!
 //! - [`envelope`]: SQS body (SNS envelope) to `SnsEvent`.
-//! - [`function`]: [`SnsFunction`], core's function port as delivery
-//!   invokes it, and [`from_fn`].
+//! - [`function`]: core's [`LambdaFunction`] port as delivery invokes
+//!   it, and [`from_fn`].
 //! - [`in_process`]: [`hydrate_function`], the hydrate handler in this
 //!   process.
 //! - [`invoke`]: [`invoke_async`], attempts, retries and event age.
@@ -36,10 +36,11 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 pub use envelope::{EnvelopeError, sns_event};
-pub use function::{FunctionError, SnsFunction, from_fn};
+pub use function::{FunctionError, from_fn};
 pub use in_process::{hydrate_function, hydrate_handler};
 pub use invoke::{AsyncCondition, AsyncInvocation, FailedInvocation, Outcome, invoke_async};
 pub use record::failure_record;
+use streamdlq_core::invocation::LambdaFunction;
 
 /// SQS allows at most 10 messages per ReceiveMessage.
 const RECEIVE_MAX: i32 = 10;
@@ -109,7 +110,7 @@ pub enum Delivered {
 pub struct Delivery {
     sqs: Client,
     config: Arc<DeliveryConfig>,
-    function: Arc<dyn SnsFunction>,
+    function: Arc<dyn LambdaFunction>,
 }
 
 impl std::fmt::Debug for Delivery {
@@ -121,7 +122,7 @@ impl std::fmt::Debug for Delivery {
 }
 
 impl Delivery {
-    pub fn new(sqs: Client, config: DeliveryConfig, function: Arc<dyn SnsFunction>) -> Self {
+    pub fn new(sqs: Client, config: DeliveryConfig, function: Arc<dyn LambdaFunction>) -> Self {
         Self {
             sqs,
             config: Arc::new(config),
