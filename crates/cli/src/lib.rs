@@ -15,7 +15,7 @@
 //! - [`put`]: PutRecords in full calls, partial failures retried, every
 //!   partition key kept in order ([`put::OrderedPut`]).
 //! - [`queue`]: the DLQ: scanning it without consuming it, reading failures
-//!   back ([`queue::Inventory`]), releasing and deleting messages.
+//!   back ([`queue::DlqInventory`]), releasing and deleting messages.
 //! - [`replay`]: replaying selected failures to a stream or a function and
 //!   deleting only what was re-delivered ([`replay::ReplaySession`]).
 //! - [`invoke`]: the function a replay invokes (the local processor in

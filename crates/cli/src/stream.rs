@@ -58,11 +58,6 @@ impl fmt::Display for StreamId {
     }
 }
 
-/// The region of an ARN (`arn:PARTITION:SERVICE:REGION:…`), if it has one.
-pub fn arn_region(arn: &str) -> Option<&str> {
-    Arn::parse(arn).ok()?.region()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -76,8 +71,6 @@ mod tests {
         let arn = StreamId::parse(ARN);
         assert_eq!(arn, StreamId::Arn(ARN.into()));
         assert_eq!(arn.name(), "orders");
-        assert_eq!(arn_region(ARN), Some("eu-west-1"));
-        assert_eq!(arn_region("orders"), None);
         let queue = "arn:aws:sqs:eu-west-1:123456789012:orders";
         assert_eq!(StreamId::parse(queue).name(), queue);
     }

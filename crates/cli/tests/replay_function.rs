@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use common::{FULL, TestEnv, cli, onfailure, stderr, stdout};
 use indicatif::ProgressBar;
-use processor::{Element, ElementHandler, ElementSink, SchemaMode, SinkError};
+use processor::{Element, ElementHandler, ElementSink, ElementSinkError, SchemaMode};
 use streamdlq_cli::input::parse_records;
 use streamdlq_cli::queue::ScanOptions;
 use streamdlq_cli::replay::{
@@ -38,7 +38,11 @@ const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:000000000000:function:strea
 struct Recording(Mutex<Vec<(String, String)>>);
 
 impl ElementSink for Recording {
-    async fn accept(&self, record: &RecordContext, element: &Element) -> Result<(), SinkError> {
+    async fn accept(
+        &self,
+        record: &RecordContext,
+        element: &Element,
+    ) -> Result<(), ElementSinkError> {
         self.0
             .lock()
             .expect("lock")

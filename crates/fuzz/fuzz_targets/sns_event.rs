@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use aws_lambda_events::sns::SnsEvent;
-use hydrate::{Config, Hydrator};
+use hydrate::{HydrateConfig, Hydrator};
 use libfuzzer_sys::fuzz_target;
 use streamdlq_core::dlq::RecordingSink;
 use streamdlq_core::fake::FakeStream;
@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let records = event.records.len();
-    let config = Config::from_lookup(|name| match name {
+    let config = HydrateConfig::from_lookup(|name| match name {
         "DLQ_URL" => Some("https://sqs.eu-west-1.amazonaws.com/123456789012/dlq".to_owned()),
         "ALLOWED_STREAM_ARNS" => Some(FakeStream::ARN.to_owned()),
         _ => None,

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
-use hydrate::{Config, FailureOutcome, Hydrator, clients};
+use hydrate::{FailureOutcome, HydrateConfig, Hydrator, clients};
 use streamdlq_core::{
     HydrationStatus, IteratorStart, KinesisShardReader, ReadError, RecordPage, ShardReader,
     SqsDlqSink, assemble,
@@ -198,7 +198,7 @@ async fn run_once(
         .await?
         .queue_url
         .ok_or("CreateQueue answered without a URL")?;
-    let config = Config::from_lookup(|name| match name {
+    let config = HydrateConfig::from_lookup(|name| match name {
         "DLQ_URL" => Some(queue_url.clone()),
         "ALLOWED_STREAM_ARNS" => Some(prepared.stream_arn.clone()),
         _ => None,

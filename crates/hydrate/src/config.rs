@@ -15,7 +15,7 @@ pub const DEFAULT_DLQ_WRITE_RESERVE: Duration = Duration::from_secs(10);
 
 /// Everything the handler needs to know about its deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Config {
+pub struct HydrateConfig {
     /// `DLQ_URL`: the queue that receives hydrated failures.
     pub dlq_url: String,
     /// `ALLOWED_STREAM_ARNS`: streams hydration may read.
@@ -27,9 +27,13 @@ pub struct Config {
     pub dlq_write_reserve: Duration,
 }
 
+/// The name `hydrator.rs` still imports; crate-private, so no other crate
+/// sees a second `Config`. Goes when that import names [`HydrateConfig`].
+pub(crate) use HydrateConfig as Config;
+
 /// A setting that is missing or malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ConfigError {
+pub enum HydrateConfigError {
     #[error("{0} is required")]
     Missing(&'static str),
     #[error("{name} must be {expected}, got {value:?}")]
@@ -40,18 +44,20 @@ pub enum ConfigError {
     },
 }
 
-impl Config {
+impl HydrateConfig {
     /// Reads the settings from the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
+    pub fn from_env() -> Result<Self, HydrateConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// Reads the settings through `lookup`, so tests need not touch the
     /// process environment.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, HydrateConfigError> {
         let dlq_url = lookup("DLQ_URL")
             .filter(|url| !url.trim().is_empty())
-            .ok_or(ConfigError::Missing("DLQ_URL"))?;
+            .ok_or(HydrateConfigError::Missing("DLQ_URL"))?;
         let allowlist =
             StreamAllowlist::parse(&lookup(StreamAllowlist::VARIABLE).unwrap_or_default());
         let message_limit = match lookup("MESSAGE_LIMIT_BYTES") {
@@ -61,7 +67,7 @@ impl Config {
                 .parse::<usize>()
                 .ok()
                 .filter(|limit| (MIN_MESSAGE_LIMIT..=SQS_MESSAGE_LIMIT).contains(limit))
-                .ok_or(ConfigError::Invalid {
+                .ok_or(HydrateConfigError::Invalid {
                     name: "MESSAGE_LIMIT_BYTES",
                     expected: "a byte count from 16384 to 1048576",
                     value: text,
@@ -73,7 +79,7 @@ impl Config {
                 .trim()
                 .parse::<u64>()
                 .map(Duration::from_millis)
-                .map_err(|_| ConfigError::Invalid {
+                .map_err(|_| HydrateConfigError::Invalid {
                     name: "DLQ_WRITE_RESERVE_MS",
                     expected: "a whole number of milliseconds",
                     value: text,
@@ -94,12 +100,12 @@ mod tests {
 
     use super::*;
 
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    fn config(vars: &[(&str, &str)]) -> Result<HydrateConfig, HydrateConfigError> {
         let vars: HashMap<String, String> = vars
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Config::from_lookup(|name| vars.get(name).cloned())
+        HydrateConfig::from_lookup(|name| vars.get(name).cloned())
     }
 
     /// Only DLQ_URL is required; the rest has safe defaults.
@@ -114,10 +120,10 @@ mod tests {
     /// Without a DLQ there is nowhere to keep failures: refuse to start.
     #[test]
     fn requires_a_dlq_url() {
-        assert_eq!(config(&[]), Err(ConfigError::Missing("DLQ_URL")));
+        assert_eq!(config(&[]), Err(HydrateConfigError::Missing("DLQ_URL")));
         assert_eq!(
             config(&[("DLQ_URL", " ")]),
-            Err(ConfigError::Missing("DLQ_URL"))
+            Err(HydrateConfigError::Missing("DLQ_URL"))
         );
     }
 
@@ -129,7 +135,7 @@ mod tests {
             assert!(
                 matches!(
                     result,
-                    Err(ConfigError::Invalid {
+                    Err(HydrateConfigError::Invalid {
                         name: "MESSAGE_LIMIT_BYTES",
                         ..
                     })

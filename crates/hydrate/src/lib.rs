@@ -43,7 +43,7 @@ use serde_json::value::RawValue;
 use streamdlq_core::{DlqSink, ShardReader, StreamRetention};
 
 pub use allowlist::StreamAllowlist;
-pub use config::{Config, ConfigError};
+pub use config::{HydrateConfig, HydrateConfigError};
 pub use deadline::invocation_deadline;
 pub use error::{DeliveryError, HydrateError, Undelivered};
 pub use event::{Event, EventError, EventKind, EventRecord};

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use aws_config::BehaviorVersion;
-use hydrate::{Config, Hydrator, clients, handler};
+use hydrate::{HydrateConfig, Hydrator, clients, handler};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::value::RawValue;
 use streamdlq_core::{KinesisShardReader, SqsDlqSink, StdoutMetrics};
@@ -12,7 +12,7 @@ use streamdlq_core::{KinesisShardReader, SqsDlqSink, StdoutMetrics};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     streamdlq_core::lambda_logs::init_json_logs();
-    let config = Config::from_env()?;
+    let config = HydrateConfig::from_env()?;
     tracing::info!(
         dlq_url = %config.dlq_url,
         allowed_streams = config.allowlist.len(),

@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 use aws_lambda_events::sns::SnsEvent;
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_json::Value;
+use streamdlq_core::invocation::LambdaFunction;
 use streamdlq_emulators::Emulators;
 use streamdlq_local::StackTemplate;
 use streamdlq_local::delivery::{
-    AsyncInvocation, Delivered, Delivery, DeliveryConfig, FunctionError, SnsFunction, from_fn,
+    AsyncInvocation, Delivered, Delivery, DeliveryConfig, FunctionError, from_fn,
 };
 use streamdlq_local::resources::{Clients, StackResources};
 use streamdlq_local::template::ids;
@@ -32,7 +33,7 @@ fn delivery(
     clients: &Clients,
     resources: &StackResources,
     template: &StackTemplate,
-    function: Arc<dyn SnsFunction>,
+    function: Arc<dyn LambdaFunction>,
 ) -> Delivery {
     Delivery::new(
         clients.sqs.clone(),

@@ -1,4 +1,4 @@
-//! [`Config`]: the processor's settings, read once from the environment at
+//! [`ProcessorConfig`]: the processor's settings, read once from the environment at
 //! cold start.
 
 use std::fmt;
@@ -28,7 +28,7 @@ pub enum SchemaMode {
 
 /// The processor's configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Config {
+pub struct ProcessorConfig {
     pub schema_mode: SchemaMode,
 }
 
@@ -36,17 +36,19 @@ pub struct Config {
 /// cold start is deliberate: a typo must not silently fall back to a mode.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{SCHEMA_MODE_ENV} must be `strict` or `lenient`, not {0:?}")]
-pub struct ConfigError(String);
+pub struct ProcessorConfigError(String);
 
-impl Config {
+impl ProcessorConfig {
     /// Reads the configuration from the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
+    pub fn from_env() -> Result<Self, ProcessorConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// Reads the configuration through `lookup` (a variable name to its
     /// value), so that it can be tested without touching the environment.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ProcessorConfigError> {
         let schema_mode = match lookup(SCHEMA_MODE_ENV) {
             Some(value) if !value.trim().is_empty() => value.parse()?,
             _ => SchemaMode::default(),
@@ -65,13 +67,13 @@ impl SchemaMode {
 }
 
 impl FromStr for SchemaMode {
-    type Err = ConfigError;
+    type Err = ProcessorConfigError;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         match text.trim().to_ascii_lowercase().as_str() {
             "strict" => Ok(Self::Strict),
             "lenient" => Ok(Self::Lenient),
-            _ => Err(ConfigError(text.to_owned())),
+            _ => Err(ProcessorConfigError(text.to_owned())),
         }
     }
 }
@@ -86,8 +88,8 @@ impl fmt::Display for SchemaMode {
 mod tests {
     use super::*;
 
-    fn config(value: Option<&str>) -> Result<Config, ConfigError> {
-        Config::from_lookup(|name| {
+    fn config(value: Option<&str>) -> Result<ProcessorConfig, ProcessorConfigError> {
+        ProcessorConfig::from_lookup(|name| {
             assert_eq!(name, SCHEMA_MODE_ENV);
             value.map(str::to_owned)
         })

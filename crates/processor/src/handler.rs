@@ -8,7 +8,7 @@ use streamdlq_core::batch::{RecordContext, RecordError, RecordHandler};
 
 use crate::config::SchemaMode;
 use crate::element::{Element, ElementError};
-use crate::sink::{ElementSink, LogSink, SinkError};
+use crate::sink::{ElementSink, ElementSinkError, LogSink};
 
 /// Everything a processor invocation needs, built once at cold start.
 #[derive(Debug, Clone, Default)]
@@ -29,7 +29,7 @@ pub enum ProcessError {
     Element(#[from] ElementError),
     /// The sink failed; it says whether a retry can help.
     #[error(transparent)]
-    Sink(#[from] SinkError),
+    Sink(#[from] ElementSinkError),
 }
 
 impl<S> ElementHandler<S> {

@@ -14,7 +14,7 @@
 //!
 //! - [`element`]: [`Element`], the record schema, and what makes a record
 //!   poison.
-//! - [`config`]: [`Config`] and [`SchemaMode`], read once from the
+//! - [`config`]: [`ProcessorConfig`] and [`SchemaMode`], read once from the
 //!   environment (`PROCESSOR_SCHEMA_MODE=strict|lenient`).
 //! - [`sink`]: the [`ElementSink`] port and the demo's [`LogSink`].
 //! - [`handler`]: [`ElementHandler`], bytes to element to sink, as a
@@ -36,11 +36,11 @@ use lambda_runtime::LambdaEvent;
 use streamdlq_core::batch::{BatchOutcome, KinesisBatch, process_batch};
 use streamdlq_core::metrics::batch_metrics;
 
-pub use config::{Config, ConfigError, SchemaMode};
+pub use config::{ProcessorConfig, ProcessorConfigError, SchemaMode};
 pub use element::{Element, ElementError};
 pub use error::BatchError;
 pub use handler::{ElementHandler, ProcessError};
-pub use sink::{ElementSink, LogSink, SinkError};
+pub use sink::{ElementSink, ElementSinkError, LogSink};
 
 /// The Lambda handler: processes one Kinesis event and reports the first
 /// failed record of the shard, if any.

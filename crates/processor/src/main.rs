@@ -2,12 +2,12 @@
 //! loop around [`processor::handle`].
 
 use lambda_runtime::{Error, Runtime, layers::TracingLayer, service_fn};
-use processor::{Config, ElementHandler, LogSink, handle, timing::InvocationTimingLayer};
+use processor::{ElementHandler, LogSink, ProcessorConfig, handle, timing::InvocationTimingLayer};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     streamdlq_core::lambda_logs::init_json_logs();
-    let config = Config::from_env()?;
+    let config = ProcessorConfig::from_env()?;
     tracing::info!(schema_mode = %config.schema_mode, "processor configured");
     let handler = ElementHandler::new(LogSink, config.schema_mode)
         .with_metrics(std::sync::Arc::new(streamdlq_core::StdoutMetrics));

@@ -17,12 +17,12 @@ pub trait ElementSink {
         &self,
         record: &RecordContext,
         element: &Element,
-    ) -> impl Future<Output = Result<(), SinkError>> + Send;
+    ) -> impl Future<Output = Result<(), ElementSinkError>> + Send;
 }
 
 /// Why a sink could not take an element.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SinkError {
+pub enum ElementSinkError {
     /// The destination is down or throttling: a retry may succeed.
     #[error("sink unavailable: {0}")]
     Unavailable(String),
@@ -31,7 +31,7 @@ pub enum SinkError {
     Rejected(String),
 }
 
-impl SinkError {
+impl ElementSinkError {
     pub fn is_retryable(&self) -> bool {
         matches!(self, Self::Unavailable(_))
     }
@@ -49,7 +49,11 @@ impl SinkError {
 pub struct LogSink;
 
 impl ElementSink for LogSink {
-    async fn accept(&self, _record: &RecordContext, element: &Element) -> Result<(), SinkError> {
+    async fn accept(
+        &self,
+        _record: &RecordContext,
+        element: &Element,
+    ) -> Result<(), ElementSinkError> {
         tracing::debug!(
             atomic_number = element.atomic_number,
             element = %element.element,

@@ -4,7 +4,9 @@
 use std::sync::Mutex;
 
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use processor::{BatchError, Element, ElementHandler, ElementSink, SchemaMode, SinkError, handle};
+use processor::{
+    BatchError, Element, ElementHandler, ElementSink, ElementSinkError, SchemaMode, handle,
+};
 use serde_json::Value;
 use streamdlq_core::batch::{FailureKind, KinesisBatch, RecordContext, process_batch};
 
@@ -36,9 +38,15 @@ impl RecordingSink {
 }
 
 impl ElementSink for RecordingSink {
-    async fn accept(&self, record: &RecordContext, element: &Element) -> Result<(), SinkError> {
+    async fn accept(
+        &self,
+        record: &RecordContext,
+        element: &Element,
+    ) -> Result<(), ElementSinkError> {
         if self.unavailable_for == Some(element.symbol.as_str()) {
-            return Err(SinkError::Unavailable("table is throttling".to_owned()));
+            return Err(ElementSinkError::Unavailable(
+                "table is throttling".to_owned(),
+            ));
         }
         self.accepted
             .lock()

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::model::{DestinationKind, Inventory, Location, StreamMapping, short_name};
+use super::model::{DestinationKind, Location, ResourceInventory, StreamMapping, short_name};
 
 /// How bad a finding is. Ordered: `Warning < Error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, clap::ValueEnum)]
@@ -91,7 +91,7 @@ pub struct Finding {
 pub const WEEKEND: Duration = Duration::from_secs(72 * 3600);
 
 /// Every finding of every mapping in `inventory`, errors first.
-pub fn audit(inventory: &Inventory) -> Vec<Finding> {
+pub fn audit(inventory: &ResourceInventory) -> Vec<Finding> {
     let mut findings: Vec<Finding> = inventory
         .mappings
         .iter()
@@ -107,7 +107,7 @@ pub fn audit(inventory: &Inventory) -> Vec<Finding> {
 }
 
 /// The findings of one mapping; `inventory` supplies the hydrate functions.
-pub fn check_mapping(mapping: &StreamMapping, inventory: &Inventory) -> Vec<Finding> {
+pub fn check_mapping(mapping: &StreamMapping, inventory: &ResourceInventory) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut found = |check: Check, why: String, fix: String| {
         findings.push(Finding {

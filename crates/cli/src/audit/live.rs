@@ -23,7 +23,8 @@ use streamdlq_core::KinesisShardReader;
 use streamdlq_core::retention::StreamRetention as _;
 
 use super::model::{
-    Destination, DestinationKind, HydrateFunction, Inventory, Location, StreamKind, StreamMapping,
+    DestinationKind, HydrateFunction, Location, OnFailureDestination, ResourceInventory,
+    StreamKind, StreamMapping,
 };
 use crate::aws_error;
 
@@ -47,13 +48,13 @@ impl LiveSource {
     }
 
     /// Every stream mapping of the account and region, or of `stack` only.
-    pub async fn read(&self, stack: Option<&str>) -> anyhow::Result<Inventory> {
+    pub async fn read(&self, stack: Option<&str>) -> anyhow::Result<ResourceInventory> {
         let all = self.all_mappings().await?;
         let wanted = match stack {
             Some(name) => Some(self.stack_mapping_ids(name).await?),
             None => None,
         };
-        let mut inventory = Inventory::default();
+        let mut inventory = ResourceInventory::default();
         for configuration in &all {
             let uuid = configuration.uuid().unwrap_or_default();
             if wanted.as_ref().is_some_and(|ids| !ids.contains(uuid)) {
@@ -298,7 +299,7 @@ pub fn stream_mapping(configuration: &EventSourceMappingConfiguration) -> Option
         .and_then(|config| config.on_failure())
         .and_then(|on_failure| on_failure.destination())
         .filter(|arn| !arn.is_empty())
-        .map(|arn| Destination {
+        .map(|arn| OnFailureDestination {
             kind: DestinationKind::of_arn(arn),
             target: arn.to_owned(),
         });

@@ -2,7 +2,7 @@
 //! stream records when a consumer fails, in a template before deploy and in
 //! a live account after.
 //!
-//! Both sources produce one model ([`model::Inventory`]); the checks are pure
+//! Both sources produce one model ([`model::ResourceInventory`]); the checks are pure
 //! functions over it, so a template and a live account are judged alike.
 //!
 //! # Layout
@@ -23,4 +23,4 @@ pub mod report;
 pub mod template;
 
 pub use checks::{Check, Finding, Severity, audit};
-pub use model::Inventory;
+pub use model::ResourceInventory;

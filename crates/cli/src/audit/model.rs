@@ -69,7 +69,7 @@ impl DestinationKind {
 
 /// A mapping's OnFailure destination.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Destination {
+pub struct OnFailureDestination {
     pub kind: DestinationKind,
     /// The logical id (template) or ARN (live) of the topic, queue or bucket.
     pub target: String,
@@ -112,7 +112,7 @@ pub struct StreamMapping {
     pub parallelization_factor: i64,
     /// `TumblingWindowInSeconds`, if set (0 is unset).
     pub tumbling_window_seconds: Option<i64>,
-    pub on_failure: Option<Destination>,
+    pub on_failure: Option<OnFailureDestination>,
 }
 
 fn hours<S: serde::Serializer>(value: &Option<Duration>, serializer: S) -> Result<S::Ok, S::Error> {
@@ -176,14 +176,14 @@ pub struct HydrateFunction {
 
 /// Everything one source found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Inventory {
+pub struct ResourceInventory {
     pub mappings: Vec<StreamMapping>,
     pub hydrators: Vec<HydrateFunction>,
     /// What the source could not read, for the report (never silent).
     pub notes: Vec<String>,
 }
 
-impl Inventory {
+impl ResourceInventory {
     /// The hydrate functions that consume `target`.
     pub fn hydrators_of<'a>(
         &'a self,

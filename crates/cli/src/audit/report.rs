@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use super::checks::{Finding, Severity};
-use super::model::Inventory;
+use super::model::ResourceInventory;
 
 /// What `--json` prints.
 #[derive(Debug, Serialize)]
@@ -31,7 +31,7 @@ pub struct FindingJson<'a> {
 }
 
 impl<'a> AuditReport<'a> {
-    pub fn new(source: &'a str, inventory: &'a Inventory, findings: &'a [Finding]) -> Self {
+    pub fn new(source: &'a str, inventory: &'a ResourceInventory, findings: &'a [Finding]) -> Self {
         let count = |severity| findings.iter().filter(|f| f.severity == severity).count();
         Self {
             source,

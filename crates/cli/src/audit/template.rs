@@ -17,7 +17,8 @@ use serde_norway::{Mapping, Value};
 use streamdlq_local::template::value::{mapping, reference, scalar, static_scalar};
 
 use super::model::{
-    Destination, DestinationKind, HydrateFunction, Inventory, Location, StreamKind, StreamMapping,
+    DestinationKind, HydrateFunction, Location, OnFailureDestination, ResourceInventory,
+    StreamKind, StreamMapping,
 };
 
 const SAM_FUNCTION: &str = "AWS::Serverless::Function";
@@ -27,14 +28,14 @@ const KINESIS_STREAM: &str = "AWS::Kinesis::Stream";
 const DYNAMODB_TABLE: &str = "AWS::DynamoDB::Table";
 
 /// Reads a template file.
-pub fn load_template(path: &Path) -> anyhow::Result<Inventory> {
+pub fn load_template(path: &Path) -> anyhow::Result<ResourceInventory> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read template {}", path.display()))?;
     read_template(&text).with_context(|| format!("cannot audit template {}", path.display()))
 }
 
 /// Reads template text (YAML or JSON).
-pub fn read_template(text: &str) -> anyhow::Result<Inventory> {
+pub fn read_template(text: &str) -> anyhow::Result<ResourceInventory> {
     let root: Value = serde_norway::from_str(text).context("not YAML or JSON")?;
     let Some(resources) = root.get("Resources").and_then(mapping) else {
         bail!("the template has no Resources section");
@@ -43,7 +44,7 @@ pub fn read_template(text: &str) -> anyhow::Result<Inventory> {
         parameters: parameter_defaults(&root),
         resources,
     };
-    let mut inventory = Inventory::default();
+    let mut inventory = ResourceInventory::default();
     for (id, resource) in template.resources() {
         match resource_type(resource) {
             SAM_FUNCTION => {
@@ -205,7 +206,7 @@ impl<'a> Template<'a> {
         Some(mapping)
     }
 
-    fn destination(&self, on_failure: &Value) -> Option<Destination> {
+    fn destination(&self, on_failure: &Value) -> Option<OnFailureDestination> {
         let target_value = on_failure.get("Destination")?;
         let target = self.key(target_value)?;
         let declared = on_failure.get("Type").and_then(Value::as_str);
@@ -216,7 +217,7 @@ impl<'a> Template<'a> {
             (Some("S3"), _) | (_, Some("AWS::S3::Bucket")) => DestinationKind::S3,
             _ => DestinationKind::of_arn(&target),
         };
-        Some(Destination { kind, target })
+        Some(OnFailureDestination { kind, target })
     }
 
     /// Every function with an allowlist, and the topics and queues it consumes.

@@ -61,7 +61,7 @@ pub struct ExportArgs {
 /// The summary, as `--json` prints it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Summary {
+struct ExportSummary {
     dry_run: bool,
     out: PathBuf,
     failures: Vec<Exported>,
@@ -101,7 +101,7 @@ impl ExportArgs {
             now_millis: now_millis(),
         });
         let chosen = self.filter.choose(&contents.inventory.failures)?;
-        let mut summary = Summary {
+        let mut summary = ExportSummary {
             dry_run: self.dry_run,
             out: self.out.clone(),
             failures: Vec::new(),
@@ -137,7 +137,7 @@ impl ExportArgs {
         self.print(&summary)
     }
 
-    fn print(&self, summary: &Summary) -> anyhow::Result<()> {
+    fn print(&self, summary: &ExportSummary) -> anyhow::Result<()> {
         if self.json {
             println!("{}", serde_json::to_string(summary)?);
             return Ok(());

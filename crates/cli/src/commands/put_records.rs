@@ -66,7 +66,7 @@ pub struct PutRecordsArgs {
 /// The summary, as `--json` prints it.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Summary<'a> {
+struct PutSummary<'a> {
     stream: String,
     records: usize,
     bytes: usize,
@@ -140,7 +140,7 @@ impl PutRecordsArgs {
         not_written: usize,
     ) -> anyhow::Result<()> {
         if self.json {
-            let summary = Summary {
+            let summary = PutSummary {
                 stream: stream.to_string(),
                 records: report.records,
                 bytes: report.bytes,

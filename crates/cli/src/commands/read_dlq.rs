@@ -10,7 +10,7 @@ use clap::Args;
 use super::filter_args::FilterArgs;
 use crate::aws_error;
 use crate::discovery::{DiscoveryArgs, Resources};
-use crate::queue::{DlqQueue, FailureFilter, Inventory, ScanOptions, WholeCount, scan};
+use crate::queue::{DlqInventory, DlqQueue, FailureFilter, ScanOptions, WholeCount, scan};
 use crate::view::{Retention, TextOptions, failure_json, failure_text, human, style};
 
 /// Show the hydrated failures in the DLQ without consuming them
@@ -130,7 +130,7 @@ pub(crate) fn now_millis() -> i64 {
 /// What `read-dlq` read.
 #[derive(Debug)]
 pub struct DlqContents {
-    pub inventory: Inventory,
+    pub inventory: DlqInventory,
     /// Messages received (and released).
     pub messages: usize,
     pub stopped_early: bool,
@@ -159,7 +159,7 @@ pub async fn read_dlq(
         tracing::warn!(reason = %entry.reason, "a message could not be released; it reappears when its visibility timeout ends");
     }
     Ok(DlqContents {
-        inventory: Inventory::build(&scanned.messages),
+        inventory: DlqInventory::build(&scanned.messages),
         messages: scanned.messages.len(),
         stopped_early: scanned.stopped_early,
     })

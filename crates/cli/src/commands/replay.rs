@@ -25,7 +25,7 @@ use crate::replay::{
     replay_to_function, replay_to_streams, select,
 };
 use crate::stream::StreamId;
-use summary::{Kept, Summary, dry_run_function, dry_run_streams};
+use summary::{Kept, ReplaySummary, dry_run_function, dry_run_streams};
 
 /// Replay hydrated failures from the DLQ into their stream or a function
 ///
@@ -97,13 +97,13 @@ pub struct ReplayArgs {
 /// session releases every other message), and the error that stopped it.
 #[derive(Debug, Default)]
 struct Run {
-    summary: Summary,
+    summary: ReplaySummary,
     deleted: HashSet<String>,
     error: Option<anyhow::Error>,
 }
 
 impl Run {
-    fn failed(summary: Summary, error: anyhow::Error) -> Self {
+    fn failed(summary: ReplaySummary, error: anyhow::Error) -> Self {
         Self {
             summary,
             deleted: HashSet::new(),
@@ -180,7 +180,7 @@ impl ReplayArgs {
 
     async fn replay(&self, resources: &Resources, session: &ReplaySession) -> Run {
         let selection = select(session.inventory(), &self.select_options());
-        let summary = Summary {
+        let summary = ReplaySummary {
             dry_run: self.dry_run,
             skipped: selection
                 .skip_counts()
@@ -193,7 +193,7 @@ impl ReplayArgs {
                 .iter()
                 .map(|note| note.text.clone())
                 .collect(),
-            ..Summary::default()
+            ..ReplaySummary::default()
         };
         match &self.to_function {
             Some(function) => {
@@ -212,7 +212,7 @@ impl ReplayArgs {
         resources: &Resources,
         session: &ReplaySession,
         selection: &Selection<'_>,
-        mut summary: Summary,
+        mut summary: ReplaySummary,
     ) -> Run {
         summary.target = "stream";
         let target = match &self.to_stream {
@@ -270,7 +270,7 @@ impl ReplayArgs {
         session: &ReplaySession,
         selection: &Selection<'_>,
         function: &str,
-        mut summary: Summary,
+        mut summary: ReplaySummary,
     ) -> Run {
         summary.target = "function";
         let mut options = FunctionReplayOptions {
@@ -328,7 +328,7 @@ impl ReplayArgs {
         session: &ReplaySession,
         selection: &Selection<'_>,
         options: FunctionReplayOptions,
-        mut summary: Summary,
+        mut summary: ReplaySummary,
     ) -> Run {
         let progress = records_bar(selection.records(), !self.json);
         let interrupt = Interrupt::on_ctrl_c();

@@ -48,7 +48,7 @@ impl std::fmt::Debug for ReplayFunction {
 /// and whose stream is `stream_arn`, configured by this process's
 /// environment (`PROCESSOR_SCHEMA_MODE`), with the template's timeout.
 pub fn local_processor(state_file: &Path, stream_arn: &str) -> anyhow::Result<ReplayFunction> {
-    let config = processor::Config::from_env()?;
+    let config = processor::ProcessorConfig::from_env()?;
     let stack_name = LocalState::load_from(state_file)
         .map_or_else(|_| DEFAULT_STACK_NAME.to_owned(), |state| state.stack_name);
     let function_arn = format!(

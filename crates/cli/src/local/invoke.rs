@@ -66,7 +66,8 @@ impl InvokeArgs {
                 let stack_name = dir
                     .load_state()
                     .map_or_else(|_| DEFAULT_STACK_NAME.to_owned(), |state| state.stack_name);
-                let config = processor::Config::from_lookup(|name| std::env::var(name).ok())?;
+                let config =
+                    processor::ProcessorConfig::from_lookup(|name| std::env::var(name).ok())?;
                 let settings = FunctionSettings {
                     timeout: template.processor.timeout,
                     ..FunctionSettings::new(format!(
@@ -96,7 +97,7 @@ impl InvokeArgs {
                     moto: state.moto_config(),
                 };
                 // Fail here, with the variable named, rather than in the handler.
-                hydrate::Config::from_lookup(|name| lookup(&context.environment, name))?;
+                hydrate::HydrateConfig::from_lookup(|name| lookup(&context.environment, name))?;
                 delivery::hydrate_handler(&context)?.invoke(event).await
             }
         };

@@ -87,7 +87,7 @@ pub struct Note {
 
 /// Everything a scan found.
 #[derive(Debug, Clone, Default)]
-pub struct Inventory {
+pub struct DlqInventory {
     /// In order of first appearance in the queue.
     pub failures: Vec<FailureEntry>,
     pub notes: Vec<Note>,
@@ -126,7 +126,7 @@ impl WholeCount {
     }
 }
 
-impl Inventory {
+impl DlqInventory {
     /// Reads scanned messages back. Never fails: what cannot be read
     /// becomes a [`Note`].
     pub fn build(messages: &[QueueMessage]) -> Self {
@@ -307,7 +307,7 @@ mod tests {
         for (n, body) in bodies.iter().enumerate().rev() {
             messages.push(message(n + 1, body));
         }
-        let inventory = Inventory::build(&messages);
+        let inventory = DlqInventory::build(&messages);
         assert_eq!(inventory.failures.len(), 1);
         let failure = &inventory.failures[0];
         assert_eq!(failure.hydrated.records.len(), 20);
@@ -344,7 +344,7 @@ mod tests {
             .skip(1)
             .map(|(n, body)| message(n, body))
             .collect();
-        let inventory = Inventory::build(&messages);
+        let inventory = DlqInventory::build(&messages);
         assert!(inventory.failures.is_empty());
         assert_eq!(inventory.notes.len(), 1);
         assert_eq!(inventory.notes[0].messages.len(), bodies.len() - 1);

@@ -5,7 +5,7 @@
 //!   depth, retention).
 //! - [`scan`](mod@scan): [`scan()`], every message of the queue, hidden while the
 //!   command works and released or deleted after.
-//! - [`inventory`]: [`Inventory`], scanned messages read back into hydrated
+//! - [`inventory`]: [`DlqInventory`], scanned messages read back into hydrated
 //!   failures with the messages that carry them, and notes for the rest.
 //! - [`filter`]: [`FailureFilter`], by status, stream, shard and id.
 
@@ -15,6 +15,6 @@ pub mod scan;
 pub mod sqs;
 
 pub use filter::FailureFilter;
-pub use inventory::{FailureEntry, Inventory, MessageRef, Note, WholeCount};
+pub use inventory::{DlqInventory, FailureEntry, MessageRef, Note, WholeCount};
 pub use scan::{Scan, ScanOptions, scan};
 pub use sqs::{DlqQueue, FailedEntry, QueueDepth, QueueMessage, UnsentMessage};

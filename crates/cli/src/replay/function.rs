@@ -21,6 +21,7 @@ use anyhow::{Context as _, anyhow};
 use indicatif::ProgressBar;
 use tracing::{Instrument as _, info, info_span, warn};
 
+use streamdlq_core::Arn;
 use streamdlq_core::invocation::{
     AnswerVerdict, KinesisEventSource, LambdaFunction, PayloadReading, SYNC_INVOKE_PAYLOAD_LIMIT,
 };
@@ -28,7 +29,6 @@ use streamdlq_core::invocation::{
 use super::Deletions;
 use super::interrupt::Interrupt;
 use crate::queue::{DlqQueue, FailureEntry};
-use crate::stream::arn_region;
 
 /// How records are grouped into invocations, and what their events say.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,7 +183,11 @@ async fn replay_one<F: LambdaFunction + ?Sized>(
 pub fn event_source(stream_arn: &str, options: &FunctionReplayOptions) -> KinesisEventSource {
     KinesisEventSource {
         stream_arn: stream_arn.to_owned(),
-        region: arn_region(stream_arn).unwrap_or_default().to_owned(),
+        region: Arn::parse(stream_arn)
+            .ok()
+            .and_then(|arn| arn.region())
+            .unwrap_or_default()
+            .to_owned(),
         invoke_identity_arn: options.invoke_identity_arn.clone(),
     }
 }
@@ -205,5 +209,19 @@ fn describe(
             },
         ),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Replayed events carry the region of the stream the records came from.
+    #[test]
+    fn events_name_the_region_of_the_failed_stream() {
+        let arn = "arn:aws:kinesis:eu-west-1:123456789012:stream/orders";
+        let source = event_source(arn, &FunctionReplayOptions::default());
+        assert_eq!(source.region, "eu-west-1");
+        assert_eq!(source.stream_arn, arn);
     }
 }

@@ -27,7 +27,7 @@ pub use interrupt::Interrupt;
 pub use select::{SelectOptions, Selection, SkipReason, select};
 pub use stream::{StreamReplayReport, Target, replay_to_streams};
 
-use crate::queue::{DlqQueue, FailedEntry, Inventory, Scan, ScanOptions, scan};
+use crate::queue::{DlqInventory, DlqQueue, FailedEntry, Scan, ScanOptions, scan};
 
 /// What deleting replayed failures' messages did, the same for every kind
 /// of replay.
@@ -61,14 +61,14 @@ impl Deletions {
 pub struct ReplaySession {
     queue: DlqQueue,
     scan: Scan,
-    inventory: Inventory,
+    inventory: DlqInventory,
 }
 
 impl ReplaySession {
     /// Scans the queue; fails if it cannot be read (nothing stays hidden).
     pub async fn open(queue: DlqQueue, options: &ScanOptions) -> anyhow::Result<Self> {
         let scan = scan(&queue, options, |_| false).await?;
-        let inventory = Inventory::build(&scan.messages);
+        let inventory = DlqInventory::build(&scan.messages);
         Ok(Self {
             queue,
             scan,
@@ -84,7 +84,7 @@ impl ReplaySession {
         &self.scan
     }
 
-    pub fn inventory(&self) -> &Inventory {
+    pub fn inventory(&self) -> &DlqInventory {
         &self.inventory
     }
 

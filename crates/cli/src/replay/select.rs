@@ -6,7 +6,7 @@ use std::fmt;
 
 use streamdlq_core::{HydrationStatus, StreamSource};
 
-use crate::queue::{FailureEntry, FailureFilter, Inventory};
+use crate::queue::{DlqInventory, FailureEntry, FailureFilter};
 
 /// What to replay.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -80,7 +80,7 @@ impl Selection<'_> {
 }
 
 /// Picks the failures to replay.
-pub fn select<'a>(inventory: &'a Inventory, options: &SelectOptions) -> Selection<'a> {
+pub fn select<'a>(inventory: &'a DlqInventory, options: &SelectOptions) -> Selection<'a> {
     let mut selection = Selection::default();
     for failure in &inventory.failures {
         match skip_reason(failure, options) {

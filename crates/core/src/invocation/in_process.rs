@@ -32,6 +32,7 @@ use serde::de::DeserializeOwned;
 
 use super::answer::{FunctionAnswer, FunctionError};
 use super::port::LambdaFunction;
+use crate::Arn;
 
 /// The deployed function's settings that a handler can observe.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,13 +54,13 @@ impl FunctionSettings {
         }
     }
 
-    /// The function name: the ARN's resource part, or the ARN itself.
+    /// The function name: the name in a Lambda function ARN (without its
+    /// qualifier), or the whole text when it is not such an ARN (a bare name).
     pub fn function_name(&self) -> &str {
-        self.function_arn
-            .split_once(":function:")
-            .map_or(self.function_arn.as_str(), |(_, rest)| {
-                rest.split(':').next().unwrap_or(rest)
-            })
+        Arn::parse(&self.function_arn)
+            .ok()
+            .and_then(|arn| arn.lambda_function())
+            .map_or(self.function_arn.as_str(), |function| function.name)
     }
 }
 

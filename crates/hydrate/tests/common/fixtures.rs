@@ -3,7 +3,7 @@
 //! record's batch info patched to point at the stream under test.
 
 use aws_lambda_events::sns::SnsEvent;
-use hydrate::Config;
+use hydrate::HydrateConfig;
 use serde_json::Value;
 
 pub const KINESIS: &str = include_str!("../../../../events/sns-onfailure-kinesis.json");
@@ -95,9 +95,9 @@ pub fn fixture_event(fixture: &str) -> SnsEvent {
 
 /// A configuration for the queue `dlq_url` that allows `streams`, with
 /// further settings from `extra`.
-pub fn config(dlq_url: &str, streams: &[&str], extra: &[(&str, &str)]) -> Config {
+pub fn config(dlq_url: &str, streams: &[&str], extra: &[(&str, &str)]) -> HydrateConfig {
     let allowed = streams.join(",");
-    Config::from_lookup(|name| match name {
+    HydrateConfig::from_lookup(|name| match name {
         "DLQ_URL" => Some(dlq_url.to_owned()),
         "ALLOWED_STREAM_ARNS" => Some(allowed.clone()),
         _ => extra

@@ -1,22 +1,19 @@
-//! The function delivery invokes: core's [`LambdaFunction`] port (as
-//! [`SnsFunction`], the name the delivery loop knows it by), invoked
+//! The function delivery invokes: core's [`LambdaFunction`] port, invoked
 //! asynchronously with SNS events, and [`from_fn`], a function made of an
-//! async closure over the `SnsEvent`, for tests and small adapters.
+//! async closure over the `SnsEvent`, for tests and small adapters. Any
+//! returned answer is a successful async invocation, whatever it says; a
+//! function error is retried.
 
 use std::sync::Arc;
 
 use aws_lambda_events::sns::SnsEvent;
 use futures::FutureExt as _;
 pub use streamdlq_core::invocation::FunctionError;
-/// The function port delivery invokes: core's [`LambdaFunction`]. Any
-/// returned answer is a successful async invocation, whatever it says; a
-/// function error is retried.
-pub use streamdlq_core::invocation::LambdaFunction as SnsFunction;
-use streamdlq_core::invocation::{FnFunction, FunctionAnswer};
+use streamdlq_core::invocation::{FnFunction, FunctionAnswer, LambdaFunction};
 
 /// A function made of an async closure over the SNS event: `Ok` returns
 /// `null`, `Err` is a function error.
-pub fn from_fn<F, Fut>(function: F) -> Arc<dyn SnsFunction>
+pub fn from_fn<F, Fut>(function: F) -> Arc<dyn LambdaFunction>
 where
     F: Fn(SnsEvent) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), FunctionError>> + Send + 'static,

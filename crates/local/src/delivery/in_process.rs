@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use hydrate::{Config, Hydrator, clients};
+use hydrate::{HydrateConfig, Hydrator, clients};
 use lambda_runtime::LambdaEvent;
 use streamdlq_core::invocation::{FunctionSettings, InProcessFunction, LambdaFunction};
 use streamdlq_core::{KinesisShardReader, SqsDlqSink};
@@ -15,7 +15,7 @@ use crate::function_env::{FunctionContext, lookup};
 /// The hydrate function as the delivery loop's function.
 pub fn hydrate_function(
     context: &FunctionContext,
-) -> Result<Arc<dyn LambdaFunction>, hydrate::ConfigError> {
+) -> Result<Arc<dyn LambdaFunction>, hydrate::HydrateConfigError> {
     Ok(Arc::new(hydrate_handler(context)?))
 }
 
@@ -23,8 +23,8 @@ pub fn hydrate_function(
 /// (for one-off invocations such as `streamdlq local invoke hydrate`).
 pub fn hydrate_handler(
     context: &FunctionContext,
-) -> Result<impl LambdaFunction + std::fmt::Debug + 'static, hydrate::ConfigError> {
-    let config = Config::from_lookup(|name| lookup(&context.environment, name))?;
+) -> Result<impl LambdaFunction + std::fmt::Debug + 'static, hydrate::HydrateConfigError> {
+    let config = HydrateConfig::from_lookup(|name| lookup(&context.environment, name))?;
     let reader = KinesisShardReader::new(clients::kinesis(&context.kinesis));
     let sink = SqsDlqSink::new(clients::sqs(&context.moto), config.dlq_url.clone());
     let hydrator = Arc::new(Hydrator::new(reader, sink, config));

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use streamdlq_core::Backoff;
 use streamdlq_core::invocation::{FunctionAnswer, FunctionError, LambdaFunction};
 
+use crate::esm::clock::request_id;
 use crate::template::HydrateSpec;
 
 /// How one function is invoked asynchronously.
@@ -150,11 +151,6 @@ pub async fn invoke_async(
     }
 }
 
-/// A random version-4 UUID, the shape of Lambda request ids.
-pub fn request_id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -243,15 +239,6 @@ mod tests {
         assert_eq!(failed.condition, AsyncCondition::EventAgeExceeded);
         assert_eq!((failed.attempts, failed.last_error), (0, None));
         assert_eq!(calls.load(Ordering::SeqCst), 0);
-    }
-
-    /// Request ids look like Lambda's: version-4 UUIDs, each new.
-    #[test]
-    fn request_ids_are_v4_uuids() {
-        let id = request_id();
-        let parsed = uuid::Uuid::parse_str(&id).expect("a UUID");
-        assert_eq!(parsed.get_version_num(), 4);
-        assert_ne!(id, request_id());
     }
 
     /// Retries wait the delay, then twice as long.

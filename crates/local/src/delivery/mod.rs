@@ -12,8 +12,8 @@
 //! # Layout
 //!
 //! - [`envelope`]: SQS body (SNS envelope) to `SnsEvent`.
-//! - [`function`]: [`SnsFunction`], core's function port as delivery
-//!   invokes it, and [`from_fn`].
+//! - [`function`]: core's [`LambdaFunction`] port as delivery invokes
+//!   it, and [`from_fn`].
 //! - [`in_process`]: [`hydrate_function`], the hydrate handler in this
 //!   process.
 //! - [`invoke`]: [`invoke_async`], attempts, retries and event age.
@@ -36,10 +36,11 @@ use tokio::task::JoinHandle;
 use tracing::Instrument;
 
 pub use envelope::{EnvelopeError, sns_event};
-pub use function::{FunctionError, SnsFunction, from_fn};
+pub use function::{FunctionError, from_fn};
 pub use in_process::{hydrate_function, hydrate_handler};
 pub use invoke::{AsyncCondition, AsyncInvocation, FailedInvocation, Outcome, invoke_async};
 pub use record::failure_record;
+use streamdlq_core::invocation::LambdaFunction;
 
 /// SQS allows at most 10 messages per ReceiveMessage.
 const RECEIVE_MAX: i32 = 10;
@@ -65,7 +66,7 @@ pub struct DeliveryConfig {
 /// An SQS call of the loop failed; the delivery stays in its queue and
 /// comes back after its visibility timeout.
 #[derive(Debug, thiserror::Error)]
-pub enum DeliveryError {
+pub enum AsyncDeliveryError {
     #[error("{operation} on {queue_url} failed")]
     Sqs {
         operation: &'static str,
@@ -75,7 +76,7 @@ pub enum DeliveryError {
     },
 }
 
-impl DeliveryError {
+impl AsyncDeliveryError {
     fn sqs(
         operation: &'static str,
         queue_url: &str,
@@ -109,7 +110,7 @@ pub enum Delivered {
 pub struct Delivery {
     sqs: Client,
     config: Arc<DeliveryConfig>,
-    function: Arc<dyn SnsFunction>,
+    function: Arc<dyn LambdaFunction>,
 }
 
 impl std::fmt::Debug for Delivery {
@@ -121,7 +122,7 @@ impl std::fmt::Debug for Delivery {
 }
 
 impl Delivery {
-    pub fn new(sqs: Client, config: DeliveryConfig, function: Arc<dyn SnsFunction>) -> Self {
+    pub fn new(sqs: Client, config: DeliveryConfig, function: Arc<dyn LambdaFunction>) -> Self {
         Self {
             sqs,
             config: Arc::new(config),
@@ -131,7 +132,7 @@ impl Delivery {
 
     /// One long poll; every message received is handled concurrently, as
     /// Lambda runs concurrent async invocations.
-    pub async fn poll_once(&self) -> Result<Vec<Delivered>, DeliveryError> {
+    pub async fn poll_once(&self) -> Result<Vec<Delivered>, AsyncDeliveryError> {
         let queue_url = &self.config.delivery_queue_url;
         let messages = self
             .sqs
@@ -141,7 +142,7 @@ impl Delivery {
             .wait_time_seconds(self.config.wait.as_secs().min(20) as i32)
             .send()
             .await
-            .map_err(|error| DeliveryError::sqs("ReceiveMessage", queue_url, error))?
+            .map_err(|error| AsyncDeliveryError::sqs("ReceiveMessage", queue_url, error))?
             .messages
             .unwrap_or_default();
         let handled = futures::future::join_all(messages.into_iter().map(|message| {
@@ -156,7 +157,7 @@ impl Delivery {
     }
 
     /// Invokes the function with one delivery and settles it.
-    async fn handle(&self, message: Message) -> Result<Delivered, DeliveryError> {
+    async fn handle(&self, message: Message) -> Result<Delivered, AsyncDeliveryError> {
         let body = message.body.as_deref().unwrap_or_default();
         let delivered = match sns_event(body, &self.config.subscription_arn) {
             Err(error) => {
@@ -203,7 +204,7 @@ impl Delivery {
         Ok(delivered)
     }
 
-    async fn send_failure(&self, body: &str) -> Result<(), DeliveryError> {
+    async fn send_failure(&self, body: &str) -> Result<(), AsyncDeliveryError> {
         let queue_url = &self.config.failure_queue_url;
         self.sqs
             .send_message()
@@ -211,11 +212,11 @@ impl Delivery {
             .message_body(body)
             .send()
             .await
-            .map_err(|error| DeliveryError::sqs("SendMessage", queue_url, error))?;
+            .map_err(|error| AsyncDeliveryError::sqs("SendMessage", queue_url, error))?;
         Ok(())
     }
 
-    async fn delete(&self, message: &Message) -> Result<(), DeliveryError> {
+    async fn delete(&self, message: &Message) -> Result<(), AsyncDeliveryError> {
         let queue_url = &self.config.delivery_queue_url;
         self.sqs
             .delete_message()
@@ -223,7 +224,7 @@ impl Delivery {
             .receipt_handle(message.receipt_handle.clone().unwrap_or_default())
             .send()
             .await
-            .map_err(|error| DeliveryError::sqs("DeleteMessage", queue_url, error))?;
+            .map_err(|error| AsyncDeliveryError::sqs("DeleteMessage", queue_url, error))?;
         Ok(())
     }
 

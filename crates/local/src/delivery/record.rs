@@ -26,17 +26,17 @@ const LATEST: &str = "$LATEST";
 struct AsyncFailureRecord<'a> {
     version: &'static str,
     timestamp: String,
-    request_context: RequestContext<'a>,
+    request_context: AsyncRequestContext<'a>,
     request_payload: &'a SnsEvent,
     #[serde(skip_serializing_if = "Option::is_none")]
-    response_context: Option<ResponseContext>,
+    response_context: Option<AsyncResponseContext>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response_payload: Option<ResponsePayload<'a>>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct RequestContext<'a> {
+struct AsyncRequestContext<'a> {
     request_id: &'a str,
     function_arn: String,
     condition: &'static str,
@@ -45,7 +45,7 @@ struct RequestContext<'a> {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct ResponseContext {
+struct AsyncResponseContext {
     status_code: u16,
     executed_version: &'static str,
     function_error: &'static str,
@@ -68,7 +68,7 @@ pub fn failure_record(
     let record = AsyncFailureRecord {
         version: "1.0",
         timestamp: at.to_rfc3339_opts(SecondsFormat::Millis, true),
-        request_context: RequestContext {
+        request_context: AsyncRequestContext {
             request_id: &failed.request_id,
             function_arn: format!("{function_arn}:{LATEST}"),
             condition: failed.condition.as_str(),
@@ -76,7 +76,7 @@ pub fn failure_record(
         },
         request_payload: event,
         // A function error is still a 200 for the Invoke call itself.
-        response_context: failed.last_error.as_ref().map(|_| ResponseContext {
+        response_context: failed.last_error.as_ref().map(|_| AsyncResponseContext {
             status_code: 200,
             executed_version: LATEST,
             function_error: "Unhandled",

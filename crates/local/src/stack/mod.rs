@@ -31,7 +31,7 @@ use streamdlq_core::KinesisShardReader;
 use streamdlq_emulators::sdk::REGION;
 use streamdlq_emulators::{EmulatorError, EmulatorOptions, EmulatorProcess, Emulators};
 
-use crate::delivery::{AsyncInvocation, Delivery, DeliveryConfig, DeliveryHandle, SnsFunction};
+use crate::delivery::{AsyncInvocation, Delivery, DeliveryConfig, DeliveryHandle};
 use crate::esm::{
     Esm, EsmConfig, EsmConfigError, EsmHandle, EsmTarget, FunctionSettings, InvokeApiFunction,
     SnsDestination, processor_function,
@@ -40,6 +40,7 @@ pub use crate::function_env::{FunctionContext, lookup};
 use crate::resources::{Clients, ResourceError, StackResources};
 use crate::state::{Endpoints, LocalState, ProcessEntry, STATE_VERSION};
 use crate::template::{StackTemplate, TemplateError, ids};
+use streamdlq_core::invocation::LambdaFunction;
 
 /// The stack name when none is given.
 pub const DEFAULT_STACK_NAME: &str = "streamdlq";
@@ -64,7 +65,7 @@ pub enum ProcessorTarget {
 pub type HydrateFactory = Box<
     dyn FnOnce(
             &FunctionContext,
-        ) -> Result<Arc<dyn SnsFunction>, Box<dyn std::error::Error + Send + Sync>>
+        ) -> Result<Arc<dyn LambdaFunction>, Box<dyn std::error::Error + Send + Sync>>
         + Send,
 >;
 
@@ -273,7 +274,7 @@ fn start_esm(
         ProcessorTarget::InProcess => {
             let environment =
                 resources.environment(ids::PROCESSOR_FUNCTION, &template.processor.environment)?;
-            let config = processor::Config::from_lookup(|name| lookup(&environment, name))
+            let config = processor::ProcessorConfig::from_lookup(|name| lookup(&environment, name))
                 .map_err(|source| StackError::Function {
                     function: ids::PROCESSOR_FUNCTION,
                     source: Box::new(source),

@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use super::*;
 use crate::audit::model::{
-    Destination, DestinationKind, HydrateFunction, Location, StreamKind, StreamMapping,
+    DestinationKind, HydrateFunction, Location, OnFailureDestination, StreamKind, StreamMapping,
 };
 
 const STREAM: &str = "arn:aws:kinesis:eu-west-1:123456789012:stream/orders";
 const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:failures";
 
 /// A mapping that follows every rule, with a hydrate function on its topic.
-fn clean() -> Inventory {
+fn clean() -> ResourceInventory {
     let mut mapping = StreamMapping::with_defaults(
         Location::Live {
             uuid: "uuid-1".into(),
@@ -26,11 +26,11 @@ fn clean() -> Inventory {
     mapping.maximum_record_age_seconds = 3600;
     mapping.bisect_batch_on_function_error = true;
     mapping.report_batch_item_failures = true;
-    mapping.on_failure = Some(Destination {
+    mapping.on_failure = Some(OnFailureDestination {
         kind: DestinationKind::Sns,
         target: TOPIC.into(),
     });
-    Inventory {
+    ResourceInventory {
         mappings: vec![mapping],
         hydrators: vec![HydrateFunction {
             function: "arn:aws:lambda:eu-west-1:123456789012:function:hydrate".into(),
@@ -42,7 +42,7 @@ fn clean() -> Inventory {
 }
 
 /// The checks that `change` makes the clean inventory raise.
-fn raised(change: impl FnOnce(&mut Inventory)) -> Vec<Check> {
+fn raised(change: impl FnOnce(&mut ResourceInventory)) -> Vec<Check> {
     let mut inventory = clean();
     change(&mut inventory);
     audit(&inventory)
@@ -51,7 +51,7 @@ fn raised(change: impl FnOnce(&mut Inventory)) -> Vec<Check> {
         .collect()
 }
 
-fn mapping(inventory: &mut Inventory) -> &mut StreamMapping {
+fn mapping(inventory: &mut ResourceInventory) -> &mut StreamMapping {
     &mut inventory.mappings[0]
 }
 
@@ -82,7 +82,7 @@ fn flags_sns_destination_without_hydrate_function() {
 #[test]
 fn flags_sqs_destination_consumed_by_no_hydrate_function() {
     let checks = raised(|inventory| {
-        mapping(inventory).on_failure = Some(Destination {
+        mapping(inventory).on_failure = Some(OnFailureDestination {
             kind: DestinationKind::Sqs,
             target: "arn:aws:sqs:eu-west-1:123456789012:failures".into(),
         });
@@ -95,7 +95,7 @@ fn flags_sqs_destination_consumed_by_no_hydrate_function() {
 fn accepts_s3_destination_without_hydrate_function() {
     let checks = raised(|inventory| {
         inventory.hydrators.clear();
-        mapping(inventory).on_failure = Some(Destination {
+        mapping(inventory).on_failure = Some(OnFailureDestination {
             kind: DestinationKind::S3,
             target: "arn:aws:s3:::failures".into(),
         });

@@ -16,7 +16,7 @@ use crate::view::{human, style};
 /// The summary, as `--json` prints it.
 #[derive(Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Summary {
+pub struct ReplaySummary {
     pub dry_run: bool,
     /// `stream` or `function`.
     pub target: &'static str,
@@ -58,7 +58,7 @@ pub struct Kept {
     pub reason: String,
 }
 
-impl Summary {
+impl ReplaySummary {
     /// Prints the summary: one JSON object with `json`, else lines for people.
     pub fn print(&self, json: bool) -> anyhow::Result<()> {
         let summary = self;
@@ -186,7 +186,7 @@ pub fn dry_run_streams(
     selection: &Selection<'_>,
     target: &Target,
     strict: bool,
-    summary: &mut Summary,
+    summary: &mut ReplaySummary,
 ) {
     let limits = CallLimits::default();
     for (stream, members) in plan(&selection.chosen, target) {
@@ -209,7 +209,7 @@ pub fn dry_run_streams(
 pub fn dry_run_function(
     selection: &Selection<'_>,
     options: &FunctionReplayOptions,
-    summary: &mut Summary,
+    summary: &mut ReplaySummary,
 ) {
     for failure in &selection.chosen {
         let (Some(stream_arn), Some(shard_id)) = (failure.stream_arn(), failure.shard_id()) else {
@@ -233,7 +233,7 @@ pub fn dry_run_function(
 }
 
 /// Notes a failure a dry run would replay.
-fn plan_failure(failure: &FailureEntry, destination: &str, summary: &mut Summary) {
+fn plan_failure(failure: &FailureEntry, destination: &str, summary: &mut ReplaySummary) {
     summary.planned.push(Planned {
         id: failure.hydrated.id.clone(),
         status: failure.status().to_string(),
@@ -251,20 +251,20 @@ mod tests {
     /// a stream replay's none of a function's (`invocations`).
     #[test]
     fn json_has_only_the_counts_of_its_target() {
-        let function = Summary {
+        let function = ReplaySummary {
             target: "function",
             invocations: 2,
-            ..Summary::default()
+            ..ReplaySummary::default()
         };
         let value = function.json().expect("JSON");
         assert_eq!(value["invocations"], 2);
         for key in ["bytes", "calls", "retries", "outOfOrder"] {
             assert!(value.get(key).is_none(), "{key} in {value}");
         }
-        let stream = Summary {
+        let stream = ReplaySummary {
             target: "stream",
             bytes: 10,
-            ..Summary::default()
+            ..ReplaySummary::default()
         };
         let value = stream.json().expect("JSON");
         assert_eq!(value["bytes"], 10);

@@ -165,3 +165,21 @@ async fn returns_the_serialised_response() {
         FunctionAnswer::Returned(b"null".to_vec())
     );
 }
+
+/// The function name is the ARN's name without a version or alias.
+#[test]
+fn names_the_function_without_its_qualifier() {
+    let settings = FunctionSettings::new(format!("{ARN}:live"));
+    assert_eq!(settings.function_name(), "streamdlq-processor");
+}
+
+/// Text that is not a Lambda function ARN is taken as the name itself.
+#[test]
+fn takes_a_bare_name_as_the_function_name() {
+    assert_eq!(
+        FunctionSettings::new("orders-processor").function_name(),
+        "orders-processor"
+    );
+    let queue = "arn:aws:sqs:us-east-1:123456789012:function:q";
+    assert_eq!(FunctionSettings::new(queue).function_name(), queue);
+}
