@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{FULL, TestEnv, cli, onfailure, stderr, stdout};
@@ -23,11 +23,9 @@ use streamdlq_core::invocation::{
     AnswerVerdict, FunctionSettings, KinesisEventSource, LambdaFunction, PayloadReading,
 };
 use streamdlq_core::{FailureRecord, HydrateOptions, HydrationStatus, KinesisShardReader, hydrate};
+use streamdlq_emulators::invoke_server::{Answer, InvokeServer};
 use streamdlq_local::InvokeApiFunction;
 use streamdlq_local::esm::processor_function;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
 const WITH_POISON_PILL: &str = include_str!("../../../events/test-records-with-poison-pill.json");
 const SHARD: &str = "shardId-000000000000";
@@ -268,89 +266,6 @@ async fn refuses_unknown_local_functions() {
     assert_eq!(env.depth(&queue).await.visible, 1);
 }
 
-/// A Lambda Invoke API on 127.0.0.1 whose function answers every
-/// invocation with `body`, counting the invocations.
-struct InvokeServer {
-    endpoint: String,
-    invocations: Arc<Mutex<usize>>,
-    task: JoinHandle<()>,
-}
-
-impl InvokeServer {
-    async fn start(body: &'static str) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let endpoint = format!("http://{}", listener.local_addr().expect("address"));
-        let invocations = Arc::new(Mutex::new(0));
-        let count = Arc::clone(&invocations);
-        let task = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let count = Arc::clone(&count);
-                tokio::spawn(async move {
-                    let (reader, mut writer) = stream.into_split();
-                    let mut reader = BufReader::new(reader);
-                    let mut request_line = String::new();
-                    let mut length = 0;
-                    if reader.read_line(&mut request_line).await.is_err() {
-                        return;
-                    }
-                    loop {
-                        let mut line = String::new();
-                        if reader.read_line(&mut line).await.is_err() {
-                            return;
-                        }
-                        let line = line.trim_end();
-                        if line.is_empty() {
-                            break;
-                        }
-                        if let Some((name, value)) = line.split_once(':')
-                            && name.eq_ignore_ascii_case("content-length")
-                        {
-                            length = value.trim().parse().unwrap_or(0);
-                        }
-                    }
-                    let mut event = vec![0; length];
-                    if reader.read_exact(&mut event).await.is_err() {
-                        return;
-                    }
-                    let invocation = request_line.starts_with("POST /2015-03-31/functions/")
-                        && request_line.contains("/invocations ");
-                    let (status, answer) = if invocation {
-                        *count.lock().unwrap_or_else(PoisonError::into_inner) += 1;
-                        ("200 OK", body)
-                    } else {
-                        ("404 Not Found", "{}")
-                    };
-                    let response = format!(
-                        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
-                        answer.len()
-                    );
-                    let _ = writer.write_all(response.as_bytes()).await;
-                    let _ = writer.shutdown().await;
-                });
-            }
-        });
-        Self {
-            endpoint,
-            invocations,
-            task,
-        }
-    }
-
-    fn invocations(&self) -> usize {
-        *self
-            .invocations
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
-
-    async fn stop(self) {
-        self.task.abort();
-        let _ = self.task.await;
-    }
-}
-
 /// A function behind the Lambda Invoke API that answers `"oops"` leaves the
 /// failure in the DLQ (AWS was never recorded on a string: the safe reading
 /// is a whole-batch failure); one that answers `[]` (recorded as success)
@@ -360,14 +275,14 @@ async fn keeps_the_dlq_message_for_a_string_answer_and_deletes_it_for_an_empty_a
     let env = TestEnv::new("fn-invoke-api").await;
     let (_, _, queue, _) = poison_pill_in_the_dlq(&env).await;
 
-    let oops = InvokeServer::start("\"oops\"").await;
+    let oops = InvokeServer::start(Answer::returning("\"oops\"")).await;
     let report = replay_into(
         &env,
         &queue,
         &InvokeApiFunction::local(&oops.endpoint, "processor"),
     )
     .await;
-    let invoked = oops.invocations();
+    let invoked = oops.received().len();
     oops.stop().await;
     assert_eq!(invoked, 1);
     assert_eq!((report.failures, report.kept.len()), (0, 1));
@@ -378,14 +293,14 @@ async fn keeps_the_dlq_message_for_a_string_answer_and_deletes_it_for_an_empty_a
     );
     assert_eq!(env.depth(&queue).await.visible, 1, "kept in the DLQ");
 
-    let empty = InvokeServer::start("[]").await;
+    let empty = InvokeServer::start(Answer::returning("[]")).await;
     let report = replay_into(
         &env,
         &queue,
         &InvokeApiFunction::local(&empty.endpoint, "processor"),
     )
     .await;
-    let invoked = empty.invocations();
+    let invoked = empty.received().len();
     empty.stop().await;
     assert_eq!(invoked, 1);
     assert_eq!((report.failures, report.kept.len()), (1, 0));

@@ -41,9 +41,12 @@
 //! - [`moto`]: [`Moto`], serving SNS and SQS.
 //! - [`sdk`]: region, account, test credentials and [`local_sdk_config`], the
 //!   `SdkConfig` that points AWS SDK clients at an emulator.
+//! - [`invoke_server`]: [`invoke_server::InvokeServer`], a loopback Lambda
+//!   Invoke API with a canned answer, for tests.
 //! - [`error`]: [`EmulatorError`], what can go wrong and whether to retry.
 
 pub mod error;
+pub mod invoke_server;
 pub mod kinesis;
 pub mod moto;
 pub mod options;

@@ -15,11 +15,11 @@ use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use aws_sdk_sns::Client as Sns;
 use aws_sdk_sqs::Client as Sqs;
 use aws_sdk_sqs::types::QueueAttributeName;
-use esm_support::invoke_server::{Answer, InvokeServer};
 use esm_support::{Call, ScriptedFunction, failed_at, success, threw};
 use serde_json::{Value, json};
 use streamdlq_core::{KinesisShardReader, SequenceNumber, ShardReader, StreamRecord};
 use streamdlq_emulators::Emulators;
+use streamdlq_emulators::invoke_server::{Answer, InvokeServer};
 use streamdlq_local::InvokeApiFunction;
 use streamdlq_local::esm::{
     Esm, EsmConfig, EsmHandle, EsmSettings, EsmStats, EsmTarget, FailureDestination,

@@ -4,9 +4,9 @@
 
 mod esm_support;
 
-use esm_support::invoke_server::{Answer, InvokeServer};
 use serde_json::{Value, json};
 use streamdlq_core::invocation::{FunctionAnswer, FunctionError, LambdaFunction};
+use streamdlq_emulators::invoke_server::{Answer, InvokeServer};
 use streamdlq_local::InvokeApiFunction;
 use tokio::net::TcpListener;
 

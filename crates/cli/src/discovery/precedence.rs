@@ -1,6 +1,10 @@
-//! Which value wins: a flag over its environment variable, the environment
-//! over a stack's outputs or the local stack's state file, for every
-//! resource (README, "Finding the stream and the queue").
+//! Which value wins, for every resource (README, "Finding the stream and
+//! the queue"): its flag; then an explicit `--stack` or `--state-file`;
+//! then its environment variable; then `STREAMDLQ_STACK`; then the local
+//! stack's state file. A stack or state file named by a flag beats the
+//! resource variables because those are what `eval "$(streamdlq local up)"`
+//! exported: `--stack prod` typed after it names prod, and taking the
+//! stream and the DLQ from the local exports would act on the wrong stack.
 //!
 //! The rule is applied here, from the flags and one lookup of the
 //! environment, before any file or AWS call, so that each case is tested on
@@ -63,9 +67,13 @@ pub fn choose(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> anyhow::Result<Choice> {
     let env = |name: &str| env(name).filter(|value| !value.is_empty());
+    // A stack or state file named on the command line outranks the
+    // resource variables (not the resource flags).
+    let named_backing = args.stack.is_some() || args.state_file.is_some();
+    let resource_env = |name: &str| if named_backing { None } else { env(name) };
     Ok(Choice {
-        stream: choose_stream(args, &env)?,
-        queue_url: args.queue_url.clone().or_else(|| env(DLQ_URL_ENV)),
+        stream: choose_stream(args, &resource_env)?,
+        queue_url: args.queue_url.clone().or_else(|| resource_env(DLQ_URL_ENV)),
         backing: choose_backing(args, &env),
     })
 }
@@ -237,6 +245,62 @@ mod tests {
         };
         let env = BTreeMap::from([(STATE_FILE_ENV, "s.json"), (STATE_DIR_ENV, "/tmp/s")]);
         let choice = choose_with(&args, &env).expect("choice");
+        assert_eq!(choice.backing, Backing::Stack("prod".into()));
+    }
+
+    /// After `eval "$(streamdlq local up)"`, `--stack prod` takes the stream
+    /// and the DLQ from prod, not from the local stack's exports.
+    #[test]
+    fn a_stack_flag_wins_over_exported_resources() {
+        let args = DiscoveryArgs {
+            stack: Some("prod".into()),
+            ..DiscoveryArgs::default()
+        };
+        let choice = choose_with(&args, &local_exports()).expect("choice");
+        assert_eq!(choice.stream, None);
+        assert_eq!(choice.queue_url, None);
+        assert_eq!(choice.backing, Backing::Stack("prod".into()));
+    }
+
+    /// `--state-file` names a local stack whose state gives the resources,
+    /// not the exports of another one.
+    #[test]
+    fn a_state_file_flag_wins_over_exported_resources() {
+        let args = DiscoveryArgs {
+            state_file: Some("other/state.json".into()),
+            ..DiscoveryArgs::default()
+        };
+        let choice = choose_with(&args, &local_exports()).expect("choice");
+        assert_eq!((choice.stream, choice.queue_url), (None, None));
+        assert_eq!(
+            choice.backing,
+            Backing::StateFile("other/state.json".into())
+        );
+    }
+
+    /// Resource flags still win over `--stack`: the user named both.
+    #[test]
+    fn resource_flags_win_over_a_stack_flag() {
+        let args = DiscoveryArgs {
+            stack: Some("prod".into()),
+            stream_name: Some("orders".into()),
+            queue_url: Some("http://elsewhere/q".into()),
+            ..DiscoveryArgs::default()
+        };
+        let choice = choose_with(&args, &local_exports()).expect("choice");
+        assert_eq!(choice.stream, Some(StreamId::Name("orders".into())));
+        assert_eq!(choice.queue_url.as_deref(), Some("http://elsewhere/q"));
+    }
+
+    /// `STREAMDLQ_STACK` does not outrank the resource variables: they
+    /// still name the stream and the DLQ, the stack gives the rest.
+    #[test]
+    fn resource_variables_win_over_a_stack_variable() {
+        let mut env = local_exports();
+        env.insert(STACK_ENV, "prod");
+        let choice = choose_with(&DiscoveryArgs::default(), &env).expect("choice");
+        assert_eq!(choice.stream, Some(StreamId::Arn(LOCAL_ARN.into())));
+        assert!(choice.queue_url.is_some());
         assert_eq!(choice.backing, Backing::Stack("prod".into()));
     }
 

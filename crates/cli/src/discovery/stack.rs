@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use anyhow::{anyhow, bail};
 use aws_sdk_cloudformation::Client;
-use aws_sdk_cloudformation::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
+
+use crate::aws_error::describe;
 
 pub const OUTPUT_STREAM_NAME: &str = "StreamName";
 pub const OUTPUT_STREAM_ARN: &str = "StreamArn";
@@ -68,8 +70,23 @@ where
             return anyhow!("stack {name} does not exist: check --stack and the AWS region");
         }
     }
-    anyhow!(
-        "cannot describe stack {name}: {}",
-        DisplayErrorContext(&error)
-    )
+    anyhow!("cannot describe stack {name}: {}", describe(&error))
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksError;
+
+    use super::*;
+
+    /// A stack that cannot be described is said in one line, without the
+    /// SDK's `Debug` dump of the error.
+    #[test]
+    fn says_why_a_stack_cannot_be_described_in_one_line() {
+        let error = SdkError::<DescribeStacksError>::timeout_error("no answer within 3 s");
+        assert_eq!(
+            stack_error("prod", error).to_string(),
+            "cannot describe stack prod: request has timed out: no answer within 3 s"
+        );
+    }
 }

@@ -12,13 +12,14 @@
 //!   them, which is the at-least-once promise of every writer here.
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_kinesis::error::SdkError;
 use aws_sdk_kinesis::operation::put_records::PutRecordsError;
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::{PutRecordsRequestEntry, PutRecordsResultEntry};
 
 use super::entry::PutEntry;
 use super::port::{EntryResult, PutError, StreamWriter};
+use crate::aws_error::describe;
 use crate::stream::StreamId;
 
 /// Puts records into Kinesis data streams through the AWS SDK.
@@ -88,11 +89,7 @@ fn put_error(stream: &StreamId, error: SdkError<PutRecordsError>) -> PutError {
     match &error {
         SdkError::ServiceError(context) => {
             let service_error = context.err();
-            let text = format!(
-                "{}: {}",
-                service_error.code().unwrap_or("unknown error"),
-                service_error.message().unwrap_or("no message")
-            );
+            let text = describe(&error);
             match service_error {
                 E::ResourceNotFoundException(_) => PutError::StreamNotFound {
                     stream: stream.to_string(),
@@ -109,9 +106,9 @@ fn put_error(stream: &StreamId, error: SdkError<PutRecordsError>) -> PutError {
             }
         }
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            PutError::Transient(DisplayErrorContext(&error).to_string())
+            PutError::Transient(describe(&error))
         }
-        _ => PutError::Other(DisplayErrorContext(&error).to_string()),
+        _ => PutError::Other(describe(&error)),
     }
 }
 
@@ -179,6 +176,17 @@ mod tests {
         assert!(
             matches!(&results[2], EntryResult::Accepted { shard_id, .. } if shard_id == "shardId-000000000001")
         );
+    }
+
+    /// A request that timed out is retried, and said in one line, without
+    /// the SDK's `Debug` dump of the error.
+    #[test]
+    fn reports_a_timeout_as_transient_in_one_line() {
+        let error = SdkError::<PutRecordsError>::timeout_error("no answer within 3 s");
+        let PutError::Transient(text) = put_error(&StreamId::parse("orders"), error) else {
+            panic!("a timeout is transient");
+        };
+        assert_eq!(text, "request has timed out: no answer within 3 s");
     }
 
     /// A stream that does not exist is a clear, non-retryable error naming it.

@@ -2,8 +2,6 @@
 //! answers as a test tells it to.
 #![allow(dead_code)] // each test binary uses a different part
 
-pub mod invoke_server;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;

@@ -1,6 +1,7 @@
 //! A minimal Lambda Invoke API on 127.0.0.1 that answers like `cargo lambda
 //! watch` / `sam local start-lambda`: every request gets the same canned
-//! answer, and every request is kept for the test to inspect.
+//! answer, and every request is kept for the test to inspect. Test support
+//! for every crate that drives a function through the Invoke API.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -24,7 +25,8 @@ pub struct Answer {
     pub body: &'static str,
 }
 
-/// Serves `answer` to every request on a free loopback port until dropped.
+/// Serves `answer` to every request on a free loopback port until stopped.
+#[derive(Debug)]
 pub struct InvokeServer {
     pub endpoint: String,
     received: Arc<Mutex<Vec<Received>>>,
@@ -32,6 +34,7 @@ pub struct InvokeServer {
 }
 
 impl InvokeServer {
+    /// Starts serving on a free loopback port.
     pub async fn start(answer: Answer) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
@@ -73,6 +76,7 @@ impl InvokeServer {
         }
     }
 
+    /// Every request so far, in arrival order.
     pub fn received(&self) -> Vec<Received> {
         self.received
             .lock()
