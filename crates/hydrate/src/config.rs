@@ -27,10 +27,6 @@ pub struct HydrateConfig {
     pub dlq_write_reserve: Duration,
 }
 
-/// The name `hydrator.rs` still imports; crate-private, so no other crate
-/// sees a second `Config`. Goes when that import names [`HydrateConfig`].
-pub(crate) use HydrateConfig as Config;
-
 /// A setting that is missing or malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HydrateConfigError {

@@ -38,7 +38,7 @@ use streamdlq_core::{
 use tokio::time::Instant;
 use tracing::{Instrument, error, info, info_span, warn};
 
-use crate::config::Config;
+use crate::config::HydrateConfig;
 use crate::error::{DeliveryError, HydrateError, Undelivered};
 use crate::event::{Event, EventRecord};
 use crate::metrics::{self, FailureMetrics, UNDELIVERED};
@@ -57,7 +57,7 @@ pub const DYNAMODB_NOT_SUPPORTED: &str = "DynamoDB Streams failures are not hydr
 pub struct Hydrator<R, S, T = UnknownRetention> {
     reader: R,
     sink: S,
-    config: Config,
+    config: HydrateConfig,
     options: HydrateOptions,
     retention: RetentionCache<T>,
     metrics: Option<Arc<dyn MetricWriter>>,
@@ -78,7 +78,7 @@ pub struct FailureOutcome {
 impl<R, S> Hydrator<R, S> {
     /// A hydrator with the engine's default tuning, right for Kinesis, and
     /// no metrics.
-    pub fn new(reader: R, sink: S, config: Config) -> Self {
+    pub fn new(reader: R, sink: S, config: HydrateConfig) -> Self {
         Self {
             reader,
             sink,
@@ -119,7 +119,7 @@ impl<R, S, T> Hydrator<R, S, T> {
         &self.sink
     }
 
-    pub fn config(&self) -> &Config {
+    pub fn config(&self) -> &HydrateConfig {
         &self.config
     }
 
@@ -468,7 +468,7 @@ mod tests {
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
             .build();
-        let config = Config::from_lookup(|name| {
+        let config = HydrateConfig::from_lookup(|name| {
             (name == "DLQ_URL").then(|| "https://sqs.us-east-1.amazonaws.com/1/dlq".to_owned())
         })
         .expect("config");

@@ -12,7 +12,7 @@
 //!
 //! # Layout
 //!
-//! - [`config`]: [`Config`], settings read once from the environment.
+//! - [`config`]: [`HydrateConfig`], settings read once from the environment.
 //! - [`allowlist`]: [`StreamAllowlist`], the streams this deployment may read.
 //! - [`event`]: [`Event`], the raw payload read record by record; recognises
 //!   the kind of event (SNS today) from the event itself.
@@ -73,7 +73,7 @@ impl HydrateInput for SnsEvent {
 
 /// The Lambda handler: hydrates every failure record of one SNS event into
 /// the DLQ, reading until the context's deadline less
-/// [`Config::dlq_write_reserve`].
+/// [`HydrateConfig::dlq_write_reserve`].
 ///
 /// Fails when a failure could not be written to the DLQ, after every
 /// record of the event was tried (`DlqWriteFailed`): Lambda then retries the
