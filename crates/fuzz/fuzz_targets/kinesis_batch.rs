@@ -29,7 +29,7 @@ impl streamdlq_core::batch::RecordError for Poison {
 impl RecordHandler for Picky {
     type Error = Poison;
 
-    async fn handle(&self, _record: &RecordContext, data: Vec<u8>) -> Result<(), Poison> {
+    async fn handle(&self, _record: &RecordContext, data: &[u8]) -> Result<(), Poison> {
         if data.first() == Some(&0xFF) {
             Err(Poison)
         } else {
