@@ -215,7 +215,9 @@ pub async fn drain(sqs: &aws_sdk_sqs::Client, queue_url: &str, expected: usize) 
     received
 }
 
-async fn receive(sqs: &aws_sdk_sqs::Client, queue_url: &str, wait: i32) -> Vec<Received> {
+/// One receive of up to ten messages (waiting up to `wait` seconds), each
+/// deleted once received.
+pub async fn receive(sqs: &aws_sdk_sqs::Client, queue_url: &str, wait: i32) -> Vec<Received> {
     let messages = sqs
         .receive_message()
         .queue_url(queue_url)

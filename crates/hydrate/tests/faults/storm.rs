@@ -413,39 +413,13 @@ async fn drain(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> Vec<String> {
     let mut bodies = Vec::new();
     let mut empty = 0;
     while empty < 3 {
-        let messages = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(if empty == 0 { 0 } else { 1 })
-            .send()
-            .await
-            .expect("receive")
-            .messages
-            .unwrap_or_default();
-        if messages.is_empty() {
+        let received = emulator::receive(sqs, queue_url, if empty == 0 { 0 } else { 1 }).await;
+        if received.is_empty() {
             empty += 1;
             continue;
         }
         empty = 0;
-        let entries = messages
-            .iter()
-            .enumerate()
-            .map(|(n, message)| {
-                aws_sdk_sqs::types::DeleteMessageBatchRequestEntry::builder()
-                    .id(n.to_string())
-                    .receipt_handle(message.receipt_handle.clone().expect("receipt handle"))
-                    .build()
-                    .expect("entry")
-            })
-            .collect();
-        sqs.delete_message_batch()
-            .queue_url(queue_url)
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .expect("delete");
-        bodies.extend(messages.into_iter().filter_map(|message| message.body));
+        bodies.extend(received.into_iter().map(|message| message.body));
     }
     bodies
 }
