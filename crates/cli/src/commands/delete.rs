@@ -6,7 +6,7 @@ use anyhow::bail;
 use clap::Args;
 
 use super::confirm::confirm;
-use super::dlq_action::{self, Acted, ActionSummary, Left, Verb, handles_of};
+use super::dlq_action::{self, ActionSummary, Left, Verb, handles_of};
 use super::filter_args::FilterArgs;
 use crate::discovery::DiscoveryArgs;
 use crate::replay::Deletions;
@@ -53,12 +53,7 @@ const DELETE: Verb = Verb {
 
 impl DeleteArgs {
     pub async fn run(self) -> anyhow::Result<()> {
-        if self.filter.filter() == Default::default() && self.filter.max.is_none() && !self.all {
-            bail!(
-                "which failures? pass --id, --status, --stream, --shard or --max, or --all to \
-                 delete every failure in the DLQ"
-            );
-        }
+        dlq_action::require_choice(&self.filter, self.all, DELETE)?;
         let (_resources, session) = dlq_action::open(&self.resources, self.scan_limit).await?;
         let outcome = self.delete(&session).await;
         let (summary, deletions) = match outcome {
@@ -90,18 +85,7 @@ impl DeleteArgs {
         session: &crate::replay::ReplaySession,
     ) -> anyhow::Result<(ActionSummary, Deletions)> {
         let chosen = dlq_action::choose(session, &self.filter)?;
-        let mut summary = ActionSummary {
-            dry_run: self.dry_run,
-            queue: session.queue().url().to_owned(),
-            failures: chosen.iter().map(|failure| Acted::of(failure)).collect(),
-            notes: session
-                .inventory()
-                .notes
-                .iter()
-                .map(|note| note.text.clone())
-                .collect(),
-            ..ActionSummary::default()
-        };
+        let mut summary = ActionSummary::planned(session, &chosen, self.dry_run);
         let mut deletions = Deletions::default();
         if self.dry_run || chosen.is_empty() {
             return Ok((summary, deletions));

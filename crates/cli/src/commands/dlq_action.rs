@@ -35,6 +35,19 @@ pub async fn open(
     Ok((resources, session))
 }
 
+/// Refuses a command that would act on every failure without `--all`: a
+/// filter flag or `--all` must say which failures.
+pub fn require_choice(filter: &FilterArgs, all: bool, verb: Verb) -> anyhow::Result<()> {
+    if filter.filter() == Default::default() && filter.max.is_none() && !all {
+        anyhow::bail!(
+            "which failures? pass --id, --status, --stream, --shard or --max, or --all to \
+             {} every failure in the DLQ",
+            verb.base
+        );
+    }
+    Ok(())
+}
+
 /// The chosen failures of a session; an id that names no failure or more
 /// than one stops the command before anything changes.
 pub fn choose<'a>(
@@ -107,6 +120,23 @@ pub struct Left {
 }
 
 impl ActionSummary {
+    /// The plan for `chosen`: every chosen failure, nothing done yet, and
+    /// the session's notes on messages that are not whole failures.
+    pub fn planned(session: &ReplaySession, chosen: &[&FailureEntry], dry_run: bool) -> Self {
+        Self {
+            dry_run,
+            queue: session.queue().url().to_owned(),
+            failures: chosen.iter().map(|failure| Acted::of(failure)).collect(),
+            notes: session
+                .inventory()
+                .notes
+                .iter()
+                .map(|note| note.text.clone())
+                .collect(),
+            ..Self::default()
+        }
+    }
+
     /// Prints the summary: one JSON object with `json`, else lines for
     /// people, `verb` (`delete`, `move`) in its forms.
     pub fn print(&self, json: bool, verb: Verb) -> anyhow::Result<()> {

@@ -12,7 +12,7 @@ use anyhow::bail;
 use clap::Args;
 
 use super::confirm::{confirm, is_deployed};
-use super::dlq_action::{self, Acted, ActionSummary, Left, Verb, handles_of};
+use super::dlq_action::{self, ActionSummary, Left, Verb, handles_of};
 use super::filter_args::FilterArgs;
 use crate::discovery::DiscoveryArgs;
 use crate::queue::{DlqQueue, FailureEntry, QueueMessage};
@@ -66,12 +66,7 @@ const MOVE: Verb = Verb {
 
 impl MoveArgs {
     pub async fn run(self) -> anyhow::Result<()> {
-        if self.filter.filter() == Default::default() && self.filter.max.is_none() && !self.all {
-            bail!(
-                "which failures? pass --id, --status, --stream, --shard or --max, or --all to \
-                 move every failure in the DLQ"
-            );
-        }
+        dlq_action::require_choice(&self.filter, self.all, MOVE)?;
         let (resources, session) = dlq_action::open(&self.resources, self.scan_limit).await?;
         let target = DlqQueue::new(resources.sqs_client(), &self.to_queue);
         let outcome = self
@@ -116,18 +111,9 @@ impl MoveArgs {
         target.depth().await?;
         let chosen = dlq_action::choose(session, &self.filter)?;
         let mut summary = ActionSummary {
-            dry_run: self.dry_run,
-            queue: session.queue().url().to_owned(),
             to_queue: Some(self.to_queue.clone()),
-            failures: chosen.iter().map(|failure| Acted::of(failure)).collect(),
             sent_messages: Some(0),
-            notes: session
-                .inventory()
-                .notes
-                .iter()
-                .map(|note| note.text.clone())
-                .collect(),
-            ..ActionSummary::default()
+            ..ActionSummary::planned(session, &chosen, self.dry_run)
         };
         let mut deletions = Deletions::default();
         if self.dry_run || chosen.is_empty() {
