@@ -21,6 +21,8 @@
 //!   ordered numerically.
 //! - [`failure`]: [`FailureRecord`], the OnFailure record of Kinesis and
 //!   DynamoDB Streams ESMs, kept verbatim.
+//! - [`queue_body`]: [`QueueBody`], the OnFailure record inside an SQS
+//!   message body, raw or in an SNS notification envelope.
 //! - [`hydration`]: [`Hydration`] and [`HydrationStatus`], what hydrating one
 //!   failure produced.
 //! - [`stream`]: the [`ShardReader`] port the hydration engine reads through,
@@ -58,6 +60,7 @@ pub mod invocation;
 pub mod kinesis;
 pub mod lambda_logs;
 pub mod metrics;
+pub mod queue_body;
 pub mod retention;
 pub mod sequence;
 pub mod stream;
@@ -79,6 +82,7 @@ pub use invocation::{
 };
 pub use kinesis::KinesisShardReader;
 pub use metrics::{MetricLine, MetricWriter, StdoutMetrics};
+pub use queue_body::{QueueBody, QueueBodyWrapping};
 pub use retention::{RetentionCache, StreamRetention, UnknownRetention};
 pub use sequence::{SequenceNumber, SequenceNumberError};
 pub use stream::{
