@@ -11,6 +11,9 @@
 //!   [`FunctionError`].
 //! - `verdict`: [`AnswerVerdict`], the one reading of an answer, each rule
 //!   with its source (recorded on AWS, or the safe reading).
+//! - `queue_verdict`: [`QueueBatchVerdict`], the same reading of a partial
+//!   batch response for a batch of SQS messages (the local SQS event
+//!   source): named messages stay, the others are deleted.
 //! - `port`: [`LambdaFunction`], the function port, and [`FnFunction`].
 //! - `in_process`: [`InProcessFunction`], any `lambda_runtime` handler in
 //!   this process, with the function timeout and panics as function errors.
@@ -19,6 +22,7 @@ mod answer;
 mod in_process;
 mod kinesis_event;
 mod port;
+mod queue_verdict;
 mod verdict;
 
 pub use answer::{FunctionAnswer, FunctionError};
@@ -27,4 +31,5 @@ pub use kinesis_event::{
     KinesisEventSource, SYNC_INVOKE_PAYLOAD_LIMIT, StreamEvent, estimated_kinesis_event_bytes,
 };
 pub use port::{FnFunction, LambdaFunction};
+pub use queue_verdict::QueueBatchVerdict;
 pub use verdict::{AnswerVerdict, PayloadReading};

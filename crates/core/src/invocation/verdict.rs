@@ -112,18 +112,45 @@ impl fmt::Display for AnswerVerdict {
 /// A returned payload, read as a partial batch response; `Err` is why the
 /// whole batch failed.
 fn judge_payload(payload: &[u8], batch: &[&SequenceNumber]) -> Result<AnswerVerdict, String> {
+    let identifiers: Vec<&str> = batch.iter().map(|number| number.as_str()).collect();
+    let named = batch_item_failures(payload, &identifiers, "a sequence number")?;
+    // Recorded: the lowest reported sequence number is the checkpoint.
+    let lowest = named.into_iter().reduce(|current, index| {
+        if batch[current] <= batch[index] {
+            current
+        } else {
+            index
+        }
+    });
+    Ok(match lowest {
+        Some(index) => AnswerVerdict::PartialFailure { index },
+        // Recorded: an empty list is success.
+        None => AnswerVerdict::Success,
+    })
+}
+
+/// The items a returned payload names as failed, as positions in
+/// `identifiers` (the batch's sequence numbers, or an SQS batch's message
+/// ids), in the order named: empty when the payload means success; `Err` is
+/// why the whole batch failed. The same rules for every event source that
+/// takes a partial batch response (`what` names the identifiers in reasons).
+pub(crate) fn batch_item_failures(
+    payload: &[u8],
+    identifiers: &[&str],
+    what: &str,
+) -> Result<Vec<usize>, String> {
     // Recorded: a zero-byte body is success.
     if payload.is_empty() {
-        return Ok(AnswerVerdict::Success);
+        return Ok(Vec::new());
     }
     // Safe reading: a body that is not JSON.
     let value: Value = serde_json::from_slice(payload)
         .map_err(|error| format!("the answer is not JSON ({error})"))?;
     let fields = match value {
         // Recorded: `null` is success.
-        Value::Null => return Ok(AnswerVerdict::Success),
+        Value::Null => return Ok(Vec::new()),
         // Recorded: `[]` is success. Safe reading: a non-empty array.
-        Value::Array(items) if items.is_empty() => return Ok(AnswerVerdict::Success),
+        Value::Array(items) if items.is_empty() => return Ok(Vec::new()),
         Value::Object(fields) => fields,
         // Safe reading: a string, a number, a boolean, a non-empty array.
         other => {
@@ -135,7 +162,7 @@ fn judge_payload(payload: &[u8], batch: &[&SequenceNumber]) -> Result<AnswerVerd
     };
     let items = match fields.get("batchItemFailures") {
         // Recorded: `{}`, a wrong top-level key and a null list are success.
-        None | Some(Value::Null) => return Ok(AnswerVerdict::Success),
+        None | Some(Value::Null) => return Ok(Vec::new()),
         Some(Value::Array(items)) => items,
         // Safe reading: a list that is not a list.
         Some(other) => {
@@ -145,26 +172,16 @@ fn judge_payload(payload: &[u8], batch: &[&SequenceNumber]) -> Result<AnswerVerd
             ));
         }
     };
-    // Recorded: the lowest reported sequence number is the checkpoint.
-    let mut lowest: Option<usize> = None;
-    for item in items {
-        let index = identified_record(item, batch)?;
-        lowest = Some(match lowest {
-            Some(current) if batch[current] <= batch[index] => current,
-            _ => index,
-        });
-    }
-    Ok(match lowest {
-        Some(index) => AnswerVerdict::PartialFailure { index },
-        // Recorded: an empty list is success.
-        None => AnswerVerdict::Success,
-    })
+    items
+        .iter()
+        .map(|item| identified_item(item, identifiers, what))
+        .collect()
 }
 
-/// The position in the batch of the record an item names. Recorded: an
-/// identifier that is empty, null, missing, not a string or not a sequence
-/// number of the batch (digit for digit) fails the whole batch.
-fn identified_record(item: &Value, batch: &[&SequenceNumber]) -> Result<usize, String> {
+/// The position in the batch of the item an entry names. Recorded: an
+/// identifier that is empty, null, missing, not a string or not one of the
+/// batch (character for character) fails the whole batch.
+fn identified_item(item: &Value, identifiers: &[&str], what: &str) -> Result<usize, String> {
     let identifier = match item.get("itemIdentifier") {
         Some(Value::String(text)) if !text.is_empty() => text,
         Some(Value::String(_)) => return Err("an itemIdentifier is empty".to_owned()),
@@ -178,12 +195,10 @@ fn identified_record(item: &Value, batch: &[&SequenceNumber]) -> Result<usize, S
             ));
         }
     };
-    batch
+    identifiers
         .iter()
-        .position(|sequence_number| sequence_number.as_str() == identifier)
-        .ok_or_else(|| {
-            format!("itemIdentifier {identifier:?} is not a sequence number of the batch")
-        })
+        .position(|known| *known == identifier)
+        .ok_or_else(|| format!("itemIdentifier {identifier:?} is not {what} of the batch"))
 }
 
 fn kind(value: &Value) -> &'static str {
