@@ -327,3 +327,28 @@ fn invoke_prints_the_processor_response() {
     .expect("golden JSON");
     assert_eq!(response, golden);
 }
+
+/// `up --template` runs a template whose mapping sends failures to an SQS
+/// queue (hydrate behind an SQS event source): the queue is created, the
+/// stack serves, and `down` stops it.
+#[test]
+fn up_runs_a_template_with_an_sqs_destination() {
+    let dir = StateDir::new("sqs-destination");
+    let template = workspace_root().join("crates/local/tests/fixtures/template-sqs-destination.yaml");
+    let template = template.to_str().expect("utf-8");
+
+    success(&dir.streamdlq(&["local", "up", "--template", template]));
+    let state = dir.state();
+    assert!(
+        state["deliveryQueueUrl"]
+            .as_str()
+            .expect("delivery queue")
+            .ends_with("-FailureQueue"),
+        "hydrate reads the destination queue itself: {state}"
+    );
+    assert_eq!(state["topicArn"], "", "no topic in this template");
+    assert!(pids(&state).iter().all(|pid| is_running(*pid)));
+
+    success(&dir.streamdlq(&["local", "down"]));
+    assert!(!dir.state_file().exists());
+}

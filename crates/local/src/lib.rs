@@ -1,21 +1,25 @@
 //! streamdlq-local: the streamdlq pipeline on one machine, with no AWS account.
 //!
 //! Kinesis is served by `kinesis-local` (AWS-like 56-digit sequence numbers,
-//! shard iterators that expire after 5 minutes) and SNS and SQS by `moto` in
-//! server mode (real SNS -> SQS fan-out), both started by
-//! [`streamdlq_emulators`] on 127.0.0.1 only, on free ports. The resources
-//! are those of `infra/template.yaml`; what no emulator offers (the SNS ->
-//! Lambda async invocation) is done here, calling the same handlers the
-//! Lambda binaries run.
+//! shard iterators that expire after 5 minutes) and SNS, SQS and S3 by
+//! `moto` in server mode (real SNS -> SQS fan-out, S3 notifications to
+//! SQS), both started by [`streamdlq_emulators`] on 127.0.0.1 only, on free
+//! ports. The resources are those of `infra/template.yaml` (or any template
+//! of the same shape); what no emulator offers (the ESM, the SNS and S3 ->
+//! Lambda async invocations, the SQS event source) is done here, calling the
+//! same handlers the Lambda binaries run.
 //!
 //! # Layout
 //!
 //! - [`template`]: [`StackTemplate`], what `infra/template.yaml` declares
-//!   (resources, the ESM settings, the hydrate function's async invocation).
+//!   (resources, the ESM settings and its OnFailure destination, the
+//!   hydrate function's event and async invocation).
 //! - [`resources`]: [`StackResources`], the template's resources created in the
-//!   emulators, and the delivery queue subscribed to the failure topic.
-//! - [`delivery`]: SNS -> hydrate, with Lambda async retries and the async
-//!   failure record.
+//!   emulators (the OnFailure topic, queue or bucket among them), and the
+//!   delivery queue a topic or bucket hands its records to.
+//! - [`delivery`]: OnFailure records -> hydrate: SNS and S3 notifications
+//!   with Lambda async retries and the async failure record, or an SQS
+//!   event source with partial batch responses.
 //! - [`stack`]: [`Stack`], everything above started and stopped together;
 //!   status and shutdown of a running stack from its state.
 //! - [`state`]: [`LocalState`], `.streamdlq/state.json` of a running stack,
@@ -23,7 +27,8 @@
 //!   liveness of its processes with the reused-pid guard.
 //! - [`esm`]: the Kinesis event source mapping that no emulator provides,
 //!   reproducing the AWS semantics, driving an in-process handler or any
-//!   function behind the Lambda Invoke API.
+//!   function behind the Lambda Invoke API, and sending what it gives up on
+//!   to an SNS topic, an SQS queue or an S3 bucket in AWS's format for each.
 //! - [`invoke_api`]: [`InvokeApiFunction`], the Lambda Invoke API adapter
 //!   of core's function port (`streamdlq_core::invocation`), used by the ESM
 //!   and by replay.

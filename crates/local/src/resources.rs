@@ -1,21 +1,30 @@
 //! The resources of `infra/template.yaml`, created in the emulators: the
-//! stream (waited for until `ACTIVE`), the failure topic, the dead-letter
-//! queue and the hydrate function's failure queue, with the template's
-//! attributes. One more queue has no counterpart on AWS: the delivery queue,
-//! subscribed to the topic, through which SNS hands OnFailure records to the
-//! local hydrate function (on AWS, SNS invokes the function itself).
+//! stream (waited for until `ACTIVE`), the mapping's OnFailure destination
+//! (the failure topic, or a queue, or a bucket: whichever the template
+//! names), the dead-letter queue and the hydrate function's failure queue,
+//! with the template's attributes. For a topic or a bucket one more queue
+//! has no counterpart on AWS: the delivery queue, subscribed to the topic or
+//! named by the bucket's notification configuration, through which moto
+//! hands OnFailure records to the local hydrate function (on AWS, SNS and S3
+//! invoke the function themselves). A queue destination needs none: the
+//! local SQS event source reads the queue itself.
 //!
-//! Physical names follow CloudFormation's `<stack>-<LogicalId>` shape.
+//! Physical names follow CloudFormation's `<stack>-<LogicalId>` shape
+//! (lower case for buckets, whose names must be).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use aws_sdk_kinesis::types::StreamStatus;
+use aws_sdk_s3::types::{
+    Event, FilterRule, FilterRuleName, NotificationConfiguration,
+    NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+};
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use crate::state::{LocalState, StreamState};
-use crate::template::{Reference, StackTemplate, TemplateValue, ids};
+use crate::template::{FailureTarget, Reference, StackTemplate, TemplateValue, ids};
 use streamdlq_emulators::sdk::{ACCOUNT_ID, REGION};
 
 /// How long a new stream may take to become `ACTIVE`.
@@ -27,23 +36,75 @@ const STREAM_POLL: Duration = Duration::from_millis(25);
 /// The logical name of the local-only delivery queue.
 pub const DELIVERY_QUEUE: &str = "HydrateDelivery";
 
+/// Where a bucket destination's notifications go: only the objects AWS
+/// writes for failed batches.
+const FAILED_EVENT_PREFIX: &str = "aws/lambda/";
+
 /// SDK clients of the emulators.
 #[derive(Debug, Clone)]
 pub struct Clients {
     pub kinesis: aws_sdk_kinesis::Client,
     pub sns: aws_sdk_sns::Client,
     pub sqs: aws_sdk_sqs::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Clients {
-    /// Kinesis from `kinesis`, SNS and SQS from `moto`.
+    /// Kinesis from `kinesis`, SNS, SQS and S3 from `moto`.
     pub fn new(kinesis: &SdkConfig, moto: &SdkConfig) -> Self {
         Self {
             kinesis: aws_sdk_kinesis::Client::new(kinesis),
             sns: aws_sdk_sns::Client::new(moto),
             sqs: aws_sdk_sqs::Client::new(moto),
+            s3: s3_client(moto),
         }
     }
+}
+
+/// An S3 client for moto: path-style addressing, since a local endpoint has
+/// no bucket subdomains.
+pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// The mapping's OnFailure destination, as created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreatedDestination {
+    Topic { logical_id: String, arn: String },
+    Queue { logical_id: String, queue: Queue },
+    Bucket { logical_id: String, name: String },
+}
+
+impl CreatedDestination {
+    pub fn logical_id(&self) -> &str {
+        match self {
+            Self::Topic { logical_id, .. }
+            | Self::Queue { logical_id, .. }
+            | Self::Bucket { logical_id, .. } => logical_id,
+        }
+    }
+
+    /// What `!Ref` or `!GetAtt` of the destination gives on AWS.
+    fn lookup(&self, attribute: Option<&str>) -> Option<String> {
+        match (self, attribute) {
+            (Self::Topic { arn, .. }, None | Some("TopicArn")) => Some(arn.clone()),
+            (Self::Topic { arn, .. }, Some("TopicName")) => arn.rsplit(':').next().map(str::to_owned),
+            (Self::Queue { queue, .. }, None | Some("QueueUrl")) => Some(queue.url.clone()),
+            (Self::Queue { queue, .. }, Some("Arn")) => Some(queue.arn.clone()),
+            (Self::Queue { queue, .. }, Some("QueueName")) => Some(queue.name.clone()),
+            (Self::Bucket { name, .. }, None) => Some(name.clone()),
+            (Self::Bucket { name, .. }, Some("Arn")) => Some(bucket_arn(name)),
+            _ => None,
+        }
+    }
+}
+
+fn bucket_arn(name: &str) -> String {
+    format!("arn:aws:s3:::{name}")
 }
 
 /// An SQS queue that exists.
@@ -59,11 +120,18 @@ pub struct Queue {
 pub struct StackResources {
     pub stack_name: String,
     pub stream: StreamState,
+    /// The mapping's OnFailure destination.
+    pub failure_destination: CreatedDestination,
+    /// The failure topic's ARN; empty when the destination is not a topic.
     pub topic_arn: String,
     pub dead_letter_queue: Queue,
     pub hydrate_failure_queue: Queue,
-    /// Subscribed to the topic (raw delivery off: bodies are SNS envelopes).
+    /// The queue the local delivery to hydrate reads: subscribed to the
+    /// topic (raw delivery off: bodies are SNS envelopes), named by the
+    /// bucket's notifications (bodies are S3 events), or the destination
+    /// queue itself.
     pub delivery_queue: Queue,
+    /// The topic's subscription; empty when the destination is not a topic.
     pub subscription_arn: String,
     /// Parameters with their defaults, for `!Ref` and `!Sub` in environments.
     pub parameters: BTreeMap<String, String>,
@@ -92,6 +160,10 @@ pub enum ResourceError {
     /// The stream did not become `ACTIVE`.
     #[error("stream {stream} was not ACTIVE after {timeout:?}")]
     StreamNotActive { stream: String, timeout: Duration },
+
+    /// The template has no OnFailure destination the local stack can use.
+    #[error("the processor's event source mapping has no OnFailure destination")]
+    NoFailureDestination,
 
     /// A function's environment refers to something the local stack lacks.
     #[error(
@@ -129,21 +201,6 @@ impl StackResources {
         let name = |logical_id: &str| format!("{stack_name}-{logical_id}");
         let stream = create_stream(clients, template, &name(ids::STREAM)).await?;
 
-        let topic_name = name(ids::FAILURE_TOPIC);
-        let topic_arn = clients
-            .sns
-            .create_topic()
-            .name(&topic_name)
-            .send()
-            .await
-            .map_err(|error| ResourceError::call("CreateTopic", &topic_name, error))?
-            .topic_arn
-            .ok_or_else(|| ResourceError::Incomplete {
-                operation: "CreateTopic",
-                resource: topic_name.clone(),
-                field: "TopicArn",
-            })?;
-
         let dead_letter_queue = create_queue(
             clients,
             &name(ids::DEAD_LETTER_QUEUE),
@@ -156,36 +213,66 @@ impl StackResources {
             &template.hydrate_failure_queue.attributes(),
         )
         .await?;
-        let delivery_queue = create_queue(
-            clients,
-            &name(DELIVERY_QUEUE),
-            &[(
-                "VisibilityTimeout",
-                delivery_visibility(template).to_string(),
-            )],
-        )
-        .await?;
-        let subscription_arn = clients
-            .sns
-            .subscribe()
-            .topic_arn(&topic_arn)
-            .protocol("sqs")
-            .endpoint(&delivery_queue.arn)
-            .attributes("RawMessageDelivery", "false")
-            .return_subscription_arn(true)
-            .send()
-            .await
-            .map_err(|error| ResourceError::call("Subscribe", &delivery_queue.name, error))?
-            .subscription_arn
-            .ok_or_else(|| ResourceError::Incomplete {
-                operation: "Subscribe",
-                resource: delivery_queue.name.clone(),
-                field: "SubscriptionArn",
-            })?;
+        let delivery_attributes = [(
+            "VisibilityTimeout",
+            delivery_visibility(template).to_string(),
+        )];
+        let target = template
+            .failure_target
+            .as_ref()
+            .ok_or(ResourceError::NoFailureDestination)?;
+        let (failure_destination, delivery_queue, subscription_arn) = match target {
+            FailureTarget::Topic { logical_id } => {
+                let arn = create_topic(clients, &name(logical_id)).await?;
+                let delivery_queue =
+                    create_queue(clients, &name(DELIVERY_QUEUE), &delivery_attributes).await?;
+                let subscription = subscribe(clients, &arn, &delivery_queue).await?;
+                let destination = CreatedDestination::Topic {
+                    logical_id: logical_id.clone(),
+                    arn,
+                };
+                (destination, delivery_queue, subscription)
+            }
+            FailureTarget::Queue {
+                logical_id,
+                visibility_timeout,
+                message_retention_period,
+            } => {
+                let attributes: Vec<(&'static str, String)> = [
+                    ("VisibilityTimeout", *visibility_timeout),
+                    ("MessageRetentionPeriod", *message_retention_period),
+                ]
+                .into_iter()
+                .filter_map(|(attribute, value)| Some((attribute, value?.to_string())))
+                .collect();
+                let queue = create_queue(clients, &name(logical_id), &attributes).await?;
+                let destination = CreatedDestination::Queue {
+                    logical_id: logical_id.clone(),
+                    queue: queue.clone(),
+                };
+                (destination, queue, String::new())
+            }
+            FailureTarget::Bucket { logical_id } => {
+                let bucket = name(logical_id).to_lowercase();
+                let delivery_queue =
+                    create_queue(clients, &name(DELIVERY_QUEUE), &delivery_attributes).await?;
+                create_bucket(clients, &bucket, &delivery_queue).await?;
+                let destination = CreatedDestination::Bucket {
+                    logical_id: logical_id.clone(),
+                    name: bucket,
+                };
+                (destination, delivery_queue, String::new())
+            }
+        };
+        let topic_arn = match &failure_destination {
+            CreatedDestination::Topic { arn, .. } => arn.clone(),
+            _ => String::new(),
+        };
 
         Ok(Self {
             stack_name: stack_name.to_owned(),
             stream,
+            failure_destination,
             topic_arn,
             dead_letter_queue,
             hydrate_failure_queue,
@@ -196,7 +283,8 @@ impl StackResources {
     }
 
     /// The resources of a running stack, from its state (the subscription's
-    /// ARN is not kept there and is left empty).
+    /// ARN is not kept there and is left empty). The destination is the
+    /// template's, under the names `up` gave it.
     pub fn from_state(state: &LocalState, template: &StackTemplate) -> Self {
         let queue = |url: &str| {
             let name = url.rsplit('/').next().unwrap_or_default().to_owned();
@@ -206,9 +294,29 @@ impl StackResources {
                 url: url.to_owned(),
             }
         };
+        let name = |logical_id: &str| format!("{}-{logical_id}", state.stack_name);
+        let failure_destination = match &template.failure_target {
+            Some(FailureTarget::Queue { logical_id, .. }) => CreatedDestination::Queue {
+                logical_id: logical_id.clone(),
+                queue: queue(&state.delivery_queue_url),
+            },
+            Some(FailureTarget::Bucket { logical_id }) => CreatedDestination::Bucket {
+                logical_id: logical_id.clone(),
+                name: name(logical_id).to_lowercase(),
+            },
+            Some(FailureTarget::Topic { logical_id }) => CreatedDestination::Topic {
+                logical_id: logical_id.clone(),
+                arn: state.topic_arn.clone(),
+            },
+            None => CreatedDestination::Topic {
+                logical_id: ids::FAILURE_TOPIC.to_owned(),
+                arn: state.topic_arn.clone(),
+            },
+        };
         Self {
             stack_name: state.stack_name.clone(),
             stream: state.stream.clone(),
+            failure_destination,
             topic_arn: state.topic_arn.clone(),
             dead_letter_queue: queue(&state.dlq_url),
             hydrate_failure_queue: queue(&state.hydrate_failure_queue_url),
@@ -241,11 +349,12 @@ impl StackResources {
             _ => None,
         };
         let attribute = reference.attribute.as_deref();
+        if id == self.failure_destination.logical_id() {
+            return self.failure_destination.lookup(attribute);
+        }
         match (id, attribute) {
             (ids::STREAM, None) => Some(self.stream.name.clone()),
             (ids::STREAM, Some("Arn")) => Some(self.stream.arn.clone()),
-            (ids::FAILURE_TOPIC, None | Some("TopicArn")) => Some(self.topic_arn.clone()),
-            (ids::FAILURE_TOPIC, Some("TopicName")) => Some(self.physical_name(id)),
             (_, None | Some("QueueUrl")) if queue.is_some() => queue.map(|q| q.url.clone()),
             (_, Some("Arn")) if queue.is_some() => queue.map(|q| q.arn.clone()),
             (_, Some("QueueName")) if queue.is_some() => queue.map(|q| q.name.clone()),
@@ -349,6 +458,98 @@ async fn create_stream(
         name: name.to_owned(),
         arn,
     })
+}
+
+async fn create_topic(clients: &Clients, name: &str) -> Result<String, ResourceError> {
+    clients
+        .sns
+        .create_topic()
+        .name(name)
+        .send()
+        .await
+        .map_err(|error| ResourceError::call("CreateTopic", name, error))?
+        .topic_arn
+        .ok_or_else(|| ResourceError::Incomplete {
+            operation: "CreateTopic",
+            resource: name.to_owned(),
+            field: "TopicArn",
+        })
+}
+
+/// Subscribes `queue` to the topic with raw delivery off, as a Lambda
+/// subscription sees the notification.
+async fn subscribe(
+    clients: &Clients,
+    topic_arn: &str,
+    queue: &Queue,
+) -> Result<String, ResourceError> {
+    clients
+        .sns
+        .subscribe()
+        .topic_arn(topic_arn)
+        .protocol("sqs")
+        .endpoint(&queue.arn)
+        .attributes("RawMessageDelivery", "false")
+        .return_subscription_arn(true)
+        .send()
+        .await
+        .map_err(|error| ResourceError::call("Subscribe", &queue.name, error))?
+        .subscription_arn
+        .ok_or_else(|| ResourceError::Incomplete {
+            operation: "Subscribe",
+            resource: queue.name.clone(),
+            field: "SubscriptionArn",
+        })
+}
+
+/// Creates the bucket and sends its object-created notifications for the
+/// failed-event keys to `delivery_queue` (what S3 does for the function's
+/// S3 event on AWS).
+async fn create_bucket(
+    clients: &Clients,
+    name: &str,
+    delivery_queue: &Queue,
+) -> Result<(), ResourceError> {
+    clients
+        .s3
+        .create_bucket()
+        .bucket(name)
+        .send()
+        .await
+        .map_err(|error| ResourceError::call("CreateBucket", name, error))?;
+    let invalid = |error: aws_sdk_s3::error::BuildError| ResourceError::call(
+        "PutBucketNotificationConfiguration",
+        name,
+        error,
+    );
+    let prefix = FilterRule::builder()
+        .name(FilterRuleName::Prefix)
+        .value(FAILED_EVENT_PREFIX)
+        .build();
+    let queue = QueueConfiguration::builder()
+        .id("hydrate")
+        .queue_arn(&delivery_queue.arn)
+        .events(Event::S3ObjectCreated)
+        .filter(
+            NotificationConfigurationFilter::builder()
+                .key(S3KeyFilter::builder().filter_rules(prefix).build())
+                .build(),
+        )
+        .build()
+        .map_err(invalid)?;
+    clients
+        .s3
+        .put_bucket_notification_configuration()
+        .bucket(name)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(queue)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|error| ResourceError::call("PutBucketNotificationConfiguration", name, error))?;
+    Ok(())
 }
 
 async fn create_queue(

@@ -11,7 +11,7 @@ use streamdlq_core::invocation::LambdaFunction;
 use streamdlq_emulators::Emulators;
 use streamdlq_local::StackTemplate;
 use streamdlq_local::delivery::{
-    AsyncInvocation, Delivered, Delivery, DeliveryConfig, FunctionError, from_fn,
+    AsyncInvocation, AsyncSource, Delivered, Delivery, DeliveryConfig, FunctionError, from_fn,
 };
 use streamdlq_local::resources::{Clients, StackResources};
 use streamdlq_local::template::ids;
@@ -40,7 +40,9 @@ fn delivery(
         DeliveryConfig {
             delivery_queue_url: resources.delivery_queue.url.clone(),
             failure_queue_url: resources.hydrate_failure_queue.url.clone(),
-            subscription_arn: resources.subscription_arn.clone(),
+            source: AsyncSource::Sns {
+                subscription_arn: resources.subscription_arn.clone(),
+            },
             invocation: AsyncInvocation::from_template(
                 &template.hydrate,
                 resources.function_arn(ids::HYDRATE_FUNCTION),

@@ -14,7 +14,7 @@ use serde_json::Value;
 use streamdlq_core::fake::FakeStream;
 use streamdlq_core::{IteratorStart, SequenceNumber};
 use streamdlq_local::esm::{
-    DestinationError, Esm, EsmConfig, EsmHandle, EsmSettings, EsmStats, EsmTarget,
+    DestinationError, DiscardedBatch, Esm, EsmConfig, EsmHandle, EsmSettings, EsmStats, EsmTarget,
     FailureDestination, LambdaFunction, RecordingDestination, ShardState,
 };
 
@@ -387,14 +387,14 @@ async fn retries_onfailure_delivery_until_it_is_taken() {
         delivered: Arc<Mutex<Vec<String>>>,
     }
     impl FailureDestination for Flaky {
-        async fn send(&self, record_json: String) -> Result<(), DestinationError> {
+        async fn send(&self, discarded: &DiscardedBatch) -> Result<(), DestinationError> {
             if self.refusals.fetch_add(1, Ordering::SeqCst) < 3 {
                 return Err(DestinationError::Unavailable("throttled".to_owned()));
             }
             self.delivered
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .push(record_json);
+                .push(discarded.record.clone());
             Ok(())
         }
     }

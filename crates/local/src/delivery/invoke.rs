@@ -1,4 +1,4 @@
-//! Lambda's asynchronous invocation, as SNS uses it: an event is tried once
+//! Lambda's asynchronous invocation, as SNS and S3 use it: an event is tried once
 //! and retried up to `MaximumRetryAttempts` times (0..=2) on a function
 //! error, unless it grows older than `MaximumEventAgeInSeconds`; what still
 //! fails goes to the OnFailure destination.
@@ -10,7 +10,6 @@
 
 use std::time::Duration;
 
-use aws_lambda_events::sns::SnsEvent;
 use chrono::{DateTime, Utc};
 use streamdlq_core::Backoff;
 use streamdlq_core::invocation::{FunctionAnswer, FunctionError, LambdaFunction};
@@ -92,11 +91,11 @@ pub enum Outcome {
     Failed(FailedInvocation),
 }
 
-/// Invokes `function` with `event` the way Lambda runs an async invocation
-/// queued at `enqueued_at`.
+/// Invokes `function` with `event` (its JSON) the way Lambda runs an async
+/// invocation queued at `enqueued_at`.
 pub async fn invoke_async(
     function: &dyn LambdaFunction,
-    event: &SnsEvent,
+    event: &[u8],
     options: &AsyncInvocation,
     enqueued_at: DateTime<Utc>,
 ) -> Outcome {
@@ -114,23 +113,18 @@ pub async fn invoke_async(
             });
         }
         attempts += 1;
-        let error = match serde_json::to_vec(event) {
-            Ok(payload) => match function.invoke(payload).await {
-                // An async invocation's response is discarded, whatever it is.
-                FunctionAnswer::Returned(_) => {
-                    return Outcome::Succeeded {
-                        request_id,
-                        attempts,
-                    };
-                }
-                FunctionAnswer::Thrown(error) => error,
-                // Counted as an attempt here; AWS retries throttled async
-                // invocations for up to six hours without counting them.
-                FunctionAnswer::NotInvoked(reason) => {
-                    FunctionError::new("Lambda.NotInvoked", reason)
-                }
-            },
-            Err(error) => FunctionError::new("SerializationError", error.to_string()),
+        let error = match function.invoke(event.to_vec()).await {
+            // An async invocation's response is discarded, whatever it is.
+            FunctionAnswer::Returned(_) => {
+                return Outcome::Succeeded {
+                    request_id,
+                    attempts,
+                };
+            }
+            FunctionAnswer::Thrown(error) => error,
+            // Counted as an attempt here; AWS retries throttled async
+            // invocations for up to six hours without counting them.
+            FunctionAnswer::NotInvoked(reason) => FunctionError::new("Lambda.NotInvoked", reason),
         };
         tracing::warn!(
             request_id = %request_id,
@@ -158,6 +152,8 @@ mod tests {
 
     use super::*;
     use crate::delivery::function::from_fn;
+
+    const EVENT: &[u8] = br#"{"Records":[]}"#;
 
     fn options(retries: u32) -> AsyncInvocation {
         AsyncInvocation {
@@ -188,7 +184,7 @@ mod tests {
     #[tokio::test]
     async fn retries_until_success() {
         let (function, calls) = counting(2);
-        let outcome = invoke_async(&*function, &SnsEvent::default(), &options(2), Utc::now()).await;
+        let outcome = invoke_async(&*function, EVENT, &options(2), Utc::now()).await;
         assert!(
             matches!(outcome, Outcome::Succeeded { attempts: 3, .. }),
             "{outcome:?}"
@@ -201,7 +197,7 @@ mod tests {
     async fn gives_up_after_the_retries() {
         let (function, calls) = counting(u32::MAX);
         let Outcome::Failed(failed) =
-            invoke_async(&*function, &SnsEvent::default(), &options(2), Utc::now()).await
+            invoke_async(&*function, EVENT, &options(2), Utc::now()).await
         else {
             panic!("expected a failure");
         };
@@ -218,7 +214,7 @@ mod tests {
     #[tokio::test]
     async fn zero_retries_means_one_attempt() {
         let (function, calls) = counting(u32::MAX);
-        let outcome = invoke_async(&*function, &SnsEvent::default(), &options(0), Utc::now()).await;
+        let outcome = invoke_async(&*function, EVENT, &options(0), Utc::now()).await;
         assert!(matches!(
             outcome,
             Outcome::Failed(FailedInvocation { attempts: 1, .. })
@@ -232,7 +228,7 @@ mod tests {
         let (function, calls) = counting(0);
         let queued = Utc::now() - chrono::Duration::seconds(61);
         let Outcome::Failed(failed) =
-            invoke_async(&*function, &SnsEvent::default(), &options(2), queued).await
+            invoke_async(&*function, EVENT, &options(2), queued).await
         else {
             panic!("expected a failure");
         };

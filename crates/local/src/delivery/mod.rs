@@ -1,17 +1,30 @@
-//! SNS -> hydrate: what SNS and Lambda do on AWS when a topic has a Lambda
-//! subscription, done locally with real SNS fan-out.
+//! OnFailure records -> hydrate: what SNS, SQS, S3 and Lambda do on AWS
+//! once a failure destination holds a record, done locally against moto.
 //!
-//! The topic fans out (in moto) into a delivery queue; this loop long-polls
-//! it, turns each SNS envelope into the `SnsEvent` Lambda would pass
-//! ([`envelope`]), and invokes the function with Lambda's async semantics
-//! ([`invoke`]): retries on function errors, then the async failure record
-//! ([`record`]) to the function's OnFailure queue. A delivery is deleted
-//! only after the function succeeded or its failure record was written, so a
-//! crash in between re-delivers instead of losing the OnFailure record.
+//! - **SNS topic** ([`Delivery`] with [`AsyncSource::Sns`]): the topic fans
+//!   out (in moto) into a delivery queue; the loop long-polls it, turns each
+//!   SNS envelope into the `SnsEvent` Lambda would pass ([`envelope`]).
+//! - **S3 bucket** ([`Delivery`] with [`AsyncSource::S3`]): the bucket's
+//!   object-created notifications go (in moto) to a delivery queue; the loop
+//!   turns each into the `S3Event` S3 would pass ([`s3_event`]).
+//!
+//! Both invoke the function with Lambda's async semantics ([`invoke`]):
+//! retries on function errors, then the async failure record ([`record`])
+//! to the function's OnFailure queue. A delivery is deleted only after the
+//! function succeeded or its failure record was written, so a crash in
+//! between re-delivers instead of losing the OnFailure record.
+//!
+//! - **SQS queue** ([`SqsEventSource`], in [`sqs_source`]): Lambda's SQS
+//!   event source on the queue itself, batches of messages as one `SqsEvent`
+//!   ([`sqs_event`]), invoked synchronously; messages are deleted as core's
+//!   `QueueBatchVerdict` allows (partial batch responses).
 //!
 //! # Layout
 //!
 //! - [`envelope`]: SQS body (SNS envelope) to `SnsEvent`.
+//! - [`s3_event`]: moto's S3 notification to `S3Event`.
+//! - [`sqs_event`]: received messages to `SqsEvent`.
+//! - [`sqs_source`]: [`SqsEventSource`], the SQS event source loop.
 //! - [`function`]: core's [`LambdaFunction`] port as delivery invokes
 //!   it, and [`from_fn`].
 //! - [`in_process`]: [`hydrate_function`], the hydrate handler in this
@@ -24,6 +37,9 @@ pub mod function;
 pub mod in_process;
 pub mod invoke;
 pub mod record;
+pub mod s3_event;
+pub mod sqs_event;
+pub mod sqs_source;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,23 +56,38 @@ pub use function::{FunctionError, from_fn};
 pub use in_process::{hydrate_function, hydrate_handler};
 pub use invoke::{AsyncCondition, AsyncInvocation, FailedInvocation, Outcome, invoke_async};
 pub use record::failure_record;
+pub use s3_event::{S3Notification, S3NotificationError, s3_event};
+pub use sqs_event::sqs_event;
+pub use sqs_source::{SqsBatchOutcome, SqsEventSource, SqsSourceConfig};
 use streamdlq_core::invocation::LambdaFunction;
 
 /// SQS allows at most 10 messages per ReceiveMessage.
-const RECEIVE_MAX: i32 = 10;
+pub(crate) const RECEIVE_MAX: i32 = 10;
 
 /// How long the loop waits before polling again after a failed receive.
-const RECEIVE_ERROR_PAUSE: Duration = Duration::from_millis(500);
+pub(crate) const RECEIVE_ERROR_PAUSE: Duration = Duration::from_millis(500);
+
+/// What puts deliveries into the delivery queue, and so what its bodies are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AsyncSource {
+    /// A topic's subscription (raw delivery off: bodies are SNS envelopes).
+    Sns {
+        /// The subscription, reported in each record's `EventSubscriptionArn`.
+        subscription_arn: String,
+    },
+    /// A bucket's notification configuration (bodies are S3 events).
+    S3,
+}
 
 /// Where deliveries come from and where failures go.
 #[derive(Debug, Clone)]
 pub struct DeliveryConfig {
-    /// The queue subscribed to the topic.
+    /// The queue the topic or the bucket delivers to.
     pub delivery_queue_url: String,
     /// The function's OnFailure destination.
     pub failure_queue_url: String,
-    /// The subscription, reported in each record's `EventSubscriptionArn`.
-    pub subscription_arn: String,
+    /// What fills the delivery queue.
+    pub source: AsyncSource,
     /// How the function is invoked.
     pub invocation: AsyncInvocation,
     /// Long-poll wait of each ReceiveMessage (at most 20 s).
@@ -77,7 +108,7 @@ pub enum AsyncDeliveryError {
 }
 
 impl AsyncDeliveryError {
-    fn sqs(
+    pub(crate) fn sqs(
         operation: &'static str,
         queue_url: &str,
         source: impl std::error::Error + Send + Sync + 'static,
@@ -100,9 +131,23 @@ pub enum Delivered {
         condition: AsyncCondition,
         attempts: u32,
     },
-    /// The body was not an SNS notification; it was moved to the failure
-    /// queue as it was (only a direct write to the delivery queue does that).
+    /// The body was not a notification of the source; it was moved to the
+    /// failure queue as it was (only a direct write to the delivery queue
+    /// does that).
     Unreadable,
+    /// S3's test event, sent when notifications are configured: never given
+    /// to a function.
+    Ignored,
+}
+
+/// A delivery's body, read for the function.
+enum Translated {
+    Event {
+        event: Vec<u8>,
+        enqueued_at: chrono::DateTime<Utc>,
+    },
+    Ignored,
+    Unreadable(String),
 }
 
 /// The delivery loop of one function.
@@ -156,20 +201,42 @@ impl Delivery {
         handled.into_iter().collect()
     }
 
+    /// The event the function gets for one delivery's body.
+    fn translate(&self, body: &str) -> Translated {
+        match &self.config.source {
+            AsyncSource::Sns { subscription_arn } => match sns_event(body, subscription_arn) {
+                Err(error) => Translated::Unreadable(error.to_string()),
+                Ok(event) => Translated::Event {
+                    enqueued_at: event
+                        .records
+                        .first()
+                        .map_or_else(Utc::now, |record| record.sns.timestamp),
+                    // Strings and maps of strings always serialise.
+                    event: serde_json::to_vec(&event).unwrap_or_default(),
+                },
+            },
+            AsyncSource::S3 => match s3_event(body) {
+                Err(error) => Translated::Unreadable(error.to_string()),
+                Ok(S3Notification::Test) => Translated::Ignored,
+                Ok(S3Notification::Event { event, event_time }) => Translated::Event {
+                    event,
+                    enqueued_at: event_time,
+                },
+            },
+        }
+    }
+
     /// Invokes the function with one delivery and settles it.
     async fn handle(&self, message: Message) -> Result<Delivered, AsyncDeliveryError> {
         let body = message.body.as_deref().unwrap_or_default();
-        let delivered = match sns_event(body, &self.config.subscription_arn) {
-            Err(error) => {
-                tracing::error!(error = %error, "delivery is not an SNS notification; moved to the failure queue");
+        let delivered = match self.translate(body) {
+            Translated::Unreadable(error) => {
+                tracing::error!(error = %error, "delivery is not a notification of its source; moved to the failure queue");
                 self.send_failure(body).await?;
                 Delivered::Unreadable
             }
-            Ok(event) => {
-                let enqueued_at = event
-                    .records
-                    .first()
-                    .map_or_else(Utc::now, |record| record.sns.timestamp);
+            Translated::Ignored => Delivered::Ignored,
+            Translated::Event { event, enqueued_at } => {
                 match invoke_async(
                     &*self.function,
                     &event,
@@ -246,11 +313,11 @@ impl Delivery {
     }
 }
 
-/// A running delivery loop.
+/// A running delivery loop or event source.
 #[derive(Debug)]
 pub struct DeliveryHandle {
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
+    pub(crate) stop: watch::Sender<bool>,
+    pub(crate) task: JoinHandle<()>,
 }
 
 impl DeliveryHandle {

@@ -12,9 +12,9 @@
 //! `responseContext` and `responsePayload` describe the last attempt, so
 //! they are absent when the function never ran (the event expired first).
 
-use aws_lambda_events::sns::SnsEvent;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::invoke::FailedInvocation;
 
@@ -27,7 +27,8 @@ struct AsyncFailureRecord<'a> {
     version: &'static str,
     timestamp: String,
     request_context: AsyncRequestContext<'a>,
-    request_payload: &'a SnsEvent,
+    /// The event, verbatim (`null` if it was not JSON, which no caller sends).
+    request_payload: Option<&'a RawValue>,
     #[serde(skip_serializing_if = "Option::is_none")]
     response_context: Option<AsyncResponseContext>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,13 +59,16 @@ struct ResponsePayload<'a> {
     error_message: &'a str,
 }
 
-/// The JSON text of the failure record for `event`.
+/// The JSON text of the failure record for `event` (the event's JSON).
 pub fn failure_record(
-    event: &SnsEvent,
+    event: &[u8],
     failed: &FailedInvocation,
     function_arn: &str,
     at: DateTime<Utc>,
 ) -> String {
+    let request_payload = std::str::from_utf8(event)
+        .ok()
+        .and_then(|text| serde_json::from_str::<&RawValue>(text).ok());
     let record = AsyncFailureRecord {
         version: "1.0",
         timestamp: at.to_rfc3339_opts(SecondsFormat::Millis, true),
@@ -74,7 +78,7 @@ pub fn failure_record(
             condition: failed.condition.as_str(),
             approximate_invoke_count: failed.attempts,
         },
-        request_payload: event,
+        request_payload,
         // A function error is still a 200 for the Invoke call itself.
         response_context: failed.last_error.as_ref().map(|_| AsyncResponseContext {
             status_code: 200,
@@ -117,9 +121,9 @@ mod tests {
             attempts: 3,
             last_error: Some(FunctionError::new("DlqUnavailable", "queue gone")),
         };
-        let event = SnsEvent::default();
+        let event = br#"{"Records":[]}"#;
         let record: Value =
-            serde_json::from_str(&failure_record(&event, &failed, ARN, at())).expect("JSON");
+            serde_json::from_str(&failure_record(event, &failed, ARN, at())).expect("JSON");
         assert_eq!(
             record,
             json!({
@@ -152,7 +156,7 @@ mod tests {
             last_error: None,
         };
         let record: Value =
-            serde_json::from_str(&failure_record(&SnsEvent::default(), &failed, ARN, at()))
+            serde_json::from_str(&failure_record(b"{}", &failed, ARN, at()))
                 .expect("JSON");
         assert_eq!(record["requestContext"]["condition"], "EventAgeExceeded");
         assert!(record.get("responseContext").is_none());

@@ -41,8 +41,13 @@
 //!   record age, discards. Pure; the heart of the ESM.
 //! - [`batcher`]: records read ahead, cut into batches (size, window, 6 MB).
 //! - [`onfailure`]: the OnFailure record of a discard, in AWS's JSON shape.
-//! - [`destination`]: the [`FailureDestination`] port and
-//!   [`RecordingDestination`]; [`sns`]: [`SnsDestination`].
+//! - [`destination`]: the [`FailureDestination`] port, what it is handed
+//!   ([`DiscardedBatch`]), [`AnyDestination`] (the kind the template names)
+//!   and [`RecordingDestination`]; one adapter per kind, each writing AWS's
+//!   format for it: [`sns`]: [`SnsDestination`] (the record as the
+//!   message), [`sqs`]: [`SqsDestination`] (the record as the body),
+//!   [`s3`]: [`S3Destination`] (one object per batch, the record plus
+//!   `payload`, under AWS's key layout).
 //! - [`lineage`]: which shards to read, parents before children.
 //! - `poller`: one task per shard, reading and delivering in order.
 //! - `shared`: what the coordinator and the pollers share (settings, ports,
@@ -63,7 +68,9 @@ pub mod onfailure;
 mod poller;
 pub mod runtime;
 mod shared;
+pub mod s3;
 pub mod sns;
+pub mod sqs;
 pub mod stats;
 pub mod target;
 
@@ -73,13 +80,17 @@ pub use config::{
     EsmConfig, EsmConfigError, EsmSettings, EsmSettingsError, MappingProperties, PropertyValue,
     StartingPosition,
 };
-pub use destination::{DestinationError, FailureDestination, RecordingDestination};
+pub use destination::{
+    AnyDestination, DestinationError, DiscardedBatch, FailureDestination, RecordingDestination,
+};
 pub use in_process::processor_function;
 pub use runtime::{Esm, EsmHandle};
 pub use target::EsmTarget;
 
 pub use crate::invoke_api::InvokeApiFunction;
+pub use s3::S3Destination;
 pub use sns::SnsDestination;
+pub use sqs::SqsDestination;
 pub use stats::{EsmStats, ShardState, ShardStats};
 #[doc(no_inline)]
 pub use streamdlq_core::invocation::{

@@ -22,7 +22,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use streamdlq_core::invocation::{FunctionAnswer, LambdaFunction};
+use streamdlq_core::invocation::{FunctionAnswer, KinesisEventSource, LambdaFunction};
 use streamdlq_core::{
     IteratorStart, ReadError, SequenceNumber, ShardLister, ShardReader, StreamRecord,
 };
@@ -30,10 +30,10 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::{Instrument, debug, error, info, info_span, warn};
 
-use super::batch::{Batch, Reaction, Step};
+use super::batch::{Batch, Discard, Reaction, Step};
 use super::batcher::Batcher;
 use super::clock::request_id;
-use super::destination::FailureDestination;
+use super::destination::{DiscardedBatch, FailureDestination};
 use super::onfailure::{FailureOrigin, onfailure_record};
 use super::shared::{Shared, or_stop};
 use super::stats::{ShardState, ShardStats};
@@ -290,7 +290,18 @@ where
                         approximate_invoke_count = discard.approximate_invoke_count,
                         "discarding records to the OnFailure destination"
                     );
-                    self.send_failure(record).await?;
+                    let discarded = DiscardedBatch {
+                        record,
+                        payload: discarded_event(
+                            &self.shared.event_source,
+                            &self.shard_id,
+                            batch.records(),
+                            &discard,
+                        ),
+                        shard_id: self.shard_id.clone(),
+                        discarded_at_millis: self.shared.clock.now_millis(),
+                    };
+                    self.send_failure(discarded).await?;
                     let checkpoint = batch.checkpoint().cloned();
                     self.update_stats(|stats| {
                         stats.failure_records += 1;
@@ -304,11 +315,11 @@ where
     }
 
     /// Delivers an OnFailure record, retrying until it is taken.
-    async fn send_failure(&mut self, record: String) -> Option<()> {
+    async fn send_failure(&mut self, discarded: DiscardedBatch) -> Option<()> {
         let shared = Arc::clone(&self.shared);
         let mut failures = 0u32;
         loop {
-            let answer = or_stop(&mut self.stop, shared.destination.send(record.clone())).await?;
+            let answer = or_stop(&mut self.stop, shared.destination.send(&discarded)).await?;
             let Err(error) = answer else {
                 return Some(());
             };
@@ -335,6 +346,26 @@ where
 }
 
 /// One line per invocation outcome; payloads are never logged.
+/// The event of the discarded records, as the function was given them
+/// (an S3 destination keeps it as the object's `payload`).
+fn discarded_event(
+    event_source: &KinesisEventSource,
+    shard_id: &str,
+    records: &[StreamRecord],
+    discard: &Discard,
+) -> String {
+    let range = &discard.range;
+    let discarded: Vec<StreamRecord> = records
+        .iter()
+        .filter(|record| {
+            record.sequence_number >= range.start_sequence_number
+                && record.sequence_number <= range.end_sequence_number
+        })
+        .cloned()
+        .collect();
+    event_source.event(shard_id, &discarded)
+}
+
 fn log_reaction(answer: &FunctionAnswer, reaction: &Reaction) {
     match (answer, reaction) {
         (_, Reaction::Processed) => debug!("batch processed"),

@@ -5,9 +5,8 @@
 //! string in `Records[].Sns.Message` (or the SQS body's `Message`).
 
 use aws_sdk_sns::Client;
-use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-use super::destination::{DestinationError, FailureDestination};
+use super::destination::{DestinationError, DiscardedBatch, FailureDestination};
 
 /// Publishes OnFailure records to one SNS topic.
 #[derive(Debug, Clone)]
@@ -30,41 +29,14 @@ impl SnsDestination {
 }
 
 impl FailureDestination for SnsDestination {
-    async fn send(&self, record_json: String) -> Result<(), DestinationError> {
+    async fn send(&self, discarded: &DiscardedBatch) -> Result<(), DestinationError> {
         self.client
             .publish()
             .topic_arn(&self.topic_arn)
-            .message(record_json)
+            .message(&discarded.record)
             .send()
             .await
             .map(|_| ())
-            .map_err(destination_error)
-    }
-}
-
-/// Throttling, 5xx answers and transport faults may pass; anything else
-/// SNS answered is a refusal.
-fn destination_error<E>(error: SdkError<E>) -> DestinationError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let message = DisplayErrorContext(&error).to_string();
-    match &error {
-        SdkError::ServiceError(context) => {
-            let status = context.raw().status().as_u16();
-            let throttled = matches!(
-                context.err().code(),
-                Some("Throttling" | "ThrottlingException" | "ThrottledException")
-            );
-            if throttled || status == 429 || status >= 500 {
-                DestinationError::Unavailable(message)
-            } else {
-                DestinationError::Rejected(message)
-            }
-        }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            DestinationError::Unavailable(message)
-        }
-        _ => DestinationError::Rejected(message),
+            .map_err(DestinationError::from_sdk)
     }
 }

@@ -3,7 +3,7 @@
 //! other process, its status and its shutdown through the state file.
 //!
 //! ```text
-//! Stack::start ─▶ emulators ─▶ resources ─▶ delivery loop (SNS ─▶ hydrate)
+//! Stack::start ─▶ emulators ─▶ resources ─▶ delivery (topic, queue or bucket ─▶ hydrate)
 //!                                         └▶ ESM (stream ─▶ processor ─▶ OnFailure)
 //! ```
 //!
@@ -31,15 +31,19 @@ use streamdlq_core::KinesisShardReader;
 use streamdlq_emulators::sdk::REGION;
 use streamdlq_emulators::{EmulatorError, EmulatorOptions, EmulatorProcess, Emulators};
 
-use crate::delivery::{AsyncInvocation, Delivery, DeliveryConfig, DeliveryHandle};
+use crate::delivery::{
+    AsyncInvocation, AsyncSource, Delivery, DeliveryConfig, DeliveryHandle, SqsEventSource,
+    SqsSourceConfig,
+};
 use crate::esm::{
-    Esm, EsmConfig, EsmConfigError, EsmHandle, EsmTarget, FunctionSettings, InvokeApiFunction,
-    SnsDestination, processor_function,
+    AnyDestination, Esm, EsmConfig, EsmConfigError, EsmHandle, EsmTarget, FunctionSettings,
+    InvokeApiFunction, S3Destination, SnsDestination, SqsDestination, processor_function,
 };
 pub use crate::function_env::{FunctionContext, lookup};
-use crate::resources::{Clients, ResourceError, StackResources};
+use crate::resources::{Clients, CreatedDestination, ResourceError, StackResources};
 use crate::state::{Endpoints, LocalState, ProcessEntry, STATE_VERSION};
-use crate::template::{StackTemplate, TemplateError, ids};
+use crate::template::failure_path::check_wiring;
+use crate::template::{HydrateTrigger, StackTemplate, TemplateError, ids};
 use streamdlq_core::invocation::LambdaFunction;
 
 /// The stack name when none is given.
@@ -118,7 +122,7 @@ pub enum StackError {
     #[error("the template's event source mapping cannot run locally")]
     Esm(#[from] EsmConfigError),
     #[error(
-        "the local stack needs ProcessorFunction's OnFailure destination to be an SNS topic of the template, not {0}"
+        "the local stack needs ProcessorFunction's OnFailure destination to be a topic, queue or bucket of the template, not {0}"
     )]
     OnFailureDestination(String),
     #[error("could not build the {function} function")]
@@ -144,6 +148,9 @@ impl Stack {
     /// Starts the emulators, creates the resources and starts the pipeline.
     pub async fn start(mut options: StackOptions) -> Result<Self, StackError> {
         let template = StackTemplate::load(&options.template)?;
+        // Before anything starts: failures that would reach no hydrate
+        // function are refused, not discovered later.
+        check_wiring(template.failure_target.as_ref(), &template.hydrate.trigger)?;
         let emulators = Emulators::start_with(&options.emulators).await?;
         let (kinesis, moto) = (emulators.kinesis_config(), emulators.moto_config());
         let clients = Clients::new(&kinesis, &moto);
@@ -251,25 +258,41 @@ fn start_esm(
     processor: &ProcessorTarget,
 ) -> Result<EsmHandle, StackError> {
     let spec = &template.processor.esm;
-    let topic_arn = spec
+    let target = spec
         .on_failure
         .as_ref()
-        .filter(|destination| destination.kind.eq_ignore_ascii_case("SNS"))
-        .and_then(|destination| resources.lookup(&destination.target))
-        .filter(|arn| *arn == resources.topic_arn)
+        .filter(|destination| {
+            resources.lookup(&destination.target).is_some()
+                && destination.target.logical_id == resources.failure_destination.logical_id()
+        })
         .ok_or_else(|| {
             StackError::OnFailureDestination(spec.on_failure.as_ref().map_or_else(
                 || "none".to_owned(),
                 |destination| format!("{} {}", destination.kind, destination.target),
             ))
         })?;
+    let destination = match &resources.failure_destination {
+        CreatedDestination::Topic { arn, .. } => {
+            AnyDestination::Sns(SnsDestination::new(clients.sns.clone(), arn))
+        }
+        CreatedDestination::Queue { queue, .. } => {
+            AnyDestination::Sqs(SqsDestination::new(clients.sqs.clone(), &queue.url))
+        }
+        // The mapping's UUID leads every object key; a local mapping gets a
+        // new one each time it is created, as on AWS.
+        CreatedDestination::Bucket { name, .. } => AnyDestination::S3(S3Destination::new(
+            clients.s3.clone(),
+            name,
+            uuid::Uuid::new_v4().to_string(),
+        )),
+    };
+    tracing::info!(kind = destination.kind(), target = %target.target, "OnFailure destination");
     let function_arn = resources.function_arn(ids::PROCESSOR_FUNCTION);
     let esm = Esm::new(
         EsmConfig::new(spec.settings.clone()),
         EsmTarget::new(resources.stream.arn.clone(), function_arn.clone())?,
     )?;
     let reader = KinesisShardReader::new(clients.kinesis.clone());
-    let destination = SnsDestination::new(clients.sns.clone(), topic_arn);
     Ok(match processor {
         ProcessorTarget::InProcess => {
             let environment =
@@ -318,15 +341,37 @@ fn start_delivery(
         function: ids::HYDRATE_FUNCTION,
         source,
     })?;
+    let invocation = AsyncInvocation::from_template(
+        &template.hydrate,
+        context.function_arn.clone(),
+        options.async_retry_delay,
+    );
+    let source = match &template.hydrate.trigger {
+        HydrateTrigger::Sqs {
+            batch_size,
+            report_batch_item_failures,
+            ..
+        } => {
+            let config = SqsSourceConfig {
+                queue_url: resources.delivery_queue.url.clone(),
+                queue_arn: resources.delivery_queue.arn.clone(),
+                region: REGION.to_owned(),
+                batch_size: *batch_size,
+                report_batch_item_failures: *report_batch_item_failures,
+                wait: options.delivery_wait,
+            };
+            return Ok(SqsEventSource::new(clients.sqs.clone(), config, function).spawn());
+        }
+        HydrateTrigger::Sns { .. } => AsyncSource::Sns {
+            subscription_arn: resources.subscription_arn.clone(),
+        },
+        HydrateTrigger::S3 { .. } => AsyncSource::S3,
+    };
     let config = DeliveryConfig {
         delivery_queue_url: resources.delivery_queue.url.clone(),
         failure_queue_url: resources.hydrate_failure_queue.url.clone(),
-        subscription_arn: resources.subscription_arn.clone(),
-        invocation: AsyncInvocation::from_template(
-            &template.hydrate,
-            context.function_arn.clone(),
-            options.async_retry_delay,
-        ),
+        source,
+        invocation,
         wait: options.delivery_wait,
     };
     Ok(Delivery::new(clients.sqs.clone(), config, function).spawn())

@@ -13,10 +13,14 @@
 //! - [`kinesis_event`]: [`KinesisEventSpec`], the processor's Kinesis event:
 //!   its stream, its OnFailure destination and its [`EsmSettings`], read
 //!   from the event's properties by the ESM's own reader.
+//! - [`failure_path`]: [`FailureTarget`], the resource the mapping sends
+//!   OnFailure records to (topic, queue or bucket), and [`HydrateTrigger`],
+//!   the hydrate function's event on it.
 //! - [`limits`]: AWS's ranges for the other properties read here.
 //! - [`error`]: [`TemplateError`], what is missing or out of range.
 
 pub mod error;
+pub mod failure_path;
 pub mod kinesis_event;
 pub mod limits;
 pub mod value;
@@ -28,6 +32,7 @@ use std::time::Duration;
 use serde_norway::{Mapping, Value};
 
 pub use error::TemplateError;
+pub use failure_path::{FailureTarget, HydrateTrigger};
 pub use kinesis_event::{Destination, KinesisEventSpec};
 pub use value::{Reference, TemplateValue};
 
@@ -102,8 +107,8 @@ pub struct HydrateSpec {
     pub timeout: Duration,
     /// `Environment.Variables`, unresolved: names and references.
     pub environment: Vec<(String, TemplateValue)>,
-    /// The topic of its SNS event.
-    pub topic: Reference,
+    /// Its SNS, SQS or S3 event: how OnFailure records reach it.
+    pub trigger: HydrateTrigger,
     /// `EventInvokeConfig.MaximumRetryAttempts`: 0..=2, default 2.
     pub maximum_retry_attempts: u32,
     /// `EventInvokeConfig.MaximumEventAgeInSeconds`: 60..=21,600, default 21,600.
@@ -122,6 +127,8 @@ pub struct StackTemplate {
     pub hydrate_failure_queue: QueueSpec,
     pub processor: ProcessorSpec,
     pub hydrate: HydrateSpec,
+    /// The resource the mapping's OnFailure destination names, if any.
+    pub failure_target: Option<FailureTarget>,
 }
 
 impl StackTemplate {
@@ -152,7 +159,6 @@ impl StackTemplate {
                 .number("RetentionPeriodHours", limits::RETENTION_HOURS)?
                 .unwrap_or(24),
         };
-        resources.get(ids::FAILURE_TOPIC, SNS_TOPIC)?;
         let dead_letter_queue = resources.queue(ids::DEAD_LETTER_QUEUE)?;
         let hydrate_failure_queue = resources.queue(ids::HYDRATE_FAILURE_QUEUE)?;
 
@@ -163,6 +169,12 @@ impl StackTemplate {
             esm: processor.kinesis_event()?,
         };
         let hydrate = resources.get(ids::HYDRATE_FUNCTION, FUNCTION)?.hydrate()?;
+        if let HydrateTrigger::Sns { topic } = &hydrate.trigger
+            && topic.logical_id == ids::FAILURE_TOPIC
+        {
+            resources.get(ids::FAILURE_TOPIC, SNS_TOPIC)?;
+        }
+        let failure_target = resources.failure_target(processor.esm.on_failure.as_ref())?;
 
         Ok(Self {
             parameters,
@@ -171,6 +183,7 @@ impl StackTemplate {
             hydrate_failure_queue,
             processor,
             hydrate,
+            failure_target,
         })
     }
 }
@@ -401,15 +414,11 @@ impl<'a> Resource<'a> {
     }
 
     fn hydrate(&self) -> Result<HydrateSpec, TemplateError> {
-        let (_, event) = self.event("SNS")?;
-        let topic = event
-            .property(&["Topic"])
-            .and_then(reference)
-            .ok_or_else(|| TemplateError::missing(self.logical_id, "SNS event Topic"))?;
+        let trigger = self.hydrate_trigger()?;
         Ok(HydrateSpec {
             timeout: self.timeout()?,
             environment: self.environment(),
-            topic,
+            trigger,
             maximum_retry_attempts: self
                 .integer(
                     &["EventInvokeConfig", "MaximumRetryAttempts"],

@@ -139,7 +139,12 @@ fn reads_the_hydrate_function() {
         hydrate.environment[0].1,
         TemplateValue::Reference(Reference::to(ids::DEAD_LETTER_QUEUE))
     );
-    assert_eq!(hydrate.topic, Reference::to(ids::FAILURE_TOPIC));
+    assert_eq!(
+        hydrate.trigger,
+        HydrateTrigger::Sns {
+            topic: Reference::to(ids::FAILURE_TOPIC)
+        }
+    );
     assert_eq!(hydrate.maximum_retry_attempts, 2);
     assert_eq!(hydrate.maximum_event_age, Duration::from_secs(21_600));
     assert_eq!(hydrate.timeout, Duration::from_secs(180));
