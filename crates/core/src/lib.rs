@@ -23,6 +23,9 @@
 //!   DynamoDB Streams ESMs, kept verbatim.
 //! - [`queue_body`]: [`QueueBody`], the OnFailure record inside an SQS
 //!   message body, raw or in an SNS notification envelope.
+//! - [`destination_payload`]: [`DestinationObject`], the object an S3
+//!   failure destination writes (the OnFailure record plus the batch as
+//!   `payload`), split into the record and the records it carries.
 //! - [`hydration`]: [`Hydration`] and [`HydrationStatus`], what hydrating one
 //!   failure produced.
 //! - [`stream`]: the [`ShardReader`] port the hydration engine reads through,
@@ -48,6 +51,7 @@
 
 pub mod arn;
 pub mod batch;
+pub mod destination_payload;
 pub mod dlq;
 pub mod engine;
 pub mod failure;
@@ -67,9 +71,10 @@ pub mod stream;
 
 pub use arn::{Arn, ArnError};
 pub use batch::{KinesisBatch, RecordContext, RecordHandler, process_batch};
+pub use destination_payload::{DestinationObject, DestinationObjectError, PayloadError};
 pub use dlq::{
-    DlqMessage, DlqSink, FailureSource, HydratedFailure, SendStats, SinkError, SqsDlqSink,
-    assemble, build_parts,
+    DlqMessage, DlqSink, FailureSource, HydratedFailure, RecordsFrom, SendStats, SinkError,
+    SqsDlqSink, assemble, build_parts,
 };
 pub use engine::{
     Backoff, HydrateOptions, HydrationReport, Operation, ReadStats, StopReason, hydrate,

@@ -13,6 +13,9 @@
 //!   SendMessageBatch request is retried for about 5 s at most: within the
 //!   default 10 s `DLQ_WRITE_RESERVE_MS`. Longer outages fail the invocation,
 //!   and Lambda's own retries take over.
+//! - S3: standard mode, 3 attempts, for GetObject of an S3 failure
+//!   destination's objects; what still fails after them fails the
+//!   invocation when it may pass (Lambda retries the notification).
 
 use std::time::Duration;
 
@@ -26,6 +29,19 @@ pub const KINESIS_MAX_ATTEMPTS: u32 = 3;
 pub const SQS_MAX_ATTEMPTS: u32 = 4;
 /// The longest pause between two SQS attempts.
 pub const SQS_MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// Attempts per S3 call, the first included.
+pub const S3_MAX_ATTEMPTS: u32 = 3;
+
+/// An S3 client for reading an S3 failure destination's objects.
+pub fn s3(sdk: &SdkConfig) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(sdk)
+        .retry_config(
+            aws_sdk_s3::config::retry::RetryConfig::standard().with_max_attempts(S3_MAX_ATTEMPTS),
+        )
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
 
 /// A Kinesis client for the hydration engine's reads.
 pub fn kinesis(sdk: &SdkConfig) -> aws_sdk_kinesis::Client {

@@ -1,7 +1,8 @@
 //! Why an invocation of the hydrate function fails.
 //!
 //! Two things fail an invocation: a failure that did not reach the DLQ
-//! (`DlqWriteFailed`), and a payload that is not an SNS event at all
+//! (`DlqWriteFailed`; for an SQS event only when a message cannot be named
+//! in the partial batch response), and a payload of no known kind
 //! (`UnsupportedEvent`).
 //! Lambda then retries the event (asynchronous invocations are retried
 //! twice), and when retries run out the function's own OnFailure
@@ -13,6 +14,7 @@ use streamdlq_core::dlq::BuildError;
 use streamdlq_core::{HydrationStatus, SinkError};
 
 use crate::event::EventError;
+use crate::object_source::ObjectReadError;
 
 /// Why the DLQ messages of one failure were not all written.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +26,10 @@ pub enum DeliveryError {
     /// The queue did not accept every message.
     #[error("writing to the DLQ failed: {0}")]
     Send(#[from] SinkError),
+    /// The S3 object a notification names could not be read, and may be
+    /// later: the notification must be retried.
+    #[error("reading the S3 object failed: {0}")]
+    ObjectRead(#[from] ObjectReadError),
 }
 
 impl DeliveryError {
@@ -32,6 +38,7 @@ impl DeliveryError {
         match self {
             Self::Build(_) => false,
             Self::Send(error) => error.is_retryable(),
+            Self::ObjectRead(error) => error.is_retryable(),
         }
     }
 }
@@ -62,8 +69,8 @@ pub enum HydrateError {
         total: usize,
         undelivered: Vec<Undelivered>,
     },
-    /// The payload is not an event this function reads (a Kinesis event
-    /// sent by mistake, a JSON string, …): nothing in it can be hydrated,
+    /// The payload is not an event this function reads (SNS, SQS or S3;
+    /// a Kinesis event sent by mistake, a JSON string, …): nothing in it can be hydrated,
     /// and retrying would fail the same way. The function's own OnFailure
     /// destination keeps the event.
     #[error("unsupported event: {0}")]

@@ -1,9 +1,9 @@
-//! [`Hydrator`]: one SNS event of OnFailure records in, DLQ messages out.
+//! [`Hydrator`]: one event of OnFailure records in, DLQ messages out.
 //!
 //! The payload is read record by record first ([`crate::event`]): an
-//! unreadable SNS record goes to the DLQ as `unparseable` with its raw JSON,
-//! a payload that is not an SNS event fails the invocation. Then, for each
-//! readable SNS record, in order:
+//! unreadable record goes to the DLQ as `unparseable` with its raw JSON,
+//! a payload of no known kind fails the invocation. Then, for each
+//! readable SNS or SQS record, in order:
 //! 1. parse the `Message` as an OnFailure record; text that is not one goes
 //!    to the DLQ as `unparseable`, its raw text kept;
 //! 2. check the stream against the allowlist before any Kinesis call; a
@@ -18,8 +18,14 @@
 //! embedded metric format line (see [`crate::metrics`]) once its DLQ write
 //! is done.
 //!
+//! An S3 notification names an object of an S3 failure destination: it is
+//! read and normalised with its records taken from its payload
+//! (`s3_object`), never re-read from the stream.
+//!
 //! Every record is tried even when an earlier one could not be written; the
-//! invocation fails afterwards if any was not (see [`HydrateError`]).
+//! invocation fails afterwards if any was not (see [`HydrateError`]). An SQS
+//! event is answered instead with a partial batch response naming only the
+//! messages whose failure was not written, so the queue keeps exactly those.
 //! Retried invocations write the same ids again, so readers recognise the
 //! duplicates.
 
@@ -40,9 +46,12 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::config::HydrateConfig;
 use crate::error::{DeliveryError, HydrateError, Undelivered};
-use crate::event::{Event, EventRecord};
+use crate::event::{Event, EventKind, EventRecord};
 use crate::metrics::{self, FailureMetrics, UNDELIVERED};
+use crate::object_source::{NoObjectSource, ObjectSource};
 use crate::summary::{FailureSummary, HydrateSummary};
+
+mod s3_object;
 
 /// Why a DynamoDB Streams failure carries no records.
 pub const DYNAMODB_NOT_SUPPORTED: &str = "DynamoDB Streams failures are not hydrated yet: \
@@ -52,15 +61,17 @@ pub const DYNAMODB_NOT_SUPPORTED: &str = "DynamoDB Streams failures are not hydr
 /// Everything an invocation needs, built once per process: the stream
 /// reader, the DLQ sink, the configuration and the engine's tuning; with
 /// metrics on, where streams' retention is read (`T`, cached per stream)
-/// and where metric lines go.
+/// and where metric lines go; where S3 failure destinations' objects are
+/// read (`O`, none by default: [`Hydrator::with_objects`]).
 #[derive(Debug)]
-pub struct Hydrator<R, S, T = UnknownRetention> {
+pub struct Hydrator<R, S, T = UnknownRetention, O = NoObjectSource> {
     reader: R,
     sink: S,
     config: HydrateConfig,
     options: HydrateOptions,
     retention: RetentionCache<T>,
     metrics: Option<Arc<dyn MetricWriter>>,
+    objects: O,
 }
 
 /// What handling one SNS message did.
@@ -86,15 +97,20 @@ impl<R, S> Hydrator<R, S> {
             options: HydrateOptions::default(),
             retention: RetentionCache::new(UnknownRetention),
             metrics: None,
+            objects: NoObjectSource,
         }
     }
 }
 
-impl<R, S, T> Hydrator<R, S, T> {
+impl<R, S, T, O> Hydrator<R, S, T, O> {
     /// Writes a metric line per failure to `writer`, with the retention
     /// margin from `retention` (asked once per allowed stream; never for a
     /// stream the allowlist rejects).
-    pub fn with_metrics<U>(self, retention: U, writer: Arc<dyn MetricWriter>) -> Hydrator<R, S, U> {
+    pub fn with_metrics<U>(
+        self,
+        retention: U,
+        writer: Arc<dyn MetricWriter>,
+    ) -> Hydrator<R, S, U, O> {
         Hydrator {
             reader: self.reader,
             sink: self.sink,
@@ -102,6 +118,20 @@ impl<R, S, T> Hydrator<R, S, T> {
             options: self.options,
             retention: RetentionCache::new(retention),
             metrics: Some(writer),
+            objects: self.objects,
+        }
+    }
+
+    /// Reads the objects of S3 failure destinations from `objects`.
+    pub fn with_objects<P>(self, objects: P) -> Hydrator<R, S, T, P> {
+        Hydrator {
+            reader: self.reader,
+            sink: self.sink,
+            config: self.config,
+            options: self.options,
+            retention: self.retention,
+            metrics: self.metrics,
+            objects,
         }
     }
 
@@ -128,11 +158,12 @@ impl<R, S, T> Hydrator<R, S, T> {
     }
 }
 
-impl<R, S, T> Hydrator<R, S, T>
+impl<R, S, T, O> Hydrator<R, S, T, O>
 where
     R: ShardReader + Sync,
     S: DlqSink + Sync,
     T: StreamRetention + Sync,
+    O: ObjectSource + Sync,
 {
     /// Hydrates every failure record of a typed SNS `event` into the DLQ,
     /// reading until `deadline` at the latest.
@@ -146,8 +177,8 @@ where
 
     /// Reads a raw invocation payload record by record and hydrates it:
     /// every readable record is hydrated, every unreadable one kept as
-    /// `unparseable` with its raw JSON. A payload that is not an SNS event
-    /// fails with [`HydrateError::UnsupportedEvent`].
+    /// `unparseable` with its raw JSON. A payload of no known kind fails
+    /// with [`HydrateError::UnsupportedEvent`].
     pub async fn handle_raw(
         &self,
         payload: &RawValue,
@@ -158,7 +189,7 @@ where
                 error_type = "UnsupportedEvent",
                 %error,
                 payload_bytes = payload.get().len(),
-                "invocation failed: the payload is not an SNS event"
+                "invocation failed: the payload is not an SNS, SQS or S3 event"
             );
         })?;
         self.handle_event(event, deadline).await
@@ -166,6 +197,11 @@ where
 
     /// Hydrates every record of `event` into the DLQ, reading until
     /// `deadline` at the latest.
+    ///
+    /// An SQS event answers with `batchItemFailures` naming the messages
+    /// whose failure did not reach the DLQ (and fails only when such a
+    /// message has no `messageId` to name); SNS and S3 events fail when
+    /// any failure did not reach it.
     pub async fn handle_event(
         &self,
         event: Event,
@@ -174,22 +210,28 @@ where
         let total = event.records.len();
         let mut summary = HydrateSummary::default();
         let mut undelivered = Vec::new();
+        let mut failed_messages = Vec::new();
         for record in &event.records {
             // Boxed: the engine, the SDK calls and the spans nest deep enough
             // to exceed the compiler's type-layout depth in the callers.
             let outcome = match record {
                 EventRecord::Message { message_id, text } => {
-                    let span = info_span!(
-                        "sns_message",
-                        sns_message_id = message_id.as_deref().unwrap_or("")
-                    );
+                    let message_id = message_id.as_deref().unwrap_or("");
+                    let span = match event.kind {
+                        EventKind::Sqs => info_span!("sqs_message", sqs_message_id = message_id),
+                        _ => info_span!("sns_message", sns_message_id = message_id),
+                    };
                     Box::pin(self.process_message(text, deadline).instrument(span)).await
                 }
-                EventRecord::Unreadable { raw, reason } => {
+                EventRecord::Unreadable { raw, reason, .. } => {
                     Box::pin(self.process_unparseable(raw, reason.clone())).await
+                }
+                EventRecord::Object(object) => {
+                    Box::pin(self.process_object(object, deadline)).await
                 }
             };
             if let Some(error) = outcome.error {
+                failed_messages.push(record.message_id().map(str::to_owned));
                 undelivered.push(Undelivered {
                     id: outcome.summary.id.clone(),
                     status: outcome.summary.status,
@@ -197,6 +239,21 @@ where
                 });
             }
             summary.failures.push(outcome.summary);
+        }
+        if event.kind == EventKind::Sqs && failed_messages.iter().all(Option::is_some) {
+            // The queue deletes every message not named here: only those
+            // whose DLQ messages were all written.
+            let named: Vec<String> = failed_messages.into_iter().flatten().collect();
+            if !named.is_empty() {
+                error!(
+                    error_type = "DlqWriteFailed",
+                    messages = named.len(),
+                    total,
+                    "failures not written to the DLQ; their messages stay in the queue"
+                );
+            }
+            summary.set_batch_item_failures(named);
+            return Ok(summary);
         }
         if undelivered.is_empty() {
             return Ok(summary);

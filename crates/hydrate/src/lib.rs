@@ -2,10 +2,25 @@
 //! messages carrying the original records.
 //!
 //! A Kinesis event source mapping sends a batch it gave up on to its
-//! OnFailure destination, an SNS topic, as metadata only. This function is
-//! subscribed to that topic: for every failure record it re-reads the exact
-//! range from the stream and writes the records, byte-exact, to the SQS
-//! dead-letter queue (schema v1, `docs/dlq-format.md`).
+//! OnFailure destination. The same function takes the delivery of every
+//! destination, recognised from the event itself:
+//!
+//! - **SNS** (a topic, metadata only): for every failure record it re-reads
+//!   the exact range from the stream and writes the records, byte-exact, to
+//!   the SQS dead-letter queue (schema v1, `docs/dlq-format.md`).
+//! - **SQS** (an OnFailure queue, or a queue subscribed to the topic, the
+//!   body raw or in an SNS envelope): the same, answered with an SQS partial
+//!   batch response (`batchItemFailures`) naming only the messages whose
+//!   DLQ write failed. The queue's mapping needs
+//!   `FunctionResponseTypes: [ReportBatchItemFailures]`.
+//! - **S3** (`ObjectCreated` notifications of an S3 failure destination's
+//!   bucket): the object holds the OnFailure record and the batch itself
+//!   (`payload`); it is read with GetObject and normalised into the same
+//!   DLQ messages, the records taken from the payload
+//!   (`hydration.recordsFrom: "destinationPayload"`). The function needs
+//!   `s3:GetObject` on the bucket's objects.
+//!
+//! An event of no known kind fails with `UnsupportedEvent`.
 //!
 //! [`handler`] is the whole Lambda handler; the binary runs it under
 //! `lambda_runtime`, and the local stack calls the same function in-process.
@@ -15,10 +30,14 @@
 //! - [`config`]: [`HydrateConfig`], settings read once from the environment.
 //! - [`allowlist`]: [`StreamAllowlist`], the streams this deployment may read.
 //! - [`event`]: [`Event`], the raw payload read record by record; recognises
-//!   the kind of event (SNS today) from the event itself.
-//! - [`hydrator`]: [`Hydrator`], one SNS event to DLQ messages: parse, check
-//!   the allowlist, hydrate, build parts, send.
-//! - [`summary`]: [`HydrateSummary`], the function's response.
+//!   the kind of event (SNS, SQS, S3) from the event itself.
+//! - [`hydrator`]: [`Hydrator`], one event to DLQ messages: parse, check
+//!   the allowlist, hydrate, build parts, send; its `s3_object` child reads
+//!   and normalises an S3 failure destination's object.
+//! - [`object_source`]: the [`ObjectSource`] port that reads S3 objects and
+//!   its GetObject adapter [`S3ObjectSource`].
+//! - [`summary`]: [`HydrateSummary`], the function's response (for SQS
+//!   events also the partial batch response).
 //! - [`metrics`]: [`FailureMetrics`], the embedded metric format line per
 //!   failure (records, bytes, failures by source and status, retention margin).
 //! - [`error`]: [`HydrateError`], why an invocation fails, with a stable
@@ -35,6 +54,7 @@ pub mod error;
 pub mod event;
 pub mod hydrator;
 pub mod metrics;
+pub mod object_source;
 pub mod summary;
 
 use aws_lambda_events::sns::SnsEvent;
@@ -46,9 +66,10 @@ pub use allowlist::StreamAllowlist;
 pub use config::{HydrateConfig, HydrateConfigError};
 pub use deadline::invocation_deadline;
 pub use error::{DeliveryError, HydrateError, Undelivered};
-pub use event::{Event, EventError, EventKind, EventRecord};
+pub use event::{Event, EventError, EventKind, EventRecord, S3ObjectRef};
 pub use hydrator::{FailureOutcome, Hydrator};
 pub use metrics::FailureMetrics;
+pub use object_source::{NoObjectSource, ObjectReadError, ObjectSource, S3ObjectSource};
 pub use summary::{FailureSummary, HydrateSummary};
 
 /// What the handler accepts: the raw payload, as the Lambda runtime hands
@@ -71,25 +92,28 @@ impl HydrateInput for SnsEvent {
     }
 }
 
-/// The Lambda handler: hydrates every failure record of one SNS event into
-/// the DLQ, reading until the context's deadline less
+/// The Lambda handler: hydrates every failure record of one SNS, SQS or S3
+/// event into the DLQ, reading until the context's deadline less
 /// [`HydrateConfig::dlq_write_reserve`].
 ///
-/// Fails when a failure could not be written to the DLQ, after every
-/// record of the event was tried (`DlqWriteFailed`): Lambda then retries the
-/// invocation, and the function's own OnFailure destination keeps the event
-/// when retries run out. A payload that is not an SNS event fails with
+/// SNS and S3 events fail when a failure could not be written to the DLQ,
+/// after every record of the event was tried (`DlqWriteFailed`): Lambda then
+/// retries the invocation, and the function's own OnFailure destination
+/// keeps the event when retries run out. An SQS event answers with
+/// `batchItemFailures` naming the messages whose failure was not written,
+/// so the queue keeps exactly those. A payload of no known kind fails with
 /// `UnsupportedEvent`. A stream that cannot be read is not an invocation
-/// error: its failure reaches the DLQ as `unavailable`, with the reason; an
-/// SNS record that cannot be read reaches it as `unparseable`.
-pub async fn handler<R, S, T, E>(
-    hydrator: &Hydrator<R, S, T>,
+/// error: its failure reaches the DLQ as `unavailable`, with the reason; a
+/// record or object that cannot be read reaches it as `unparseable`.
+pub async fn handler<R, S, T, O, E>(
+    hydrator: &Hydrator<R, S, T, O>,
     event: LambdaEvent<E>,
 ) -> Result<HydrateSummary, HydrateError>
 where
     R: ShardReader + Sync,
     S: DlqSink + Sync,
     T: StreamRetention + Sync,
+    O: ObjectSource + Sync,
     E: HydrateInput,
 {
     let deadline = invocation_deadline(event.context.deadline, hydrator.config().dlq_write_reserve);
@@ -97,7 +121,7 @@ where
         tracing::error!(
             error_type = "UnsupportedEvent",
             %error,
-            "invocation failed: the payload is not an SNS event"
+            "invocation failed: the payload is not an SNS, SQS or S3 event"
         );
     })?;
     hydrator.handle_event(event, deadline).await

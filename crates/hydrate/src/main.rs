@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use aws_config::BehaviorVersion;
-use hydrate::{HydrateConfig, Hydrator, clients, handler};
+use hydrate::{HydrateConfig, Hydrator, S3ObjectSource, clients, handler};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::value::RawValue;
 use streamdlq_core::{KinesisShardReader, SqsDlqSink, StdoutMetrics};
@@ -29,8 +29,11 @@ async fn main() -> Result<(), Error> {
     // The retention margin reads DescribeStreamSummary with the same client;
     // metric lines go to stdout, where Lambda's log pipeline picks up EMF.
     let retention = reader.clone();
-    let hydrator =
-        Hydrator::new(reader, sink, config).with_metrics(retention, Arc::new(StdoutMetrics));
+    // S3 failure destinations: the objects their notifications name.
+    let objects = S3ObjectSource::new(clients::s3(&sdk));
+    let hydrator = Hydrator::new(reader, sink, config)
+        .with_metrics(retention, Arc::new(StdoutMetrics))
+        .with_objects(objects);
     // The raw payload: the handler reads it record by record, so one bad
     // record never fails the event before the handler runs.
     run(service_fn(|event: LambdaEvent<Box<RawValue>>| {

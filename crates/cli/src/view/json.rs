@@ -20,6 +20,9 @@ struct FailureLine<'a> {
     expected: u32,
     found: usize,
     reason: Option<&'a str>,
+    /// `stream` or `destinationPayload`, when the DLQ message says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    records_from: Option<streamdlq_core::RecordsFrom>,
     stream_arn: Option<&'a str>,
     shard_id: Option<&'a str>,
     start_sequence_number: Option<&'a str>,
@@ -66,6 +69,7 @@ pub fn failure_json(
         expected: hydration.expected,
         found: hydration.found,
         reason: hydration.reason.as_deref(),
+        records_from: hydration.records_from,
         stream_arn: failure.stream_arn(),
         shard_id: failure.shard_id(),
         start_sequence_number: record.map(|r| r.batch.start_sequence_number.as_str()),

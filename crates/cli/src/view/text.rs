@@ -69,6 +69,12 @@ pub fn failure_text(failure: &FailureEntry, options: TextOptions) -> String {
     if let Some(reason) = &hydration.reason {
         let _ = writeln!(out, "  reason    {reason}");
     }
+    if let Some(from) = hydration
+        .records_from
+        .filter(|from| from.as_str() != "stream")
+    {
+        let _ = writeln!(out, "  records   from {}", from.as_str());
+    }
     if let Some(record) = &failure.record {
         let batch = &record.batch;
         let _ = writeln!(out, "  from      {}", batch.start_sequence_number);

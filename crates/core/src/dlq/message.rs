@@ -30,8 +30,14 @@ pub const ATTRIBUTE_TYPE: &str = "String";
 /// What a DLQ message is about.
 #[derive(Debug, Clone, Copy)]
 pub enum FailureSource<'a> {
-    /// A parsed OnFailure record; its original text is embedded verbatim.
+    /// A parsed OnFailure record whose records are read from the stream;
+    /// its original text is embedded verbatim.
     Record(&'a FailureRecord),
+    /// A parsed OnFailure record whose records came with it, in the
+    /// `payload` of an S3 failure destination's object (see
+    /// [`crate::destination_payload`]); its text, without the payload, is
+    /// embedded verbatim.
+    DestinationPayload(&'a FailureRecord),
     /// A message that was not an OnFailure record; its text is kept as `raw`.
     Unparseable(&'a str),
 }
@@ -65,6 +71,39 @@ pub struct HydrationSummary {
     pub found: usize,
     /// Why the status is not `complete`.
     pub reason: Option<String>,
+    /// Where the records came from (`recordsFrom`); absent for
+    /// `unparseable` text and in messages written before the field existed,
+    /// which were all read from the stream.
+    #[serde(
+        rename = "recordsFrom",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub records_from: Option<RecordsFrom>,
+}
+
+/// `hydration.recordsFrom`: where a failure's records came from (or, when
+/// none were found, where they were looked for).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RecordsFrom {
+    /// Re-read from the stream with GetShardIterator/GetRecords.
+    Stream,
+    /// Taken from the `payload` of an S3 failure destination's object.
+    DestinationPayload,
+    /// A value written by a newer version: kept readable, never written.
+    #[serde(other)]
+    Unknown,
+}
+
+impl RecordsFrom {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stream => "stream",
+            Self::DestinationPayload => "destinationPayload",
+            Self::Unknown => "unknown",
+        }
+    }
 }
 
 /// One SQS message attribute of type `String`.

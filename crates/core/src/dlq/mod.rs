@@ -23,7 +23,7 @@ pub mod sqs;
 pub use assemble::{AssembleError, HydratedFailure, assemble};
 pub use id::{failure_id, raw_id};
 pub use message::{
-    Attribute, DlqMessage, FailureSource, Fragment, HydrationSummary, Part, SCHEMA_V1,
+    Attribute, DlqMessage, FailureSource, Fragment, HydrationSummary, Part, RecordsFrom, SCHEMA_V1,
     SQS_MESSAGE_LIMIT,
 };
 #[cfg(any(test, feature = "fakes"))]

@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 use super::id::{failure_id, raw_id};
 use super::message::{
     ATTRIBUTE_SCHEMA, ATTRIBUTE_SHARD, ATTRIBUTE_STATUS, ATTRIBUTE_STREAM, Attribute, DlqMessage,
-    FailureSource, Fragment, HydrationSummary, Part, SCHEMA_V1, millis_to_seconds,
+    FailureSource, Fragment, HydrationSummary, Part, RecordsFrom, SCHEMA_V1, millis_to_seconds,
 };
 use crate::hydration::{Hydration, HydrationStatus};
 use crate::sequence::SequenceNumber;
@@ -313,8 +313,8 @@ impl<'a> Envelope<'a> {
                 value: status.as_str().to_owned(),
             },
         ];
-        let (id, failure, raw) = match *source {
-            FailureSource::Record(record) => {
+        let (id, failure, raw, records_from) = match *source {
+            FailureSource::Record(record) | FailureSource::DestinationPayload(record) => {
                 if status == HydrationStatus::Unparseable {
                     return Err(BuildError::UnparseableStatusForRecord);
                 }
@@ -330,13 +330,17 @@ impl<'a> Envelope<'a> {
                     name: ATTRIBUTE_SHARD,
                     value: record.batch.shard_id.clone(),
                 });
-                (failure_id(record), Some(failure), None)
+                let records_from = match source {
+                    FailureSource::DestinationPayload(_) => RecordsFrom::DestinationPayload,
+                    _ => RecordsFrom::Stream,
+                };
+                (failure_id(record), Some(failure), None, Some(records_from))
             }
             FailureSource::Unparseable(text) => {
                 if status != HydrationStatus::Unparseable {
                     return Err(BuildError::StatusForRawText(status));
                 }
-                (raw_id(text), None, Some(text))
+                (raw_id(text), None, Some(text), None)
             }
         };
         // SQS rejects empty attribute values.
@@ -350,6 +354,7 @@ impl<'a> Envelope<'a> {
                 expected: hydration.expected,
                 found: hydration.found(),
                 reason: hydration.reason.clone(),
+                records_from,
             },
             attributes,
         })
