@@ -334,7 +334,8 @@ fn invoke_prints_the_processor_response() {
 #[test]
 fn up_runs_a_template_with_an_sqs_destination() {
     let dir = StateDir::new("sqs-destination");
-    let template = workspace_root().join("crates/local/tests/fixtures/template-sqs-destination.yaml");
+    let template =
+        workspace_root().join("crates/local/tests/fixtures/template-sqs-destination.yaml");
     let template = template.to_str().expect("utf-8");
 
     success(&dir.streamdlq(&["local", "up", "--template", template]));

@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use aws_config::SdkConfig;
 use aws_sdk_kinesis::types::StreamStatus;
 use aws_sdk_s3::types::{
-    Event, FilterRule, FilterRuleName, NotificationConfiguration,
-    NotificationConfigurationFilter, QueueConfiguration, S3KeyFilter,
+    Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
+    QueueConfiguration, S3KeyFilter,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 
@@ -92,7 +92,9 @@ impl CreatedDestination {
     fn lookup(&self, attribute: Option<&str>) -> Option<String> {
         match (self, attribute) {
             (Self::Topic { arn, .. }, None | Some("TopicArn")) => Some(arn.clone()),
-            (Self::Topic { arn, .. }, Some("TopicName")) => arn.rsplit(':').next().map(str::to_owned),
+            (Self::Topic { arn, .. }, Some("TopicName")) => {
+                arn.rsplit(':').next().map(str::to_owned)
+            }
             (Self::Queue { queue, .. }, None | Some("QueueUrl")) => Some(queue.url.clone()),
             (Self::Queue { queue, .. }, Some("Arn")) => Some(queue.arn.clone()),
             (Self::Queue { queue, .. }, Some("QueueName")) => Some(queue.name.clone()),
@@ -517,11 +519,9 @@ async fn create_bucket(
         .send()
         .await
         .map_err(|error| ResourceError::call("CreateBucket", name, error))?;
-    let invalid = |error: aws_sdk_s3::error::BuildError| ResourceError::call(
-        "PutBucketNotificationConfiguration",
-        name,
-        error,
-    );
+    let invalid = |error: aws_sdk_s3::error::BuildError| {
+        ResourceError::call("PutBucketNotificationConfiguration", name, error)
+    };
     let prefix = FilterRule::builder()
         .name(FilterRuleName::Prefix)
         .value(FAILED_EVENT_PREFIX)

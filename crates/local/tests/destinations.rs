@@ -17,11 +17,11 @@ use base64::engine::general_purpose::STANDARD;
 use futures::FutureExt as _;
 use serde_json::Value;
 use streamdlq_core::invocation::{FnFunction, FunctionAnswer, LambdaFunction, QueueBatchVerdict};
-use streamdlq_core::{FunctionError, HydrationStatus, SequenceNumber, assemble};
+use streamdlq_core::{FunctionError, HydrationStatus, RecordsFrom, SequenceNumber, assemble};
 use streamdlq_emulators::{EmulatorOptions, Emulators};
 use streamdlq_local::delivery::{
-    AsyncInvocation, AsyncSource, Delivered, Delivery, DeliveryConfig, SqsEventSource,
-    SqsSourceConfig,
+    AsyncInvocation, AsyncSource, Delivered, Delivery, DeliveryConfig, SqsBatchOutcome,
+    SqsEventSource, SqsSourceConfig,
 };
 use streamdlq_local::resources::{Clients, CreatedDestination, StackResources};
 use streamdlq_local::stack::{HydrateFactory, ProcessorTarget, in_process_hydrate};
@@ -34,7 +34,9 @@ const SQS_TEMPLATE: &str = include_str!("fixtures/template-sqs-destination.yaml"
 const S3_TEMPLATE: &str = include_str!("fixtures/template-s3-destination.yaml");
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 async fn start(template: &str, name: &str, hydrate: Option<HydrateFactory>) -> Stack {
@@ -68,7 +70,11 @@ async fn put_pill(stack: &Stack) -> (String, Vec<u8>) {
     let entries: Vec<Value> = serde_json::from_str(WITH_PILL).expect("PutRecords file");
     let data: Vec<Vec<u8>> = entries
         .iter()
-        .map(|entry| STANDARD.decode(entry["Data"].as_str().expect("Data")).expect("base64"))
+        .map(|entry| {
+            STANDARD
+                .decode(entry["Data"].as_str().expect("Data"))
+                .expect("base64")
+        })
         .collect();
     let mut request = stack
         .clients()
@@ -90,7 +96,10 @@ async fn put_pill(stack: &Stack) -> (String, Vec<u8>) {
         .iter()
         .position(|bytes| bytes.windows(14).any(|w| w == br#""AtomicMass":""#))
         .expect("the pill");
-    let sequence_number = answer.records[at].sequence_number.clone().expect("sequence number");
+    let sequence_number = answer.records[at]
+        .sequence_number
+        .clone()
+        .expect("sequence number");
     (sequence_number, data[at].clone())
 }
 
@@ -121,7 +130,10 @@ async fn receive_some(clients: &Clients, queue_url: &str) -> Vec<String> {
                     .await
                     .expect("delete");
             }
-            return messages.into_iter().map(|m| m.body.expect("body")).collect();
+            return messages
+                .into_iter()
+                .map(|m| m.body.expect("body"))
+                .collect();
         }
         assert!(Instant::now() < deadline, "nothing arrived in {queue_url}");
     }
@@ -152,13 +164,14 @@ async fn depths(clients: &Clients, queue_url: &str) -> (u64, u64) {
 }
 
 /// The DLQ holds exactly the pill, hydrated byte-exact, from the failure of
-/// its range.
-async fn assert_dlq_holds_the_pill(stack: &Stack, pill: &(String, Vec<u8>)) {
+/// its range, with the records taken from `from`.
+async fn assert_dlq_holds_the_pill(stack: &Stack, pill: &(String, Vec<u8>), from: RecordsFrom) {
     let bodies = receive_some(stack.clients(), &stack.resources().dead_letter_queue.url).await;
     let failures = assemble(bodies.iter().map(String::as_str));
     assert_eq!(failures.len(), 1, "one failure");
     let failure = failures.into_iter().next().expect("one").expect("readable");
     assert_eq!(failure.hydration.status, HydrationStatus::Complete);
+    assert_eq!(failure.hydration.records_from, Some(from));
     assert_eq!(failure.records.len(), 1, "exactly the poison pill");
     let record = &failure.records[0];
     assert_eq!(
@@ -201,8 +214,14 @@ async fn esm_sends_the_onfailure_record_to_a_queue_as_the_body() {
     assert_eq!(info["startSequenceNumber"], pill.0.as_str());
     assert_eq!(info["endSequenceNumber"], pill.0.as_str());
     assert_eq!(info["streamArn"], stack.resources().stream.arn);
-    assert_eq!(record["requestContext"]["condition"], "RetryAttemptsExhausted");
-    assert!(record.get("payload").is_none(), "a queue gets metadata only");
+    assert_eq!(
+        record["requestContext"]["condition"],
+        "RetryAttemptsExhausted"
+    );
+    assert!(
+        record.get("payload").is_none(),
+        "a queue gets metadata only"
+    );
     assert!(record.get("Type").is_none(), "no SNS envelope");
     stack.stop().await.expect("stops");
 }
@@ -222,7 +241,12 @@ async fn esm_writes_one_object_per_failed_batch_to_a_bucket() {
 
     let deadline = Instant::now() + Duration::from_secs(30);
     let key = loop {
-        let listed = s3.list_objects_v2().bucket(name).send().await.expect("list");
+        let listed = s3
+            .list_objects_v2()
+            .bucket(name)
+            .send()
+            .await
+            .expect("list");
         if let Some(object) = listed.contents().first() {
             assert_eq!(listed.contents().len(), 1, "one object");
             break object.key().expect("key").to_owned();
@@ -244,12 +268,23 @@ async fn esm_writes_one_object_per_failed_batch_to_a_bucket() {
     );
     assert!(uuid::Uuid::parse_str(&object_uuid[1..]).is_ok(), "{key}");
 
-    let object = s3.get_object().bucket(name).key(&key).send().await.expect("get");
+    let object = s3
+        .get_object()
+        .bucket(name)
+        .key(&key)
+        .send()
+        .await
+        .expect("get");
     let body = object.body.collect().await.expect("body").into_bytes();
     let object: Value = serde_json::from_slice(&body).expect("JSON object");
-    assert_eq!(object["KinesisBatchInfo"]["startSequenceNumber"], pill.0.as_str());
+    assert_eq!(
+        object["KinesisBatchInfo"]["startSequenceNumber"],
+        pill.0.as_str()
+    );
     assert_eq!(object["KinesisBatchInfo"]["batchSize"], 1);
-    let records = object["payload"]["Records"].as_array().expect("payload.Records");
+    let records = object["payload"]["Records"]
+        .as_array()
+        .expect("payload.Records");
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["kinesis"]["sequenceNumber"], pill.0.as_str());
     let data = STANDARD
@@ -263,14 +298,16 @@ async fn esm_writes_one_object_per_failed_batch_to_a_bucket() {
 /// deletes every message but the one its partial batch response names.
 #[tokio::test]
 async fn sqs_event_source_deletes_all_but_the_reported_messages() {
-    let (clients, resources, template) = resources(SQS_TEMPLATE, "dest-sqs-source").await;
+    let (clients, resources, _) = resources(SQS_TEMPLATE, "dest-sqs-source").await;
     let queue = &resources.delivery_queue;
     for n in 0..3 {
         clients
             .sqs
             .send_message()
             .queue_url(&queue.url)
-            .message_body(ON_FAILURE.replace("\"batchSize\": 3", &format!("\"batchSize\": {}", n + 1)))
+            .message_body(
+                ON_FAILURE.replace("\"batchSize\": 3", &format!("\"batchSize\": {}", n + 1)),
+            )
             .send()
             .await
             .expect("send");
@@ -292,11 +329,15 @@ async fn sqs_event_source_deletes_all_but_the_reported_messages() {
         },
         function,
     );
-    let _ = &template;
 
-    let mut outcomes = Vec::new();
+    let mut outcomes: Vec<SqsBatchOutcome> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while outcomes.iter().map(|o: &streamdlq_local::delivery::SqsBatchOutcome| o.received).sum::<usize>() < 3 {
+    while outcomes
+        .iter()
+        .map(|outcome| outcome.received)
+        .sum::<usize>()
+        < 3
+    {
         if let Some(outcome) = source.poll_once().await.expect("poll") {
             outcomes.push(outcome);
         }
@@ -305,12 +346,20 @@ async fn sqs_event_source_deletes_all_but_the_reported_messages() {
     assert_eq!(outcomes.len(), 1, "one batch: {outcomes:?}");
     assert_eq!(outcomes[0].received, 3);
     assert_eq!(outcomes[0].deleted, 2);
-    assert_eq!(outcomes[0].verdict, QueueBatchVerdict::ItemFailures { failed: vec![1] });
+    assert_eq!(
+        outcomes[0].verdict,
+        QueueBatchVerdict::ItemFailures { failed: vec![1] }
+    );
     let events = seen.lock().expect("lock").clone();
     let record = &events[0]["Records"][0];
     assert_eq!(record["eventSource"], "aws:sqs");
     assert_eq!(record["eventSourceARN"], queue.arn);
-    assert!(record["body"].as_str().expect("body").contains("KinesisBatchInfo"));
+    assert!(
+        record["body"]
+            .as_str()
+            .expect("body")
+            .contains("KinesisBatchInfo")
+    );
     assert_eq!(record["attributes"]["ApproximateReceiveCount"], "1");
     // The reported message waits out its visibility timeout; none is visible.
     assert_eq!(depths(&clients, &queue.url).await, (0, 1));
@@ -353,7 +402,10 @@ async fn sqs_event_source_deletes_nothing_on_a_function_error() {
         assert!(Instant::now() < deadline, "the message was not received");
     };
     assert_eq!((outcome.received, outcome.deleted), (1, 0));
-    assert!(matches!(outcome.verdict, QueueBatchVerdict::FunctionError(_)));
+    assert!(matches!(
+        outcome.verdict,
+        QueueBatchVerdict::FunctionError(_)
+    ));
     assert_eq!(depths(&clients, &queue.url).await, (0, 1));
 }
 
@@ -397,7 +449,10 @@ async fn s3_notifications_reach_the_function_as_s3_events() {
     let mut delivered = Vec::new();
     while !delivered.contains(&Delivered::Succeeded { attempts: 1 }) {
         delivered.extend(delivery.poll_once().await.expect("poll"));
-        assert!(Instant::now() < deadline, "nothing was delivered: {delivered:?}");
+        assert!(
+            Instant::now() < deadline,
+            "nothing was delivered: {delivered:?}"
+        );
     }
     let events = seen.lock().expect("lock").clone();
     assert_eq!(events.len(), 1, "{events:?}");
@@ -405,7 +460,10 @@ async fn s3_notifications_reach_the_function_as_s3_events() {
     assert_eq!(record["eventSource"], "aws:s3");
     assert_eq!(record["eventName"], "ObjectCreated:Put");
     assert_eq!(record["s3"]["bucket"]["name"], name.as_str());
-    assert_eq!(record["s3"]["bucket"]["arn"], format!("arn:aws:s3:::{name}"));
+    assert_eq!(
+        record["s3"]["bucket"]["arn"],
+        format!("arn:aws:s3:::{name}")
+    );
     assert_eq!(record["s3"]["object"]["key"], key);
     assert_eq!(record["s3"]["object"]["size"], ON_FAILURE.len());
     assert!(record["s3"]["object"]["eTag"].is_string());
@@ -417,12 +475,23 @@ async fn s3_notifications_reach_the_function_as_s3_events() {
 /// the DLQ holds the pill byte-exact; the queue is left empty.
 #[tokio::test]
 async fn poison_pill_reaches_the_dlq_through_an_sqs_destination() {
-    let stack = start("template-sqs-destination.yaml", "dest-sqs-e2e", Some(in_process_hydrate())).await;
+    let stack = start(
+        "template-sqs-destination.yaml",
+        "dest-sqs-e2e",
+        Some(in_process_hydrate()),
+    )
+    .await;
     let pill = put_pill(&stack).await;
-    assert_dlq_holds_the_pill(&stack, &pill).await;
+    assert_dlq_holds_the_pill(&stack, &pill, RecordsFrom::Stream).await;
     let resources = stack.resources();
-    assert_eq!(depths(stack.clients(), &resources.delivery_queue.url).await, (0, 0));
-    assert_eq!(depths(stack.clients(), &resources.hydrate_failure_queue.url).await, (0, 0));
+    assert_eq!(
+        depths(stack.clients(), &resources.delivery_queue.url).await,
+        (0, 0)
+    );
+    assert_eq!(
+        depths(stack.clients(), &resources.hydrate_failure_queue.url).await,
+        (0, 0)
+    );
     stack.stop().await.expect("stops");
 }
 
@@ -431,10 +500,18 @@ async fn poison_pill_reaches_the_dlq_through_an_sqs_destination() {
 /// the pill byte-exact, taken from the object's payload.
 #[tokio::test]
 async fn poison_pill_reaches_the_dlq_through_an_s3_destination() {
-    let stack = start("template-s3-destination.yaml", "dest-s3-e2e", Some(in_process_hydrate())).await;
+    let stack = start(
+        "template-s3-destination.yaml",
+        "dest-s3-e2e",
+        Some(in_process_hydrate()),
+    )
+    .await;
     let pill = put_pill(&stack).await;
-    assert_dlq_holds_the_pill(&stack, &pill).await;
+    assert_dlq_holds_the_pill(&stack, &pill, RecordsFrom::DestinationPayload).await;
     let resources = stack.resources();
-    assert_eq!(depths(stack.clients(), &resources.hydrate_failure_queue.url).await, (0, 0));
+    assert_eq!(
+        depths(stack.clients(), &resources.hydrate_failure_queue.url).await,
+        (0, 0)
+    );
     stack.stop().await.expect("stops");
 }

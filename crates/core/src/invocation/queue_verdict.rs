@@ -89,7 +89,14 @@ mod tests {
     /// The recorded successes delete every message.
     #[test]
     fn recorded_successes_delete_everything() {
-        for text in ["", "null", "{}", "[]", r#"{"batchItemFailures":[]}"#, r#"{"batchItemFailures":null}"#] {
+        for text in [
+            "",
+            "null",
+            "{}",
+            "[]",
+            r#"{"batchItemFailures":[]}"#,
+            r#"{"batchItemFailures":null}"#,
+        ] {
             let verdict = judge(text);
             assert_eq!(verdict, QueueBatchVerdict::Success, "{text:?}");
             assert_eq!(verdict.processed(3), [0, 1, 2], "{text:?}");
@@ -104,7 +111,10 @@ mod tests {
             IDS[2], IDS[0], IDS[2]
         );
         let verdict = judge(&text);
-        assert_eq!(verdict, QueueBatchVerdict::ItemFailures { failed: vec![0, 2] });
+        assert_eq!(
+            verdict,
+            QueueBatchVerdict::ItemFailures { failed: vec![0, 2] }
+        );
         assert_eq!(verdict.processed(3), [1]);
     }
 
@@ -121,7 +131,10 @@ mod tests {
             "not json",
         ] {
             let verdict = judge(text);
-            assert!(matches!(verdict, QueueBatchVerdict::BatchFailure { .. }), "{text:?}");
+            assert!(
+                matches!(verdict, QueueBatchVerdict::BatchFailure { .. }),
+                "{text:?}"
+            );
             assert!(verdict.processed(3).is_empty(), "{text:?}");
         }
         let thrown = QueueBatchVerdict::judge(

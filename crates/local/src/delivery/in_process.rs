@@ -1,11 +1,12 @@
 //! The hydrate Lambda's own handler in this process, as core's
 //! [`InProcessFunction`] (the same request id, deadline, timeout and panic
 //! handling as deployed), configured from the template's environment and
-//! reading and writing the emulators.
+//! reading and writing the emulators (the stream, the DLQ, and the objects
+//! of an S3 failure destination).
 
 use std::sync::Arc;
 
-use hydrate::{HydrateConfig, Hydrator, clients};
+use hydrate::{HydrateConfig, Hydrator, S3ObjectSource, clients};
 use lambda_runtime::LambdaEvent;
 use streamdlq_core::invocation::{FunctionSettings, InProcessFunction, LambdaFunction};
 use streamdlq_core::{KinesisShardReader, SqsDlqSink};
@@ -27,7 +28,12 @@ pub fn hydrate_handler(
     let config = HydrateConfig::from_lookup(|name| lookup(&context.environment, name))?;
     let reader = KinesisShardReader::new(clients::kinesis(&context.kinesis));
     let sink = SqsDlqSink::new(clients::sqs(&context.moto), config.dlq_url.clone());
-    let hydrator = Arc::new(Hydrator::new(reader, sink, config));
+    // The function's own S3 client (its retries), path-style for moto: a
+    // local endpoint has no bucket subdomains.
+    let s3 = clients::s3(&context.moto);
+    let s3 = aws_sdk_s3::Client::from_conf(s3.config().to_builder().force_path_style(true).build());
+    let hydrator =
+        Arc::new(Hydrator::new(reader, sink, config).with_objects(S3ObjectSource::new(s3)));
     let settings = FunctionSettings {
         timeout: context.timeout,
         ..FunctionSettings::new(context.function_arn.clone())

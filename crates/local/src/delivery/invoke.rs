@@ -227,8 +227,7 @@ mod tests {
     async fn expired_event_is_not_invoked() {
         let (function, calls) = counting(0);
         let queued = Utc::now() - chrono::Duration::seconds(61);
-        let Outcome::Failed(failed) =
-            invoke_async(&*function, EVENT, &options(2), queued).await
+        let Outcome::Failed(failed) = invoke_async(&*function, EVENT, &options(2), queued).await
         else {
             panic!("expected a failure");
         };

@@ -156,8 +156,7 @@ mod tests {
             last_error: None,
         };
         let record: Value =
-            serde_json::from_str(&failure_record(b"{}", &failed, ARN, at()))
-                .expect("JSON");
+            serde_json::from_str(&failure_record(b"{}", &failed, ARN, at())).expect("JSON");
         assert_eq!(record["requestContext"]["condition"], "EventAgeExceeded");
         assert!(record.get("responseContext").is_none());
         assert!(record.get("responsePayload").is_none());

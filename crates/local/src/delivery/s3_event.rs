@@ -203,14 +203,23 @@ mod tests {
         assert_eq!(record["eventSource"], "aws:s3");
         assert_eq!(record["eventName"], "ObjectCreated:Put");
         assert_eq!(record["s3"]["bucket"]["name"], "streamdlq-failurebucket");
-        assert_eq!(record["s3"]["bucket"]["arn"], "arn:aws:s3:::streamdlq-failurebucket");
+        assert_eq!(
+            record["s3"]["bucket"]["arn"],
+            "arn:aws:s3:::streamdlq-failurebucket"
+        );
         assert_eq!(
             record["s3"]["object"]["key"],
             "aws/lambda/a1b2/shardId-000000000000/2026/11/23/2026-11-23T10.15.42-0f0e"
         );
         assert_eq!(record["s3"]["object"]["size"], 2048);
-        assert_eq!(record["s3"]["object"]["eTag"], "9b2cf535f27731c974343645a3985328");
-        assert_eq!(record["s3"]["object"]["sequencer"].as_str().map(str::len), Some(16));
+        assert_eq!(
+            record["s3"]["object"]["eTag"],
+            "9b2cf535f27731c974343645a3985328"
+        );
+        assert_eq!(
+            record["s3"]["object"]["sequencer"].as_str().map(str::len),
+            Some(16)
+        );
         assert!(record["userIdentity"]["principalId"].is_string());
         assert!(record["responseElements"]["x-amz-request-id"].is_string());
         assert_eq!(event_time.to_rfc3339(), "2026-11-23T10:15:43.120+00:00");

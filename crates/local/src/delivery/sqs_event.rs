@@ -64,12 +64,18 @@ mod tests {
         let value = serde_json::to_value(&event).expect("serialises");
         let record = &value["Records"][0];
         assert_eq!(record["messageId"], "059f36b4-87a3-44ab-83d2-661975830a7d");
-        assert_eq!(record["receiptHandle"], "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a");
+        assert_eq!(
+            record["receiptHandle"],
+            "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a"
+        );
         assert_eq!(record["body"], body);
         assert_eq!(record["md5OfBody"], "e4e68fb7bd0e697a0ae8f1bb342846b3");
         assert_eq!(record["attributes"]["ApproximateReceiveCount"], "1");
         assert_eq!(record["attributes"]["SentTimestamp"], "1795428942318");
-        assert_eq!(record["messageAttributes"], Value::Object(Default::default()));
+        assert_eq!(
+            record["messageAttributes"],
+            Value::Object(Default::default())
+        );
         assert_eq!(record["eventSource"], "aws:sqs");
         assert_eq!(record["eventSourceARN"], QUEUE_ARN);
         assert_eq!(record["awsRegion"], "us-east-1");

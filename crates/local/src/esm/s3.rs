@@ -83,7 +83,9 @@ pub fn object_body(record: &str, payload: &str) -> Result<String, DestinationErr
     let open = record
         .strip_suffix('}')
         .filter(|open| open.trim_start().starts_with('{'))
-        .ok_or_else(|| DestinationError::Rejected("the OnFailure record is not a JSON object".to_owned()))?;
+        .ok_or_else(|| {
+            DestinationError::Rejected("the OnFailure record is not a JSON object".to_owned())
+        })?;
     let empty = open.trim_start().trim_start_matches('{').trim().is_empty();
     serde_json::from_str::<&serde_json::value::RawValue>(payload).map_err(|error| {
         DestinationError::Rejected(format!("the failed batch's event is not JSON: {error}"))
@@ -143,6 +145,9 @@ mod tests {
     fn refuses_what_cannot_make_an_object() {
         assert!(object_body("[1]", "{}").is_err());
         assert!(object_body(RECORD, "{not json").is_err());
-        assert_eq!(object_body("{}", "{}").expect("empty record"), r#"{"payload":{}}"#);
+        assert_eq!(
+            object_body("{}", "{}").expect("empty record"),
+            r#"{"payload":{}}"#
+        );
     }
 }

@@ -137,8 +137,7 @@ impl TemplateResources<'_> {
             SQS_QUEUE => {
                 let queue = self.resource(&logical_id);
                 FailureTarget::Queue {
-                    visibility_timeout: queue
-                        .number("VisibilityTimeout", VISIBILITY_TIMEOUT)?,
+                    visibility_timeout: queue.number("VisibilityTimeout", VISIBILITY_TIMEOUT)?,
                     message_retention_period: queue
                         .number("MessageRetentionPeriod", limits::MESSAGE_RETENTION)?,
                     logical_id,
@@ -177,9 +176,7 @@ impl Resource<'_> {
                 }),
                 "SQS" => Ok(HydrateTrigger::Sqs {
                     queue: event.reference_to("Queue", "SQS event Queue")?,
-                    batch_size: event
-                        .number("BatchSize", SQS_BATCH_SIZE)?
-                        .unwrap_or(10),
+                    batch_size: event.number("BatchSize", SQS_BATCH_SIZE)?.unwrap_or(10),
                     report_batch_item_failures: event
                         .property(&["FunctionResponseTypes"])
                         .and_then(Value::as_sequence)
@@ -298,9 +295,15 @@ mod tests {
     /// A destination whose Type does not match its resource is refused.
     #[test]
     fn refuses_a_destination_of_the_wrong_kind() {
-        let text = SQS.replace("Type: SQS\n                Destination", "Type: SNS\n                Destination");
+        let text = SQS.replace(
+            "Type: SQS\n                Destination",
+            "Type: SNS\n                Destination",
+        );
         let error = StackTemplate::parse(&text).expect_err("SNS type on a queue");
-        assert!(error.to_string().contains("not an AWS::SNS::Topic"), "{error}");
+        assert!(
+            error.to_string().contains("not an AWS::SNS::Topic"),
+            "{error}"
+        );
     }
 
     /// Hydrate consuming something else than the destination is refused:
