@@ -329,8 +329,8 @@ fn invoke_prints_the_processor_response() {
 }
 
 /// `up --template` runs a template whose mapping sends failures to an SQS
-/// queue (hydrate behind an SQS event source): the queue is created, the
-/// stack serves, and `down` stops it.
+/// queue (hydrate behind an SQS event source): the poison pill put with the
+/// CLI reaches the DLQ through that queue, and `down` stops the stack.
 #[test]
 fn up_runs_a_template_with_an_sqs_destination() {
     let dir = StateDir::new("sqs-destination");
@@ -347,8 +347,20 @@ fn up_runs_a_template_with_an_sqs_destination() {
             .ends_with("-FailureQueue"),
         "hydrate reads the destination queue itself: {state}"
     );
-    assert_eq!(state["topicArn"], "", "no topic in this template");
-    assert!(pids(&state).iter().all(|pid| is_running(*pid)));
+
+    success(&dir.streamdlq(&["put-records", "--count", "10", "--poison-pill", "3"]));
+    let mut lines = String::new();
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            lines = success(&dir.streamdlq(&["read-dlq", "--json"]));
+            !lines.trim().is_empty()
+        }),
+        "nothing reached the DLQ"
+    );
+    let failure: Value = serde_json::from_str(lines.trim()).expect("one failure");
+    assert_eq!(failure["status"], "complete", "{failure}");
+    assert_eq!(failure["found"], 1, "only the pill: {failure}");
+    assert_eq!(failure["recordsFrom"], "stream", "{failure}");
 
     success(&dir.streamdlq(&["local", "down"]));
     assert!(!dir.state_file().exists());
