@@ -226,9 +226,7 @@ where
                 EventRecord::Unreadable { raw, reason, .. } => {
                     Box::pin(self.process_unparseable(raw, reason.clone())).await
                 }
-                EventRecord::Object(object) => {
-                    Box::pin(self.process_object(object, deadline)).await
-                }
+                EventRecord::Object(object) => Box::pin(self.process_object(object)).await,
             };
             if let Some(error) = outcome.error {
                 failed_messages.push(record.message_id().map(str::to_owned));
@@ -533,7 +531,8 @@ mod tests {
             KinesisShardReader::new(crate::clients::kinesis(&sdk)),
             SqsDlqSink::new(crate::clients::sqs(&sdk), config.dlq_url.clone()),
             config,
-        );
+        )
+        .with_objects(crate::S3ObjectSource::new(crate::clients::s3(&sdk)));
         let event = LambdaEvent::new(SnsEvent::default(), Context::default());
         let future = crate::handler(&hydrator, event);
         assert_send(&future);

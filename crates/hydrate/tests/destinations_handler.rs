@@ -27,14 +27,17 @@ const SQS_EVENT: &str = include_str!("../../../events/sqs-onfailure-kinesis.json
 /// The stream the `s3-onfailure-object-kinesis.json` fixture names.
 const DEMO_STREAM: &str = fixtures::DEMO_STREAM_ARN;
 
+/// What reading one object gives.
+type ObjectRead = Result<Vec<u8>, ObjectReadError>;
+
 /// Objects by bucket and key, or the error reading them gives.
 #[derive(Debug, Clone, Default)]
 struct FakeObjects {
-    objects: Arc<Mutex<HashMap<(String, String), Result<Vec<u8>, ObjectReadError>>>>,
+    objects: Arc<Mutex<HashMap<(String, String), ObjectRead>>>,
 }
 
 impl FakeObjects {
-    fn put(&self, bucket: &str, key: &str, object: Result<Vec<u8>, ObjectReadError>) {
+    fn put(&self, bucket: &str, key: &str, object: ObjectRead) {
         self.objects
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -54,7 +57,7 @@ impl ObjectSource for FakeObjects {
             .unwrap_or_else(PoisonError::into_inner)
             .get(&(bucket.to_owned(), key.to_owned()))
             .cloned()
-            .unwrap_or_else(|| Err(ObjectReadError::NotFound(format!("GetObject: NoSuchKey"))))
+            .unwrap_or_else(|| Err(ObjectReadError::NotFound("GetObject: NoSuchKey".to_owned())))
     }
 }
 

@@ -21,7 +21,6 @@ use streamdlq_core::{
     DestinationObject, DlqSink, FailureRecord, FailureSource, Hydration, HydrationStatus,
     ReadStats, SendStats, ShardReader, StreamRetention, StreamSource,
 };
-use tokio::time::Instant;
 use tracing::{Instrument, error, info_span, warn};
 
 use super::{DYNAMODB_NOT_SUPPORTED, FailureOutcome, Hydrator};
@@ -38,12 +37,9 @@ where
     O: ObjectSource + Sync,
 {
     /// Reads the object `object` names and writes its failure to the DLQ.
-    /// The deadline is not needed: nothing is read from a stream.
-    pub(super) async fn process_object(
-        &self,
-        object: &S3ObjectRef,
-        _deadline: Instant,
-    ) -> FailureOutcome {
+    /// No deadline: nothing is read from a stream, and GetObject's own
+    /// retries are bounded (`clients::S3_MAX_ATTEMPTS`).
+    pub(super) async fn process_object(&self, object: &S3ObjectRef) -> FailureOutcome {
         let location = format!("s3://{}/{}", object.bucket, object.key);
         let span = info_span!("s3_object", object = %location);
         async {
