@@ -11,7 +11,8 @@
 //! # Layout
 //!
 //! - [`template`]: [`StackTemplate`], what `infra/template.yaml` declares
-//!   (resources, the ESM settings, the hydrate function's async invocation).
+//!   (resources, the ESM settings, the hydrate function's async invocation),
+//!   with the hydrator it nests (`infra/hydrator.yaml`) read into it.
 //! - [`resources`]: [`StackResources`], the template's resources created in the
 //!   emulators, and the delivery queue subscribed to the failure topic.
 //! - [`delivery`]: SNS -> hydrate, with Lambda async retries and the async

@@ -99,6 +99,10 @@ fn nested_error(application: &str, reason: impl Into<String>) -> TemplateError {
     }
 }
 
+/// A nested template as deployed: its resources by logical id, and its
+/// outputs' values by name.
+type Deployed = (Vec<(String, Value)>, BTreeMap<String, Value>);
+
 /// One nested application: its template and what the parent passes it.
 struct Nested {
     application: String,
@@ -167,7 +171,7 @@ impl Nested {
     fn deploy(
         &self,
         parent_parameters: &BTreeMap<String, String>,
-    ) -> Result<(Vec<(String, Value)>, BTreeMap<String, Value>), TemplateError> {
+    ) -> Result<Deployed, TemplateError> {
         let values = self.parameter_values()?;
         let conditions = Conditions::evaluate(&self.template, &values, parent_parameters);
         let scope = Scope {
@@ -460,7 +464,7 @@ impl Evaluator<'_> {
 }
 
 fn join(separator: &str, items: &[Text]) -> Text {
-    if items.iter().any(|item| *item == Text::NonEmpty) {
+    if items.contains(&Text::NonEmpty) {
         return Text::NonEmpty;
     }
     let known: Option<Vec<&str>> = items
