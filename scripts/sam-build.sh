@@ -4,7 +4,13 @@
 # cargo-lambda cross-compiles both functions for arm64 with zig as the linker,
 # and the script checks that each function got an aarch64 `bootstrap`.
 #
-# Slow (a release build of both functions): kept out of scripts/test.sh.
+#   scripts/sam-build.sh [sam build args]             the demo stack (template.yaml)
+#   scripts/sam-build.sh --hydrator [sam build args]  the standalone hydrator (hydrator.yaml)
+#
+# The demo nests the hydrator, so `sam build` puts the hydrate function under
+# the application's directory (Hydrator/HydrateFunction).
+#
+# Slow (a release build of the functions): kept out of scripts/test.sh.
 # Extra arguments go to `sam build`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +20,15 @@ source scripts/lib/python-tools.sh
 VENV=.tools/sam-venv
 TARGET=aarch64-unknown-linux-gnu
 BUILD_DIR=infra/.aws-sam/build
-FUNCTIONS=(ProcessorFunction HydrateFunction)
+# Each function's build directory under BUILD_DIR, exactly.
+if [[ "${1:-}" == "--hydrator" ]]; then
+  shift
+  TEMPLATE=hydrator.yaml
+  FUNCTIONS=(HydrateFunction)
+else
+  TEMPLATE=template.yaml
+  FUNCTIONS=(ProcessorFunction Hydrator/HydrateFunction)
+fi
 
 ensure_python_tools "$VENV" infra/tools/build.txt
 
@@ -33,9 +47,9 @@ fi
 export PATH="$root/$VENV/bin:$PATH"
 export SAM_CLI_TELEMETRY=0
 
-echo "==> sam build (rust-cargolambda, arm64)"
+echo "==> sam build $TEMPLATE (rust-cargolambda, arm64)"
 rm -rf "$BUILD_DIR"
-(cd infra && sam build "$@")
+(cd infra && sam build --template-file "$TEMPLATE" "$@")
 
 # An ELF file whose e_machine (2 bytes at offset 18) is 0xb7 is an aarch64 binary.
 status=0

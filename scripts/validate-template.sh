@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Offline validation of infra/template.yaml — no AWS account, no network.
+# Offline validation of both templates — no AWS account, no network:
+# infra/hydrator.yaml (the standalone hydrator) and infra/template.yaml (the
+# demo stack, which nests it).
 #
 #   1. translate SAM -> CloudFormation with aws-sam-translator (no AWS calls)
 #   2. cfn-lint the translation (where the generated event source mapping,
-#      subscription and invoke config are checked) and the SAM source
+#      subscription and invoke config are checked, and the parameters the
+#      demo passes to the nested hydrator) and the SAM source
 #   3. checkov on both; every waiver sits in the template with its reason
-#   4. pytest infra/tests: the stack's invariants, each proven able to fail
+#   4. pytest infra/tests: both stacks' invariants, each proven able to fail
 #
 # Installs its pinned tools into .tools/infra-venv on the first run.
 # Exits non-zero if any step fails; prints a summary either way.
@@ -14,8 +17,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/python-tools.sh
 
 VENV=.tools/infra-venv
-TEMPLATE=infra/template.yaml
-TRANSLATED=target/infra/template.json
+TEMPLATES=(infra/hydrator.yaml infra/template.yaml)
 export PYTHONDONTWRITEBYTECODE=1
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
@@ -51,16 +53,20 @@ step() {
   return "$status"
 }
 
-if step "translate SAM to CloudFormation" "$VENV/bin/python" infra/tests/translate.py "$TEMPLATE" "$TRANSLATED"; then
-  step "cfn-lint (translated template and SAM source)" "$VENV/bin/cfn-lint" "$TRANSLATED" "$TEMPLATE"
-  step "checkov (SAM source and translated template)" \
-    "$VENV/bin/checkov" --quiet --compact --skip-download --framework cloudformation \
-    -f "$TEMPLATE" -f "$TRANSLATED"
-else
-  results+=("  FAIL  cfn-lint, checkov (not run: translation failed)")
-  failed=$((failed + 1))
-fi
-step "template invariants (pytest infra/tests)" \
+for template in "${TEMPLATES[@]}"; do
+  file=$(basename "$template")
+  translated="target/infra/${file%.yaml}.json"
+  if step "$file: translate SAM to CloudFormation" "$VENV/bin/python" infra/tests/translate.py "$template" "$translated"; then
+    step "$file: cfn-lint (translated template and SAM source)" "$VENV/bin/cfn-lint" "$translated" "$template"
+    step "$file: checkov (SAM source and translated template)" \
+      "$VENV/bin/checkov" --quiet --compact --skip-download --framework cloudformation \
+      -f "$template" -f "$translated"
+  else
+    results+=("  FAIL  $file: cfn-lint, checkov (not run: translation failed)")
+    failed=$((failed + 1))
+  fi
+done
+step "invariants of both templates (pytest infra/tests)" \
   "$VENV/bin/python" -m pytest -p no:cacheprovider -q infra/tests
 
 total=$(seconds_since "$started")

@@ -1,4 +1,4 @@
-"""Shared fixtures: the SAM template and its offline CloudFormation translation."""
+"""Shared fixtures: both SAM templates and their offline CloudFormation translations."""
 
 import socket
 import sys
@@ -11,9 +11,12 @@ TESTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(TESTS))
 
 import cfn_yaml  # noqa: E402
+import invariants  # noqa: E402
 import translate  # noqa: E402
 
-TEMPLATE = TESTS.parent / "template.yaml"
+INFRA = TESTS.parent
+TEMPLATE = INFRA / "template.yaml"
+HYDRATOR = INFRA / "hydrator.yaml"
 
 
 @pytest.fixture(autouse=True)
@@ -35,3 +38,23 @@ def sam_template() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def cfn_template(sam_template: dict[str, Any]) -> dict[str, Any]:
     return translate.translate(sam_template)
+
+
+@pytest.fixture(scope="session")
+def hydrator_sam() -> dict[str, Any]:
+    return cfn_yaml.load(HYDRATOR)
+
+
+@pytest.fixture(scope="session")
+def hydrator_cfn(hydrator_sam: dict[str, Any]) -> dict[str, Any]:
+    return translate.translate(hydrator_sam)
+
+
+@pytest.fixture(scope="session")
+def stack(
+    sam_template: dict[str, Any],
+    cfn_template: dict[str, Any],
+    hydrator_sam: dict[str, Any],
+    hydrator_cfn: dict[str, Any],
+) -> invariants.Stack:
+    return invariants.Stack(sam_template, cfn_template, hydrator_sam, hydrator_cfn)

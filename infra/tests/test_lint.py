@@ -35,7 +35,8 @@ def test_lint_of_translation_catches_misspelled_response_type(sam_template: Temp
 def test_lint_of_sam_file_alone_misses_misspelled_response_type(sam_template: Template) -> None:
     """Why the translation step exists: cfn-lint on the SAM source says nothing."""
     mutated = misspell_response_type(sam_template)
-    for function in ("ProcessorFunction", "HydrateFunction"):
-        # Only so cfn-lint does not read the crates; the code location is irrelevant here.
-        mutated["Resources"][function]["Properties"]["CodeUri"] = f"s3://offline-artifacts/{function}.zip"
+    # Only so cfn-lint does not read the crate or the nested template; their
+    # locations are irrelevant here.
+    mutated["Resources"]["ProcessorFunction"]["Properties"]["CodeUri"] = "s3://offline-artifacts/processor.zip"
+    mutated["Resources"]["Hydrator"]["Properties"]["Location"] = "https://offline-artifacts.s3.amazonaws.com/hydrator.yaml"
     assert "E3030" not in rule_ids(mutated)

@@ -1,9 +1,11 @@
-"""infra/template.yaml keeps every invariant, and every invariant can fail.
+"""infra/template.yaml and infra/hydrator.yaml keep every invariant, and every
+invariant can fail.
 
-Each mutation below is a plausible edit that loses something the stack relies
-on. It is applied to an in-memory copy of the template, translated like the
-real one, and must trip the invariant it names: a check that no mutation can
-trip proves nothing, so every check needs at least one.
+Each mutation below is a plausible edit that loses something the stacks rely
+on. It is applied to an in-memory copy of one template (the demo's, or the
+hydrator's when it says so), translated like the real one, and must trip the
+invariant it names: a check that no mutation can trip proves nothing, so
+every check needs at least one.
 """
 
 import copy
@@ -19,9 +21,9 @@ Template = dict[str, Any]
 
 
 @pytest.mark.parametrize("check", invariants.CHECKS, ids=lambda check: check.__name__)
-def test_template_keeps_invariant(check: invariants.Check, sam_template: Template, cfn_template: Template) -> None:
-    """The committed template satisfies the invariant."""
-    check(sam_template, cfn_template)
+def test_template_keeps_invariant(check: invariants.Check, stack: invariants.Stack) -> None:
+    """The committed templates satisfy the invariant."""
+    check(stack)
 
 
 # --- mutations ----------------------------------------------------------------
@@ -35,9 +37,17 @@ def kinesis_event(template: Template) -> dict[str, Any]:
     return resource(template, "ProcessorFunction")["Events"]["Kinesis"]["Properties"]
 
 
+def statements_of(template: Template, role: str) -> list[Any]:
+    return resource(template, role)["Policies"][0]["PolicyDocument"]["Statement"]
+
+
 def statement(template: Template, role: str, sid: str) -> dict[str, Any]:
-    statements = resource(template, role)["Policies"][0]["PolicyDocument"]["Statement"]
-    return next(s for s in statements if s.get("Sid") == sid)
+    """The statement `sid`, also when it is the first branch of an `Fn::If`."""
+    for item in statements_of(template, role):
+        candidate = item["Fn::If"][1] if "Fn::If" in item else item
+        if candidate.get("Sid") == sid:
+            return candidate
+    raise KeyError(sid)
 
 
 def set_in(path: str, value: Any) -> Callable[[Template], None]:
@@ -71,13 +81,13 @@ def delete_resource(logical_id: str) -> Callable[[Template], None]:
     return mutate
 
 
-def replace_role_with_sam_policies(function: str) -> Callable[[Template], None]:
+def replace_role_with_sam_policies(function: str, stream: Any) -> Callable[[Template], None]:
     """Let SAM generate the role from a policy template, as a quick edit would."""
 
     def mutate(template: Template) -> None:
         properties = resource(template, function)
         del properties["Role"]
-        properties["Policies"] = [{"KinesisStreamReadPolicy": {"StreamName": {"Ref": "Stream"}}}]
+        properties["Policies"] = [{"KinesisStreamReadPolicy": {"StreamName": stream}}]
 
     return mutate
 
@@ -99,8 +109,20 @@ def set_statement(role: str, sid: str, key: str, value: Any) -> Callable[[Templa
 
 def drop_statement(role: str, sid: str) -> Callable[[Template], None]:
     def mutate(template: Template) -> None:
-        statements = resource(template, role)["Policies"][0]["PolicyDocument"]["Statement"]
-        statements.remove(statement(template, role, sid))
+        statements = statements_of(template, role)
+        target = statement(template, role, sid)
+        statements[:] = [s for s in statements if s is not target and s.get("Fn::If", [None, None])[1] is not target]
+
+    return mutate
+
+
+def unconditional_statement(role: str, sid: str) -> Callable[[Template], None]:
+    """Take a statement out of its `Fn::If`: granted whatever the source."""
+
+    def mutate(template: Template) -> None:
+        statements = statements_of(template, role)
+        target = statement(template, role, sid)
+        statements[:] = [target if s.get("Fn::If", [None, None])[1] is target else s for s in statements]
 
     return mutate
 
@@ -119,11 +141,32 @@ def drop_event(key: str) -> Callable[[Template], None]:
     return mutate
 
 
+def set_condition(logical_id: str, condition: str | None) -> Callable[[Template], None]:
+    def mutate(template: Template) -> None:
+        if condition is None:
+            del template["Resources"][logical_id]["Condition"]
+        else:
+            template["Resources"][logical_id]["Condition"] = condition
+
+    return mutate
+
+
+def set_parameter(key: str, value: Any) -> Callable[[Template], None]:
+    """What the demo passes to the nested hydrator."""
+    return set_in(f"Hydrator.Properties.Parameters.{key}", value)
+
+
 @dataclass(frozen=True)
 class Mutation:
     name: str
     trips: invariants.Check
     apply: Callable[[Template], None]
+    # Which template the mutation edits: "demo" (template.yaml) or "hydrator".
+    template: str = "demo"
+
+
+def hydrator(name: str, trips: invariants.Check, apply: Callable[[Template], None]) -> Mutation:
+    return Mutation(name, trips, apply, template="hydrator")
 
 
 I = invariants  # noqa: E741 - short alias keeps the table readable
@@ -144,7 +187,12 @@ MUTATIONS = [
     Mutation(
         "OnFailure to the DLQ",
         I.mapping_sends_exhausted_batches_to_failure_topic,
-        event("DestinationConfig", {"OnFailure": {"Type": "SQS", "Destination": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}}),
+        event("DestinationConfig", {"OnFailure": {"Type": "SQS", "Destination": {"Fn::GetAtt": ["Hydrator", "Outputs.DlqArn"]}}}),
+    ),
+    hydrator(
+        "topic output names the DLQ",
+        I.mapping_sends_exhausted_batches_to_failure_topic,
+        lambda t: t["Outputs"]["TopicArn"].update(Value={"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}),
     ),
     Mutation("starts at LATEST", I.mapping_reads_from_trim_horizon_in_order, event("StartingPosition", "LATEST")),
     Mutation("parallel batches per shard", I.mapping_reads_from_trim_horizon_in_order, event("ParallelizationFactor", 2)),
@@ -166,37 +214,55 @@ MUTATIONS = [
         I.mapping_gives_up_while_the_stream_still_holds_the_range,
         event("MaximumRecordAgeInSeconds", 86_400),
     ),
-    Mutation(
+    hydrator(
         "hydrate unsubscribed",
         I.hydrate_is_subscribed_to_failure_topic,
-        delete("HydrateFunction.Properties.Events.Failures"),
+        delete_resource("FailureSubscription"),
     ),
-    Mutation(
+    hydrator(
         "subscription redrive removed",
         I.hydrate_is_subscribed_to_failure_topic,
-        delete("HydrateFunction.Properties.Events.Failures.Properties.RedrivePolicy"),
+        delete("FailureSubscription.Properties.RedrivePolicy"),
     ),
-    Mutation(
+    hydrator(
+        "SNS may not invoke hydrate",
+        I.hydrate_is_subscribed_to_failure_topic,
+        delete_resource("FailureTopicInvokesHydrate"),
+    ),
+    hydrator(
+        "failure queue refuses the redrive",
+        I.hydrate_is_subscribed_to_failure_topic,
+        lambda t: resource(t, "HydrateFailureQueuePolicy")["PolicyDocument"]["Statement"].pop(1),
+    ),
+    hydrator(
         "DLQ_URL points at the failure queue",
         I.hydrate_knows_its_queue_and_allowed_stream,
         set_in("HydrateFunction.Properties.Environment.Variables.DLQ_URL", {"Ref": "HydrateFailureQueue"}),
     ),
-    Mutation(
+    hydrator(
         "any stream allowed",
         I.hydrate_knows_its_queue_and_allowed_stream,
         set_in("HydrateFunction.Properties.Environment.Variables.ALLOWED_STREAM_ARNS", "*"),
     ),
     Mutation(
+        "demo allows a second stream",
+        I.hydrate_knows_its_queue_and_allowed_stream,
+        set_parameter(
+            "AllowedStreamArns",
+            {"Fn::Join": [",", [{"Fn::GetAtt": ["Stream", "Arn"]}, "arn:aws:kinesis:us-east-1:123456789012:stream/x"]]},
+        ),
+    ),
+    hydrator(
         "hydrate not retried",
         I.hydrate_failures_land_in_failure_queue,
         set_in("HydrateFunction.Properties.EventInvokeConfig.MaximumRetryAttempts", 0),
     ),
-    Mutation(
+    hydrator(
         "hydrate OnFailure removed",
         I.hydrate_failures_land_in_failure_queue,
         delete("HydrateFunction.Properties.EventInvokeConfig.DestinationConfig"),
     ),
-    Mutation(
+    hydrator(
         "hydrate timeout too short",
         I.hydrate_timeout_fits_largest_range,
         set_in("HydrateFunction.Properties.Timeout", 30),
@@ -206,7 +272,7 @@ MUTATIONS = [
         I.stream_and_topic_are_encrypted_with_rotating_key,
         delete("Stream.Properties.StreamEncryption"),
     ),
-    Mutation(
+    hydrator(
         "topic unencrypted",
         I.stream_and_topic_are_encrypted_with_rotating_key,
         delete("FailureTopic.Properties.KmsMasterKeyId"),
@@ -216,14 +282,19 @@ MUTATIONS = [
         I.stream_and_topic_are_encrypted_with_rotating_key,
         set_in("DataKey.Properties.EnableKeyRotation", False),
     ),
-    Mutation("DLQ unencrypted", I.queues_are_encrypted, delete("DeadLetterQueue.Properties.KmsMasterKeyId")),
     Mutation(
+        "demo's hydrator makes a key of its own",
+        I.stream_and_topic_are_encrypted_with_rotating_key,
+        lambda t: t["Resources"]["Hydrator"]["Properties"]["Parameters"].pop("DataKeyArn"),
+    ),
+    hydrator("DLQ unencrypted", I.queues_are_encrypted, delete("DeadLetterQueue.Properties.KmsMasterKeyId")),
+    hydrator(
         "failure queue unencrypted",
         I.queues_are_encrypted,
         set_in("HydrateFailureQueue.Properties.SqsManagedSseEnabled", False),
     ),
-    Mutation("DLQ policy removed", I.queues_and_topic_refuse_plain_http, delete_resource("DeadLetterQueuePolicy")),
-    Mutation(
+    hydrator("DLQ policy removed", I.queues_and_topic_refuse_plain_http, delete_resource("DeadLetterQueuePolicy")),
+    hydrator(
         "failure queue denies TLS instead",
         I.queues_and_topic_refuse_plain_http,
         set_in(
@@ -231,13 +302,13 @@ MUTATIONS = [
             {"Bool": {"aws:SecureTransport": "true"}},
         ),
     ),
-    Mutation("topic policy removed", I.queues_and_topic_refuse_plain_http, delete_resource("FailureTopicPolicy")),
-    Mutation(
+    hydrator("topic policy removed", I.queues_and_topic_refuse_plain_http, delete_resource("FailureTopicPolicy")),
+    hydrator(
         "DLQ keeps 4 days",
         I.dead_letter_queue_keeps_14_days_of_1_mib_messages,
         set_in("DeadLetterQueue.Properties.MessageRetentionPeriod", 345_600),
     ),
-    Mutation(
+    hydrator(
         "DLQ takes 256 KiB",
         I.dead_letter_queue_keeps_14_days_of_1_mib_messages,
         set_in("DeadLetterQueue.Properties.MaximumMessageSize", 262_144),
@@ -247,12 +318,12 @@ MUTATIONS = [
         I.no_wildcard_permissions,
         set_statement("ProcessorRole", "EventSourceMappingReadsStream", "Action", "kinesis:*"),
     ),
-    Mutation(
+    hydrator(
         "hydrate reads every stream",
         I.no_wildcard_permissions,
         set_statement("HydrateRole", "RereadsFailedRange", "Resource", "*"),
     ),
-    Mutation(
+    hydrator(
         "managed policy attached",
         I.no_wildcard_permissions,
         set_in(
@@ -260,35 +331,40 @@ MUTATIONS = [
             ["arn:aws:iam::aws:policy/service-role/AWSLambdaKinesisExecutionRole"],
         ),
     ),
-    Mutation(
+    hydrator(
         "SAM policy template instead of the role",
         I.no_wildcard_permissions,
-        replace_role_with_sam_policies("HydrateFunction"),
+        replace_role_with_sam_policies("HydrateFunction", "orders"),
     ),
-    Mutation(
+    hydrator(
         "hydrate may describe the stream",
         I.hydrate_role_has_exactly_its_permissions,
         add_action("HydrateRole", "RereadsFailedRange", "kinesis:DescribeStream"),
     ),
-    Mutation(
+    hydrator(
         "hydrate may put records",
         I.hydrate_role_has_exactly_its_permissions,
         add_action("HydrateRole", "RereadsFailedRange", "kinesis:PutRecords"),
     ),
-    Mutation(
-        "hydrate decrypts outside Kinesis",
+    hydrator(
+        "hydrate decrypts outside the sources' services",
         I.hydrate_role_has_exactly_its_permissions,
-        set_statement("HydrateRole", "DecryptStreamRecords", "Condition", {}),
+        set_statement("HydrateRole", "DecryptsSourceRecords", "Condition", {}),
     ),
-    Mutation(
+    hydrator(
         "hydrate may receive from the DLQ",
         I.hydrate_role_has_exactly_its_permissions,
         add_action("HydrateRole", "WritesDeadLetterQueue", "sqs:ReceiveMessage"),
     ),
-    Mutation(
+    hydrator(
         "hydrate loses the DLQ",
         I.hydrate_role_has_exactly_its_permissions,
         drop_statement("HydrateRole", "WritesDeadLetterQueue"),
+    ),
+    hydrator(
+        "hydrate cannot describe the stream",
+        I.hydrate_role_has_exactly_its_permissions,
+        set_statement("HydrateRole", "RereadsFailedRange", "Action", ["kinesis:GetShardIterator", "kinesis:GetRecords"]),
     ),
     Mutation(
         "processor may subscribe to shards",
@@ -312,7 +388,7 @@ MUTATIONS = [
         I.functions_run_as_their_own_roles,
         set_in("ProcessorFunction.Properties.Role", {"Fn::GetAtt": ["HydrateRole", "Arn"]}),
     ),
-    Mutation(
+    hydrator(
         "role assumable by any service",
         I.functions_run_as_their_own_roles,
         set_in(
@@ -323,71 +399,77 @@ MUTATIONS = [
     Mutation(
         "SAM-generated role",
         I.functions_run_as_their_own_roles,
-        replace_role_with_sam_policies("ProcessorFunction"),
+        replace_role_with_sam_policies("ProcessorFunction", {"Ref": "Stream"}),
     ),
     Mutation(
         "x86_64 build",
         I.functions_are_rust_on_arm64_with_json_logs,
         set_in("ProcessorFunction.Properties.Architectures", ["x86_64"]),
     ),
-    Mutation(
+    hydrator(
         "text logs",
         I.functions_are_rust_on_arm64_with_json_logs,
         set_in("HydrateFunction.Properties.LoggingConfig.LogFormat", "Text"),
     ),
-    Mutation(
+    hydrator(
         "build method removed",
         I.functions_are_rust_on_arm64_with_json_logs,
         delete("HydrateFunction.Metadata.BuildMethod"),
     ),
-    Mutation(
+    hydrator(
         "wrong binary",
         I.functions_are_rust_on_arm64_with_json_logs,
         set_in("HydrateFunction.Metadata.BuildProperties.Binary", "processor"),
     ),
-    Mutation(
+    hydrator(
         "DLQ alarm removed", I.alarms_watch_every_failure_path, delete_resource("DeadLetterQueueDepthAlarm")
     ),
     Mutation(
         "iterator age on the wrong function",
         I.alarms_watch_every_failure_path,
-        set_in("ProcessorIteratorAgeAlarm.Properties.Dimensions.0.Value", {"Ref": "HydrateFunction"}),
+        set_in("ProcessorIteratorAgeAlarm.Properties.Dimensions.0.Value", {"Fn::GetAtt": ["Hydrator", "Outputs.HydrateFunctionName"]}),
     ),
-    Mutation("hydrate errors unwatched", I.alarms_watch_every_failure_path, delete_resource("HydrateErrorsAlarm")),
-    Mutation(
+    hydrator("hydrate errors unwatched", I.alarms_watch_every_failure_path, delete_resource("HydrateErrorsAlarm")),
+    hydrator(
         "failure queue unwatched",
         I.alarms_watch_every_failure_path,
         delete_resource("HydrateFailureQueueDepthAlarm"),
     ),
-    Mutation(
+    hydrator(
         "retention margin alarm on a misspelt metric",
         I.alarms_watch_the_metrics_they_name,
-        set_in("RetentionMarginAlarm.Properties.MetricName", "RetentionMarginSeconds"),
+        set_in(
+            "RetentionMarginAlarm.Properties.Metrics.0.Expression",
+            "SELECT MIN(RetentionMarginSeconds) FROM SCHEMA(streamdlq, StreamName)",
+        ),
     ),
-    Mutation(
+    hydrator(
         "retention margin alarm by function instead of stream",
         I.alarms_watch_the_metrics_they_name,
         set_in(
-            "RetentionMarginAlarm.Properties.Dimensions",
-            [{"Name": "FunctionName", "Value": {"Ref": "HydrateFunction"}}],
+            "RetentionMarginAlarm.Properties.Metrics.0.Expression",
+            "SELECT MIN(RetentionMargin) FROM SCHEMA(streamdlq, FunctionName)",
         ),
     ),
-    Mutation(
+    hydrator(
         "retention margin alarm trips on large margins",
         I.alarms_watch_the_metrics_they_name,
         set_in("RetentionMarginAlarm.Properties.ComparisonOperator", "GreaterThanThreshold"),
     ),
-    Mutation(
+    hydrator(
         "retention margin alarm averages away the near miss",
         I.alarms_watch_the_metrics_they_name,
-        set_in("RetentionMarginAlarm.Properties.Statistic", "Average"),
+        set_in(
+            "RetentionMarginAlarm.Properties.Metrics.0.Expression",
+            "SELECT AVG(RetentionMargin) FROM SCHEMA(streamdlq, StreamName)",
+        ),
     ),
-    Mutation(
+    hydrator(
         "retention margin alarm removed",
         I.alarms_watch_the_metrics_they_name,
         delete_resource("RetentionMarginAlarm"),
     ),
-    Mutation(
+    hydrator(
         "DLQ age alarm watches the failure queue",
         I.alarms_watch_the_metrics_they_name,
         set_in(
@@ -395,17 +477,17 @@ MUTATIONS = [
             {"Fn::GetAtt": ["HydrateFailureQueue", "QueueName"]},
         ),
     ),
-    Mutation(
+    hydrator(
         "DLQ age alarm watches depth",
         I.alarms_watch_the_metrics_they_name,
         set_in("DeadLetterQueueAgeAlarm.Properties.MetricName", "ApproximateNumberOfMessagesVisible"),
     ),
-    Mutation(
+    hydrator(
         "hydrate errors alarm watches throttles",
         I.alarms_watch_the_metrics_they_name,
         set_in("HydrateErrorsAlarm.Properties.MetricName", "Throttles"),
     ),
-    Mutation(
+    hydrator(
         "failure queue alarm watches the DLQ",
         I.alarms_watch_the_metrics_they_name,
         set_in(
@@ -418,12 +500,17 @@ MUTATIONS = [
         I.alarms_watch_the_metrics_they_name,
         set_in("ProcessorIteratorAgeAlarm.Properties.Statistic", "Average"),
     ),
-    Mutation(
+    hydrator(
         "retention margin threshold hard-coded",
         I.retention_margin_alarm_uses_its_parameter,
         set_in("RetentionMarginAlarm.Properties.Threshold", 3600),
     ),
     Mutation(
+        "demo's threshold not passed on",
+        I.retention_margin_alarm_uses_its_parameter,
+        lambda t: t["Resources"]["Hydrator"]["Properties"]["Parameters"].pop("RetentionMarginAlarmSeconds"),
+    ),
+    hydrator(
         "DLQ age alarm after SQS deletes",
         I.retention_margin_alarm_uses_its_parameter,
         set_in("DeadLetterQueueAgeAlarm.Properties.Threshold", 1_296_000),
@@ -440,15 +527,130 @@ MUTATIONS = [
         ),
     ),
     Mutation(
-        "hydrate cannot describe the stream",
-        I.hydrate_role_has_exactly_its_permissions,
-        set_statement("HydrateRole", "RereadsFailedRange", "Action", ["kinesis:GetShardIterator", "kinesis:GetRecords"]),
+        "dashboard graphs the failure queue as the DLQ",
+        I.dashboard_shows_every_alarmed_metric,
+        lambda t: t["Resources"]["Dashboard"]["Properties"].update(
+            DashboardBody={
+                "Fn::Sub": t["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"].replace(
+                    "Hydrator.Outputs.DlqName", "Hydrator.Outputs.HydrateFailureQueueName"
+                )
+            }
+        ),
     ),
     Mutation("DlqUrl output removed", I.outputs_name_everything_the_cli_needs, lambda t: t["Outputs"].pop("DlqUrl")),
     Mutation(
         "StreamArn output names the DLQ",
         I.outputs_name_everything_the_cli_needs,
-        lambda t: t["Outputs"]["StreamArn"].update(Value={"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}),
+        lambda t: t["Outputs"]["StreamArn"].update(Value={"Fn::GetAtt": ["Hydrator", "Outputs.DlqArn"]}),
+    ),
+    hydrator(
+        "hydrator's DlqUrl output names the failure queue",
+        I.outputs_name_everything_the_cli_needs,
+        lambda t: t["Outputs"]["DlqUrl"].update(Value={"Ref": "HydrateFailureQueue"}),
+    ),
+    Mutation(
+        "demo hydrates from a queue it does not have",
+        I.demo_passes_the_hydrator_what_it_needs,
+        set_parameter("FailureSource", "ExistingQueue"),
+    ),
+    Mutation(
+        "demo's hydrator may read another stream",
+        I.demo_passes_the_hydrator_what_it_needs,
+        set_parameter("AllowedStreamArns", "arn:aws:kinesis:us-east-1:123456789012:stream/other"),
+    ),
+    hydrator(
+        "queue consumer may purge",
+        I.hydrator_role_has_exactly_each_sources_permissions,
+        add_action("HydrateRole", "ConsumesExistingQueue", "sqs:PurgeQueue"),
+    ),
+    hydrator(
+        "bucket read whatever the source",
+        I.hydrator_role_has_exactly_each_sources_permissions,
+        unconditional_statement("HydrateRole", "ReadsFailedEventObjects"),
+    ),
+    hydrator(
+        "queue consumed whatever the source",
+        I.hydrator_role_has_exactly_each_sources_permissions,
+        unconditional_statement("HydrateRole", "ConsumesExistingQueue"),
+    ),
+    hydrator(
+        "hydrate may read every stream of the account",
+        I.hydrator_reads_only_allowed_sources_and_writes_only_its_queues,
+        set_statement(
+            "HydrateRole",
+            "RereadsFailedRange",
+            "Resource",
+            {"Fn::Sub": "arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/*"},
+        ),
+    ),
+    hydrator(
+        "hydrate may read the whole bucket",
+        I.hydrator_reads_only_allowed_sources_and_writes_only_its_queues,
+        set_statement(
+            "HydrateRole", "ReadsFailedEventObjects", "Resource", {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ExistingBucketName}/*"}
+        ),
+    ),
+    hydrator(
+        "hydrate may write to the stream",
+        I.hydrator_reads_only_allowed_sources_and_writes_only_its_queues,
+        add_action("HydrateRole", "RereadsFailedRange", "kinesis:PutRecord"),
+    ),
+    hydrator(
+        "hydrate may send to the consumed queue",
+        I.hydrator_reads_only_allowed_sources_and_writes_only_its_queues,
+        add_action("HydrateRole", "ConsumesExistingQueue", "sqs:SendMessage"),
+    ),
+    hydrator(
+        "hydrate may write to the bucket",
+        I.hydrator_reads_only_allowed_sources_and_writes_only_its_queues,
+        add_action("HydrateRole", "ReadsFailedEventObjects", "s3:PutObject"),
+    ),
+    hydrator(
+        "hydrate decrypts with any key",
+        I.hydrator_reads_only_allowed_sources_and_writes_only_its_queues,
+        set_statement(
+            "HydrateRole", "DecryptsSourceRecords", "Resource", {"Fn::Sub": "arn:${AWS::Partition}:kms:*:${AWS::AccountId}:key/*"}
+        ),
+    ),
+    hydrator(
+        "subscription whatever the source",
+        I.hydrator_receives_failures_from_its_source,
+        set_condition("FailureSubscription", None),
+    ),
+    hydrator(
+        "queue mapping without partial batch responses",
+        I.hydrator_receives_failures_from_its_source,
+        delete("FailureQueueMapping.Properties.FunctionResponseTypes"),
+    ),
+    hydrator(
+        "any bucket may invoke hydrate",
+        I.hydrator_receives_failures_from_its_source,
+        delete("FailureBucketInvokesHydrate.Properties.SourceArn"),
+    ),
+    hydrator(
+        "queue mapping for the bucket source",
+        I.hydrator_receives_failures_from_its_source,
+        set_condition("FailureQueueMapping", "ReadsBucket"),
+    ),
+    hydrator(
+        "existing queue without its ARN accepted",
+        I.hydrator_refuses_a_source_without_its_name,
+        lambda t: t["Rules"].pop("ExistingQueueNeedsItsArn"),
+    ),
+    hydrator(
+        "a default allowlist",
+        I.hydrator_refuses_a_source_without_its_name,
+        lambda t: t["Parameters"]["AllowedStreamArns"].update(Default="*"),
+    ),
+    hydrator(
+        "topic output whatever the source",
+        I.hydrator_outputs_what_operators_need,
+        lambda t: t["Outputs"]["TopicArn"].update(Condition="SubscribesToTopic"),
+    ),
+    hydrator(
+        "function ARN output removed",
+        I.hydrator_outputs_what_operators_need,
+        lambda t: t["Outputs"].pop("HydrateFunctionArn"),
     ),
 ]
 
@@ -477,16 +679,21 @@ class ListByIndex(list):  # type: ignore[type-arg]
 
 
 @pytest.mark.parametrize("mutation", MUTATIONS, ids=lambda mutation: mutation.name.replace(" ", "-"))
-def test_invariant_catches_mutation(mutation: Mutation, sam_template: Template) -> None:
+def test_invariant_catches_mutation(mutation: Mutation, stack: invariants.Stack) -> None:
     """The mutated template still translates, and its invariant rejects it."""
-    mutated = index_lists(copy.deepcopy(sam_template))
+    original = stack.hydrator_sam if mutation.template == "hydrator" else stack.sam
+    mutated = index_lists(copy.deepcopy(original))
     mutation.apply(mutated)
     try:
         cfn = translate.translate(mutated)
     except translate.TranslationError as error:
         pytest.fail(f"the mutation must leave a valid SAM template, so the invariant is what fails: {error}")
+    if mutation.template == "hydrator":
+        mutated_stack = invariants.Stack(stack.sam, stack.cfn, mutated, cfn)
+    else:
+        mutated_stack = invariants.Stack(mutated, cfn, stack.hydrator_sam, stack.hydrator_cfn)
     with pytest.raises(AssertionError):
-        mutation.trips(mutated, cfn)
+        mutation.trips(mutated_stack)
 
 
 def test_every_invariant_has_a_mutation_that_trips_it() -> None:

@@ -42,14 +42,19 @@ class TranslationError(Exception):
     """The SAM template is invalid; the message lists every cause."""
 
 
-def translate(sam_template: dict[str, Any]) -> dict[str, Any]:
+def translate(sam_template: dict[str, Any], base_dir: Path | None = None) -> dict[str, Any]:
     """Return the CloudFormation template that the SAM transform produces.
 
     The input is not modified. Resource `Metadata` (checkov waivers, build
-    properties) is carried over, as `sam build`/`sam deploy` do.
+    properties) is carried over, as `sam build`/`sam deploy` do. A nested
+    application's local `Location` is made absolute against `base_dir` (the
+    template's directory), so that cfn-lint finds the nested template wherever
+    the translation is written and checks the parameters passed to it.
     """
     template = copy.deepcopy(sam_template)
     stand_in_packaged_code(template)
+    if base_dir is not None:
+        locate_nested_applications(template, base_dir)
     # The transform's metrics go nowhere (offline), but must be "published"
     # or the translator warns about them when it is garbage-collected.
     metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
@@ -85,6 +90,16 @@ def stand_in_packaged_code(template: dict[str, Any]) -> None:
                 properties["CodeUri"] = f"s3://offline-artifacts/{logical_id}.zip"
 
 
+def locate_nested_applications(template: dict[str, Any], base_dir: Path) -> None:
+    """Make each nested application's local `Location` an absolute path."""
+    for resource in template.get("Resources", {}).values():
+        properties = resource.get("Properties") or {}
+        location = properties.get("Location")
+        if resource.get("Type") == "AWS::Serverless::Application" and isinstance(location, str):
+            if "://" not in location:
+                properties["Location"] = str((base_dir / location).resolve())
+
+
 def forbid_network() -> None:
     """Make any network connection fail loudly: translation must be offline."""
 
@@ -102,7 +117,7 @@ def main(argv: list[str]) -> int:
     source, target = Path(argv[1]), Path(argv[2])
     forbid_network()
     try:
-        translated = translate(cfn_yaml.load(source))
+        translated = translate(cfn_yaml.load(source), source.parent)
     except TranslationError as error:
         print(f"{source}: SAM translation failed: {error}", file=sys.stderr)
         return 1

@@ -105,6 +105,28 @@ fn infra_template_audits_clean_at_the_default_level() {
     assert_eq!(checks, ["short-retention"]);
 }
 
+/// The demo stack's hydrate function lives in the nested hydrator
+/// (`infra/hydrator.yaml`): the audit reads it through the application, with
+/// the demo's stream as its allowlist and the topic the mapping sends to.
+#[test]
+fn audits_the_hydrator_nested_in_the_demo_stack() {
+    let inventory = load_template(&repository().join("infra/template.yaml")).expect("template");
+    let [hydrator] = inventory.hydrators.as_slice() else {
+        panic!("one hydrate function: {:?}", inventory.hydrators);
+    };
+    assert_eq!(hydrator.function, "HydrateFunction");
+    assert_eq!(hydrator.allowed_streams, Some(vec!["Stream".to_owned()]));
+    assert_eq!(hydrator.consumes, ["FailureTopic"]);
+    let [mapping] = inventory.mappings.as_slice() else {
+        panic!("one mapping: {:?}", inventory.mappings);
+    };
+    let destination = mapping
+        .on_failure
+        .as_ref()
+        .expect("an OnFailure destination");
+    assert_eq!(destination.target, "FailureTopic");
+}
+
 /// `--fail-on warning` turns the warnings into exit code 1.
 #[test]
 fn fail_on_warning_exits_with_one_on_warnings() {

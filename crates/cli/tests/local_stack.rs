@@ -294,6 +294,12 @@ fn up_refuses_a_setting_aws_would_refuse() {
     assert!(template.contains("BatchSize: 100"), "the template changed");
     let bad = dir.0.join("template.yaml");
     std::fs::write(&bad, template.replace("BatchSize: 100", "BatchSize: 0")).expect("write");
+    // The hydrator it nests, found beside it as on AWS.
+    std::fs::copy(
+        workspace_root().join("infra/hydrator.yaml"),
+        dir.0.join("hydrator.yaml"),
+    )
+    .expect("copy the nested hydrator");
 
     let output = dir.streamdlq(&["local", "up", "--template", bad.to_str().expect("utf-8")]);
     let stderr = String::from_utf8_lossy(&output.stderr);

@@ -13,7 +13,8 @@
 //!
 //! - [`template`]: [`StackTemplate`], what `infra/template.yaml` declares
 //!   (resources, the ESM settings and its OnFailure destination, the
-//!   hydrate function's event and async invocation).
+//!   hydrate function's event and async invocation), with the hydrator it
+//!   nests (`infra/hydrator.yaml`) read into it.
 //! - [`resources`]: [`StackResources`], the template's resources created in the
 //!   emulators (the OnFailure topic, queue or bucket among them), and the
 //!   delivery queue a topic or bucket hands its records to.

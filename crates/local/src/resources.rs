@@ -389,10 +389,7 @@ impl StackResources {
                     .ok_or_else(|| ResourceError::Unresolved {
                         function,
                         name: name.clone(),
-                        value: match value {
-                            TemplateValue::Reference(reference) => reference.to_string(),
-                            TemplateValue::Sub(text) | TemplateValue::Literal(text) => text.clone(),
-                        },
+                        value: value.to_string(),
                     })?;
                 Ok((name.clone(), resolved))
             })

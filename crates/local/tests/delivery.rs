@@ -17,12 +17,12 @@ use streamdlq_local::resources::{Clients, StackResources};
 use streamdlq_local::template::ids;
 
 const ON_FAILURE: &str = include_str!("../../../events/onfailure-kinesis.json");
-const TEMPLATE: &str = include_str!("../../../infra/template.yaml");
 
 async fn stack(name: &str) -> (Clients, StackResources, StackTemplate) {
     let emulators = Emulators::shared().await.expect("emulators start");
     let clients = Clients::new(&emulators.kinesis_config(), &emulators.moto_config());
-    let template = StackTemplate::parse(TEMPLATE).expect("template");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");
+    let template = StackTemplate::load(&path).expect("template");
     let resources = StackResources::create(&clients, &template, name)
         .await
         .expect("resources");

@@ -6,7 +6,10 @@
 //! their SAM `SNS`/`SQS` events, SNS subscriptions and SQS mappings name.
 //! Settings a template leaves out get the AWS default. `!Ref` to a parameter
 //! reads its `Default`; the short-form tags and intrinsics are read by the
-//! local stack's template reader.
+//! local stack's template reader, which also reads a nested application with
+//! a local `Location` (`infra/template.yaml` nests `infra/hydrator.yaml`)
+//! into the template that nests it, so the whole stack is audited: findings
+//! about the hydrate function come from the nested template.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,6 +17,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use serde_norway::{Mapping, Value};
+use streamdlq_local::template::nested;
 use streamdlq_local::template::value::{mapping, reference, scalar, static_scalar};
 
 use super::model::{
@@ -27,16 +31,24 @@ const MAPPING: &str = "AWS::Lambda::EventSourceMapping";
 const KINESIS_STREAM: &str = "AWS::Kinesis::Stream";
 const DYNAMODB_TABLE: &str = "AWS::DynamoDB::Table";
 
-/// Reads a template file.
+/// Reads a template file, and the nested applications it names.
 pub fn load_template(path: &Path) -> anyhow::Result<ResourceInventory> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read template {}", path.display()))?;
-    read_template(&text).with_context(|| format!("cannot audit template {}", path.display()))
+    read_template_at(&text, path.parent())
+        .with_context(|| format!("cannot audit template {}", path.display()))
 }
 
-/// Reads template text (YAML or JSON).
+/// Reads template text (YAML or JSON) that nests no application.
 pub fn read_template(text: &str) -> anyhow::Result<ResourceInventory> {
+    read_template_at(text, None)
+}
+
+/// Reads template text whose nested applications are relative to
+/// `base_dir` (the template's directory).
+pub fn read_template_at(text: &str, base_dir: Option<&Path>) -> anyhow::Result<ResourceInventory> {
     let root: Value = serde_norway::from_str(text).context("not YAML or JSON")?;
+    let root = nested::flatten(root, base_dir)?;
     let Some(resources) = root.get("Resources").and_then(mapping) else {
         bail!("the template has no Resources section");
     };

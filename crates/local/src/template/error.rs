@@ -47,6 +47,18 @@ pub enum TemplateError {
         error: crate::esm::EsmSettingsError,
     },
 
+    /// A nested application the template reader cannot follow.
+    #[error("nested application {application}: {reason}")]
+    Nested { application: String, reason: String },
+
+    /// A nested application's template is not YAML.
+    #[error("the nested template {} is not valid YAML", .path.display())]
+    NestedYaml {
+        path: PathBuf,
+        #[source]
+        source: serde_norway::Error,
+    },
+
     /// A property has a value the local stack cannot use.
     #[error("{logical_id}: {property} {reason}")]
     Invalid {

@@ -10,7 +10,7 @@ use serde_norway::Value;
 use super::error::TemplateError;
 use super::limits;
 use super::value::{Reference, reference};
-use super::{Resource, SNS_TOPIC, SQS_QUEUE, TemplateResources, ids};
+use super::{Resource, SNS_SUBSCRIPTION, SNS_TOPIC, SQS_QUEUE, TemplateResources, ids};
 use crate::template::kinesis_event::Destination;
 
 const S3_BUCKET: &str = "AWS::S3::Bucket";
@@ -164,8 +164,14 @@ impl TemplateResources<'_> {
 }
 
 impl Resource<'_> {
-    /// The function's SNS, SQS or S3 event: the first of those kinds.
-    pub(super) fn hydrate_trigger(&self) -> Result<HydrateTrigger, TemplateError> {
+    /// The function's SNS, SQS or S3 event: the first of those kinds, or
+    /// else the topic of a plain `AWS::SNS::Subscription` (`Protocol:
+    /// lambda`) whose endpoint is the function, which is how hydrator.yaml
+    /// subscribes it (SAM cannot make one event conditional).
+    pub(super) fn hydrate_trigger(
+        &self,
+        template: &TemplateResources<'_>,
+    ) -> Result<HydrateTrigger, TemplateError> {
         for kind in ["SNS", "SQS", "S3"] {
             let Ok((_, event)) = self.event(kind) else {
                 continue;
@@ -191,10 +197,32 @@ impl Resource<'_> {
                 }),
             };
         }
+        if let Some(topic) = self.subscribed_topic(template) {
+            return Ok(HydrateTrigger::Sns { topic });
+        }
         Err(TemplateError::missing(
             self.logical_id,
-            "an SNS, SQS or S3 event",
+            "an SNS, SQS or S3 event, or an SNS subscription with the function as endpoint",
         ))
+    }
+
+    /// The topic of an `AWS::SNS::Subscription` delivering to this function.
+    fn subscribed_topic(&self, template: &TemplateResources<'_>) -> Option<Reference> {
+        template
+            .resources
+            .into_iter()
+            .flatten()
+            .map(|(_, resource)| resource)
+            .filter(|resource| resource.get("Type").and_then(Value::as_str) == Some(SNS_SUBSCRIPTION))
+            .filter_map(|resource| resource.get("Properties"))
+            .find(|properties| {
+                properties.get("Protocol").and_then(Value::as_str) == Some("lambda")
+                    && properties
+                        .get("Endpoint")
+                        .and_then(reference)
+                        .is_some_and(|endpoint| endpoint.logical_id == self.logical_id)
+            })
+            .and_then(|properties| properties.get("TopicArn").and_then(reference))
     }
 
     fn reference_to(&self, name: &str, what: &str) -> Result<Reference, TemplateError> {

@@ -2,6 +2,11 @@
 //! for what the stack holds and how its event source mapping and async
 //! invocations behave. Nothing here repeats a setting of the template.
 //!
+//! The template nests `infra/hydrator.yaml` (the failure topic, the hydrate
+//! function and its queues) as an `AWS::Serverless::Application`; [`nested`]
+//! reads it into the parent, so everything below sees one template with the
+//! same logical ids.
+//!
 //! CloudFormation short-form tags (`!Ref`, `!GetAtt`, `!Sub`, `!If`…) are
 //! kept as tagged YAML values; the local stack resolves only what it needs
 //! (see [`value`]) and ignores the rest (KMS keys, roles, alarms), which have
@@ -9,7 +14,10 @@
 //!
 //! # Layout
 //!
-//! - [`value`]: literals and the intrinsics `Ref`, `GetAtt` and `Sub`.
+//! - [`nested`]: nested applications with a local `Location`, read into the
+//!   template that nests them (parameters passed, conditions decided,
+//!   outputs resolved).
+//! - [`value`]: literals and the intrinsics `Ref`, `GetAtt`, `Sub` and `Join`.
 //! - [`kinesis_event`]: [`KinesisEventSpec`], the processor's Kinesis event:
 //!   its stream, its OnFailure destination and its [`EsmSettings`], read
 //!   from the event's properties by the ESM's own reader.
@@ -23,6 +31,7 @@ pub mod error;
 pub mod failure_path;
 pub mod kinesis_event;
 pub mod limits;
+pub mod nested;
 pub mod value;
 
 use std::collections::BTreeMap;
@@ -54,6 +63,7 @@ pub mod ids {
 const KINESIS_STREAM: &str = "AWS::Kinesis::Stream";
 const SNS_TOPIC: &str = "AWS::SNS::Topic";
 const SQS_QUEUE: &str = "AWS::SQS::Queue";
+const SNS_SUBSCRIPTION: &str = "AWS::SNS::Subscription";
 const FUNCTION: &str = "AWS::Serverless::Function";
 
 /// The Kinesis stream.
@@ -132,18 +142,26 @@ pub struct StackTemplate {
 }
 
 impl StackTemplate {
-    /// Reads and parses a template file.
+    /// Reads and parses a template file; nested applications are read from
+    /// their `Location`, relative to the file.
     pub fn load(path: &Path) -> Result<Self, TemplateError> {
         let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::parse(&text)
+        Self::parse_at(&text, path.parent())
     }
 
-    /// Parses template text.
+    /// Parses template text that nests no application.
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
+        Self::parse_at(text, None)
+    }
+
+    /// Parses template text whose nested applications are relative to
+    /// `base_dir` (the template's directory).
+    pub fn parse_at(text: &str, base_dir: Option<&Path>) -> Result<Self, TemplateError> {
         let root: Value = serde_norway::from_str(text).map_err(TemplateError::Yaml)?;
+        let root = nested::flatten(root, base_dir)?;
         let parameters = parameter_defaults(&root);
         let resources = TemplateResources {
             resources: root.get("Resources").and_then(mapping),
@@ -168,7 +186,7 @@ impl StackTemplate {
             environment: processor.environment(),
             esm: processor.kinesis_event()?,
         };
-        let hydrate = resources.get(ids::HYDRATE_FUNCTION, FUNCTION)?.hydrate()?;
+        let hydrate = resources.get(ids::HYDRATE_FUNCTION, FUNCTION)?.hydrate(&resources)?;
         if let HydrateTrigger::Sns { topic } = &hydrate.trigger
             && topic.logical_id == ids::FAILURE_TOPIC
         {
@@ -413,8 +431,8 @@ impl<'a> Resource<'a> {
         })
     }
 
-    fn hydrate(&self) -> Result<HydrateSpec, TemplateError> {
-        let trigger = self.hydrate_trigger()?;
+    fn hydrate(&self, template: &TemplateResources<'_>) -> Result<HydrateSpec, TemplateError> {
+        let trigger = self.hydrate_trigger(template)?;
         Ok(HydrateSpec {
             timeout: self.timeout()?,
             environment: self.environment(),

@@ -1,10 +1,9 @@
 use super::*;
 use crate::esm::StartingPosition;
 
-const REAL: &str = include_str!("../../../../infra/template.yaml");
-
 fn real() -> StackTemplate {
-    StackTemplate::parse(REAL).expect("infra/template.yaml parses")
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");
+    StackTemplate::load(&path).expect("infra/template.yaml and the hydrator it nests parse")
 }
 
 /// A template with every resource the local stack needs and nothing else;
@@ -125,7 +124,7 @@ fn reads_queue_attributes() {
 }
 
 /// The hydrate function's environment names, its SNS topic and its async
-/// invocation settings come from the template.
+/// invocation settings come from the template, through the nested hydrator.
 #[test]
 fn reads_the_hydrate_function() {
     let hydrate = real().hydrate;
@@ -138,6 +137,17 @@ fn reads_the_hydrate_function() {
     assert_eq!(
         hydrate.environment[0].1,
         TemplateValue::Reference(Reference::to(ids::DEAD_LETTER_QUEUE))
+    );
+    // The demo's stream, passed to the nested hydrator's list parameter.
+    assert_eq!(
+        hydrate.environment[1].1,
+        TemplateValue::Join(
+            ",".to_owned(),
+            vec![TemplateValue::Reference(Reference::attribute(
+                ids::STREAM,
+                "Arn"
+            ))]
+        )
     );
     assert_eq!(
         hydrate.trigger,
@@ -265,6 +275,42 @@ fn rejects_a_resource_of_the_wrong_type() {
         error
             .to_string()
             .contains("DeadLetterQueue is a AWS::SNS::Topic"),
+        "{error}"
+    );
+}
+
+/// A hydrate function subscribed by a plain `AWS::SNS::Subscription` (as
+/// hydrator.yaml does) is read like one with a SAM SNS event.
+#[test]
+fn reads_a_plain_sns_subscription_of_the_hydrate_function() {
+    let text = minimal("").replace(
+        "      Events:\n        Failures: {Type: SNS, Properties: {Topic: !Ref FailureTopic}}\n",
+        "      Timeout: 9\n  Subscription:\n    Type: AWS::SNS::Subscription\n    Properties:\n      \
+         Protocol: lambda\n      Endpoint: !GetAtt HydrateFunction.Arn\n      TopicArn: !Ref FailureTopic\n",
+    );
+    let hydrate = StackTemplate::parse(&text).expect("parses").hydrate;
+    assert_eq!(
+        hydrate.trigger,
+        HydrateTrigger::Sns {
+            topic: Reference::to(ids::FAILURE_TOPIC)
+        }
+    );
+    assert_eq!(hydrate.timeout, Duration::from_secs(9));
+}
+
+/// A hydrate function that nothing invokes is refused: the local stack
+/// would deliver no failure to it.
+#[test]
+fn refuses_a_hydrate_function_without_a_topic() {
+    let text = minimal("").replace(
+        "      Events:\n        Failures: {Type: SNS, Properties: {Topic: !Ref FailureTopic}}\n",
+        "      Timeout: 9\n",
+    );
+    let error = StackTemplate::parse(&text).expect_err("no topic");
+    assert!(
+        error
+            .to_string()
+            .contains("HydrateFunction: an SNS, SQS or S3 event, or an SNS subscription"),
         "{error}"
     );
 }

@@ -1,6 +1,6 @@
 //! CloudFormation values as the template writes them: literals, and the
 //! intrinsic functions the local stack resolves (`Ref`, `Fn::GetAtt`,
-//! `Fn::Sub`), in both the short-form tags (`!Ref X`) and the long-form
+//! `Fn::Sub`, `Fn::Join`), in both the short-form tags (`!Ref X`) and the long-form
 //! mappings (`{"Ref": "X"}`).
 
 use std::collections::BTreeMap;
@@ -53,6 +53,9 @@ pub enum TemplateValue {
     Reference(Reference),
     /// `!Sub "text with ${Id} and ${Id.Attribute}"`.
     Sub(String),
+    /// `!Join [separator, [values…]]` (how a list parameter, such as the
+    /// hydrator's `AllowedStreamArns`, becomes one environment variable).
+    Join(String, Vec<TemplateValue>),
 }
 
 impl TemplateValue {
@@ -65,16 +68,56 @@ impl TemplateValue {
         if let Some(template) = intrinsic(value, "Sub").and_then(Value::as_str) {
             return Some(Self::Sub(template.to_owned()));
         }
+        if let Some([separator, Value::Sequence(items)]) = intrinsic(value, "Join")
+            .and_then(Value::as_sequence)
+            .map(Vec::as_slice)
+        {
+            let items = items.iter().map(Self::read).collect::<Option<Vec<_>>>()?;
+            return Some(Self::Join(scalar(separator)?, items));
+        }
         scalar(value).map(Self::Literal)
     }
 
     /// The value, with references looked up through `lookup`; `None` when a
     /// reference is unknown to it.
     pub fn resolve(&self, lookup: impl Fn(&Reference) -> Option<String>) -> Option<String> {
+        self.resolve_with(&lookup)
+    }
+
+    /// [`Self::resolve`] through a trait object, so that `Join` can recurse.
+    fn resolve_with(&self, lookup: &dyn Fn(&Reference) -> Option<String>) -> Option<String> {
         match self {
             Self::Literal(text) => Some(text.clone()),
             Self::Reference(reference) => lookup(reference),
             Self::Sub(template) => substitute(template, lookup),
+            Self::Join(separator, items) => Some(
+                items
+                    .iter()
+                    .map(|item| item.resolve_with(lookup))
+                    .collect::<Option<Vec<_>>>()?
+                    .join(separator),
+            ),
+        }
+    }
+}
+
+/// The value as the template writes it (short form), for messages.
+impl std::fmt::Display for TemplateValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Literal(text) => f.write_str(text),
+            Self::Reference(reference) => reference.fmt(f),
+            Self::Sub(template) => write!(f, "!Sub {template:?}"),
+            Self::Join(separator, items) => {
+                write!(f, "!Join [{separator:?}, [")?;
+                for (index, item) in items.iter().enumerate() {
+                    if index > 0 {
+                        f.write_str(", ")?;
+                    }
+                    item.fmt(f)?;
+                }
+                f.write_str("]]")
+            }
         }
     }
 }
