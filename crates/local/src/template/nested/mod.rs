@@ -22,6 +22,14 @@
 //!
 //! The parent's parameters keep their defaults: a value the parent passes as
 //! `!Ref Parameter` resolves through them later, as any other.
+//!
+//! # Layout
+//!
+//! - this module: following applications, passing parameters, merging
+//!   resources and resolving the parent's references to outputs.
+//! - `conditions`: the nested template's conditions, decided where the
+//!   passed parameters decide them.
+//! - `scope`: the nested template's values rewritten into the parent's terms.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,7 +38,12 @@ use serde_norway::value::{Tag, TaggedValue};
 use serde_norway::{Mapping, Value};
 
 use super::TemplateError;
-use super::value::{reference, scalar, static_scalar};
+use super::value::{reference, scalar};
+use conditions::Conditions;
+use scope::Scope;
+
+mod conditions;
+mod scope;
 
 /// The resource type of a nested application.
 pub const APPLICATION: &str = "AWS::Serverless::Application";
@@ -301,258 +314,6 @@ fn tagged(tag: &str, value: Value) -> Value {
     }))
 }
 
-/// What a condition compares: text known before deployment, a resource's
-/// attribute (never empty), or something unknown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Text {
-    Known(String),
-    NonEmpty,
-    Unknown,
-}
-
-/// The nested template's conditions, where they can be decided.
-struct Conditions(BTreeMap<String, Option<bool>>);
-
-impl Conditions {
-    fn evaluate(
-        template: &Value,
-        values: &BTreeMap<String, Value>,
-        parent_parameters: &BTreeMap<String, String>,
-    ) -> Self {
-        let declared = template
-            .get("Conditions")
-            .and_then(Value::as_mapping)
-            .cloned()
-            .unwrap_or_default();
-        let mut evaluator = Evaluator {
-            declared: &declared,
-            values,
-            parent_parameters,
-            decided: BTreeMap::new(),
-        };
-        let names: Vec<String> = declared
-            .keys()
-            .filter_map(|name| name.as_str().map(str::to_owned))
-            .collect();
-        for name in &names {
-            evaluator.condition(name, 0);
-        }
-        Self(evaluator.decided)
-    }
-
-    fn get(&self, name: &str) -> Option<bool> {
-        self.0.get(name).copied().flatten()
-    }
-}
-
-struct Evaluator<'a> {
-    declared: &'a Mapping,
-    values: &'a BTreeMap<String, Value>,
-    parent_parameters: &'a BTreeMap<String, String>,
-    decided: BTreeMap<String, Option<bool>>,
-}
-
-impl Evaluator<'_> {
-    fn condition(&mut self, name: &str, depth: usize) -> Option<bool> {
-        if let Some(decided) = self.decided.get(name) {
-            return *decided;
-        }
-        let decided = match self.declared.get(name) {
-            Some(node) if depth < 32 => self.truth(&node.clone(), depth + 1),
-            _ => None,
-        };
-        self.decided.insert(name.to_owned(), decided);
-        decided
-    }
-
-    fn truth(&mut self, node: &Value, depth: usize) -> Option<bool> {
-        if let Some(name) = intrinsic(node, "Condition").and_then(Value::as_str) {
-            return self.condition(name, depth);
-        }
-        let arguments = |name| intrinsic(node, name).and_then(Value::as_sequence);
-        if let Some([inner]) = arguments("Not").map(Vec::as_slice) {
-            return self.truth(inner, depth).map(|truth| !truth);
-        }
-        if let Some(items) = arguments("And") {
-            let truths: Vec<Option<bool>> =
-                items.iter().map(|item| self.truth(item, depth)).collect();
-            return if truths.contains(&Some(false)) {
-                Some(false)
-            } else {
-                truths.iter().all(Option::is_some).then_some(true)
-            };
-        }
-        if let Some(items) = arguments("Or") {
-            let truths: Vec<Option<bool>> =
-                items.iter().map(|item| self.truth(item, depth)).collect();
-            return if truths.contains(&Some(true)) {
-                Some(true)
-            } else {
-                truths.iter().all(Option::is_some).then_some(false)
-            };
-        }
-        if let Some([left, right]) = arguments("Equals").map(Vec::as_slice) {
-            return match (self.text(left), self.text(right)) {
-                (Text::Known(left), Text::Known(right)) => Some(left == right),
-                (Text::NonEmpty, Text::Known(text)) | (Text::Known(text), Text::NonEmpty)
-                    if text.is_empty() =>
-                {
-                    Some(false)
-                }
-                _ => None,
-            };
-        }
-        None
-    }
-
-    /// A value as conditions see it, nested parameters substituted.
-    fn text(&self, value: &Value) -> Text {
-        if let Some(name) = intrinsic(value, "Ref").and_then(Value::as_str)
-            && let Some(passed) = self.values.get(name)
-        {
-            return self.parent_text(passed);
-        }
-        if let Some([separator, items]) = intrinsic(value, "Join")
-            .and_then(Value::as_sequence)
-            .map(Vec::as_slice)
-        {
-            let items: Vec<Text> = match self.list(items) {
-                Some(items) => items,
-                None => return Text::Unknown,
-            };
-            return join(separator.as_str().unwrap_or_default(), &items);
-        }
-        scalar(value).map_or(Text::Unknown, Text::Known)
-    }
-
-    /// The items of a list value (`!Ref ListParameter` or a literal list).
-    fn list(&self, value: &Value) -> Option<Vec<Text>> {
-        let value = match intrinsic(value, "Ref").and_then(Value::as_str) {
-            Some(name) => self.values.get(name)?,
-            None => value,
-        };
-        Some(
-            value
-                .as_sequence()?
-                .iter()
-                .map(|item| self.parent_text(item))
-                .collect(),
-        )
-    }
-
-    /// A value the parent passed, in the parent's terms: a literal, a
-    /// parameter of the parent (its default), or a resource's attribute.
-    fn parent_text(&self, value: &Value) -> Text {
-        if let Value::Sequence(items) = value {
-            let items: Vec<Text> = items.iter().map(|item| self.parent_text(item)).collect();
-            return join(",", &items);
-        }
-        if let Some(text) = static_scalar(value, self.parent_parameters) {
-            return Text::Known(text);
-        }
-        match reference(value) {
-            Some(reference) if reference.attribute.is_some() => Text::NonEmpty,
-            Some(reference)
-                if !self.parent_parameters.contains_key(&reference.logical_id)
-                    && !reference.logical_id.starts_with("AWS::") =>
-            {
-                Text::NonEmpty
-            }
-            _ => Text::Unknown,
-        }
-    }
-}
-
-fn join(separator: &str, items: &[Text]) -> Text {
-    if items.contains(&Text::NonEmpty) {
-        return Text::NonEmpty;
-    }
-    let known: Option<Vec<&str>> = items
-        .iter()
-        .map(|item| match item {
-            Text::Known(text) => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
-    known.map_or(Text::Unknown, |known| Text::Known(known.join(separator)))
-}
-
-/// The nested template's values rewritten into the parent's terms.
-struct Scope<'a> {
-    values: &'a BTreeMap<String, Value>,
-    conditions: &'a Conditions,
-}
-
-impl Scope<'_> {
-    /// A resource or output: `None` when its condition is false.
-    fn deploy_entry(&self, entry: &Value) -> Option<Value> {
-        let mut entry = entry.clone();
-        if let Some(mapping) = entry.as_mapping_mut()
-            && let Some(condition) = mapping
-                .get("Condition")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        {
-            match self.conditions.get(&condition) {
-                Some(false) => return None,
-                Some(true) => {
-                    mapping.remove("Condition");
-                }
-                None => {}
-            }
-        }
-        self.substitute(&entry)
-    }
-
-    /// The value with parameters, decided `Fn::If`s and `AWS::NoValue`
-    /// resolved; `None` for `AWS::NoValue`.
-    fn substitute(&self, value: &Value) -> Option<Value> {
-        if let Some(name) = intrinsic(value, "Ref").and_then(Value::as_str) {
-            if name == "AWS::NoValue" {
-                return None;
-            }
-            if let Some(passed) = self.values.get(name) {
-                return Some(passed.clone());
-            }
-        }
-        if let Some([condition, when_true, when_false]) = intrinsic(value, "If")
-            .and_then(Value::as_sequence)
-            .map(Vec::as_slice)
-            && let Some(truth) = condition
-                .as_str()
-                .and_then(|name| self.conditions.get(name))
-        {
-            return self.substitute(if truth { when_true } else { when_false });
-        }
-        if let Some(text) = intrinsic(value, "Sub").and_then(Value::as_str) {
-            let text = substitute_text(text, |name| {
-                let passed = self.values.get(name)?;
-                sub_text(passed)
-            });
-            return Some(tagged("Sub", Value::String(text)));
-        }
-        Some(match value {
-            Value::Sequence(items) => Value::Sequence(
-                items
-                    .iter()
-                    .filter_map(|item| self.substitute(item))
-                    .collect(),
-            ),
-            Value::Mapping(mapping) => Value::Mapping(
-                mapping
-                    .iter()
-                    .filter_map(|(key, value)| Some((key.clone(), self.substitute(value)?)))
-                    .collect(),
-            ),
-            Value::Tagged(inner) => Value::Tagged(Box::new(TaggedValue {
-                tag: inner.tag.clone(),
-                value: self.substitute(&inner.value)?,
-            })),
-            other => other.clone(),
-        })
-    }
-}
-
 /// How a value reads inside `!Sub`: a literal as itself, `!Ref X` as
 /// `${X}`, `!GetAtt X.Y` as `${X.Y}`.
 fn sub_text(value: &Value) -> Option<String> {
@@ -650,5 +411,4 @@ fn rewrite(
 }
 
 #[cfg(test)]
-#[path = "nested_tests.rs"]
 mod tests;
