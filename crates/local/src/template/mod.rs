@@ -186,7 +186,9 @@ impl StackTemplate {
             environment: processor.environment(),
             esm: processor.kinesis_event()?,
         };
-        let hydrate = resources.get(ids::HYDRATE_FUNCTION, FUNCTION)?.hydrate(&resources)?;
+        let hydrate = resources
+            .get(ids::HYDRATE_FUNCTION, FUNCTION)?
+            .hydrate(&resources)?;
         if let HydrateTrigger::Sns { topic } = &hydrate.trigger
             && topic.logical_id == ids::FAILURE_TOPIC
         {
