@@ -13,9 +13,10 @@
 //!
 //! Then the batch's written messages are deleted (DeleteMessageBatch): a
 //! message only once every DLQ message of its failure was written, never
-//! when the write failed or was doubtful. While a batch is worked on, the
-//! messages still held are kept hidden (extended every half timeout), so a
-//! long range never lets them reappear to another reader.
+//! when the write failed or was doubtful. While a batch is worked on, its
+//! messages (those written and waiting for the delete too) are kept hidden,
+//! extended every half timeout, so a long range never lets one reappear to
+//! another reader.
 //!
 //! The run ends when the queue has no new message (an empty long poll, or
 //! twice only messages already seen), at `max_messages`, or on Ctrl-C after
@@ -191,10 +192,11 @@ where
                 never = self.keep_hidden(&held) => match never {},
             }
         };
-        // Whatever was received and not finished with stays in the queue.
-        let unfinished = std::mem::take(&mut *held.lock().unwrap_or_else(|e| e.into_inner()));
-        for message in unfinished {
-            ledger.keep.insert(message.message_id, message.handle);
+        // Whatever was received and not worked on stays in the queue.
+        for message in held.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            if !ledger.seen.contains(&message.message_id) {
+                ledger.keep.insert(message.message_id, message.handle);
+            }
         }
         result
     }
@@ -248,12 +250,13 @@ where
             {
                 self.progress.set_length(self.progress.position());
             }
-            let done = self.message(message, ledger).await;
-            let mut held = held.lock().unwrap_or_else(|e| e.into_inner());
-            held.retain(|h| h.message_id != message.message_id);
-            match done {
+            match self.message(message, ledger).await {
+                // Still held, so kept hidden, until the batch's delete.
                 Done::Written => written.push(message.receipt_handle.clone()),
                 Done::Left => {
+                    held.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .retain(|h| h.message_id != message.message_id);
                     ledger
                         .keep
                         .insert(message.message_id.clone(), message.receipt_handle.clone());
