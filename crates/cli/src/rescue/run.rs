@@ -1,15 +1,17 @@
 //! [`rescue`]: the loop that drains the source queue into the DLQ.
 //!
 //! Per ReceiveMessage batch (up to 10 messages, hidden for the visibility
-//! timeout), one message at a time:
-//! 1. [`Triage`]: an OnFailure record (raw or SNS-wrapped) of an allowed
-//!    stream, text that is not a record, or a stream not on the allowlist;
-//! 2. a record or unparseable text goes through
-//!    [`Hydrator::process_message`], the hydrate function's own engine and
-//!    DLQ sink: the same parts and the same deterministic ids, so a second
-//!    run over the same message writes identical duplicates, never new
-//!    failures;
-//! 3. a refused message is left alone (released at the end of the run).
+//! timeout):
+//! 1. [`Triage`] each message: an OnFailure record (raw or SNS-wrapped) of
+//!    an allowed stream, text that is not a record, or a stream not on the
+//!    allowlist; a refused message is left alone (released at the end of
+//!    the run), and a dry run only plans;
+//! 2. the rest go through [`Hydrator::process_message`], the hydrate
+//!    function's own engine and DLQ sink: the same parts and the same
+//!    deterministic ids, so a second run over the same message writes
+//!    identical duplicates, never new failures. Messages of one shard are
+//!    hydrated one after the other (a shard allows 5 GetRecords calls a
+//!    second, shared with the ESM), different shards side by side.
 //!
 //! Then the batch's written messages are deleted (DeleteMessageBatch): a
 //! message only once every DLQ message of its failure was written, never
@@ -20,16 +22,17 @@
 //!
 //! The run ends when the queue has no new message (an empty long poll, or
 //! twice only messages already seen), at `max_messages`, or on Ctrl-C after
-//! the message in hand; then every message it holds and did not delete is
-//! released at once, so another run (say, allowed another stream) can take
-//! it. `--dry-run` reads the same way with a short timeout, writes and
+//! the messages in hand (one per shard); then every message it holds and
+//! did not delete is released at once, so another run (say, allowed another
+//! stream) can take it. `--dry-run` reads the same way with a short timeout, writes and
 //! deletes nothing, and releases everything at the end.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use hydrate::Hydrator;
+use futures::future::join_all;
+use hydrate::{FailureOutcome, Hydrator};
 use indicatif::ProgressBar;
 use streamdlq_core::{DlqSink, RetentionCache, ShardReader, StreamRetention};
 use tokio::time::Instant;
@@ -138,7 +141,7 @@ where
             self.options.visibility
         };
         let mut idle = 0;
-        while !self.interrupt.is_set() && !self.reached_max(ledger) {
+        while !self.interrupt.is_set() && !self.reached_max(ledger.summary.messages) {
             let received = self.source.receive(visibility).await?;
             if received.is_empty() {
                 break;
@@ -166,10 +169,8 @@ where
         Ok(())
     }
 
-    fn reached_max(&self, ledger: &Ledger) -> bool {
-        self.options
-            .max_messages
-            .is_some_and(|max| ledger.summary.messages >= max)
+    fn reached_max(&self, handled: usize) -> bool {
+        self.options.max_messages.is_some_and(|max| handled >= max)
     }
 
     /// Works on one received batch while keeping its messages hidden.
@@ -229,56 +230,81 @@ where
         }
     }
 
+    /// Settles the batch's messages: refused and dry-run ones at once, the
+    /// rest written to the DLQ, one lane per shard (the lanes side by side,
+    /// a lane's messages one after the other, so a shard sees one reader of
+    /// this run at a time), then deletes what was written.
     async fn work(
         &self,
         messages: &[QueueMessage],
         held: &Mutex<Vec<Held>>,
         ledger: &mut Ledger,
     ) -> anyhow::Result<()> {
-        let mut written = Vec::new();
+        let mut lanes: BTreeMap<String, Vec<(&QueueMessage, String)>> = BTreeMap::new();
+        let mut taken = ledger.summary.messages;
         for message in messages {
-            if self.interrupt.is_set() || self.reached_max(ledger) {
+            if self.interrupt.is_set() || self.reached_max(taken) {
                 break;
             }
+            taken += 1;
             ledger.seen.insert(message.message_id.clone());
-            ledger.summary.messages += 1;
-            self.progress.inc(1);
-            if self
-                .progress
-                .length()
-                .is_some_and(|length| self.progress.position() > length)
-            {
-                self.progress.set_length(self.progress.position());
-            }
-            match self.message(message, ledger).await {
-                // Still held, so kept hidden, until the batch's delete.
-                Done::Written => written.push(message.receipt_handle.clone()),
-                Done::Left => {
-                    held.lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .retain(|h| h.message_id != message.message_id);
-                    ledger
-                        .keep
-                        .insert(message.message_id.clone(), message.receipt_handle.clone());
+            match self.settle(message, &mut ledger.summary).await {
+                Some((lane, text)) => lanes.entry(lane).or_default().push((message, text)),
+                None => {
+                    self.handled(&mut ledger.summary);
+                    leave(message, held, ledger);
                 }
+            }
+        }
+        let lanes = join_all(lanes.into_values().map(|lane| self.lane(lane))).await;
+        let mut written = Vec::new();
+        for (message, outcome) in lanes.into_iter().flatten() {
+            let Some(outcome) = outcome else {
+                // Not started: Ctrl-C came first. Back to the queue, uncounted.
+                ledger.seen.remove(&message.message_id);
+                leave(message, held, ledger);
+                continue;
+            };
+            self.handled(&mut ledger.summary);
+            match record_outcome(message, outcome, &mut ledger.summary) {
+                // Still held, so kept hidden, until the batch's delete.
+                Done::Written => written.push(message.receipt_handle.as_str()),
+                Done::Left => leave(message, held, ledger),
             }
         }
         if written.is_empty() {
             return Ok(());
         }
-        let handles: Vec<&str> = written.iter().map(String::as_str).collect();
-        let failed = self.source.delete(&handles).await?;
+        let failed = self.source.delete(&written).await?;
         for entry in &failed {
             warn!(reason = %entry.reason, "SQS did not delete a rescued source message");
         }
-        ledger.summary.deleted += handles.len() - failed.len();
+        ledger.summary.deleted += written.len() - failed.len();
         ledger.summary.undeleted += failed.len();
         Ok(())
     }
 
-    /// One message: refused, planned (dry run), or written to the DLQ.
-    async fn message(&self, message: &QueueMessage, ledger: &mut Ledger) -> Done {
-        let summary = &mut ledger.summary;
+    /// Counts one message as handled, on the progress bar too.
+    fn handled(&self, summary: &mut RescueSummary) {
+        summary.messages += 1;
+        self.progress.inc(1);
+        if self
+            .progress
+            .length()
+            .is_some_and(|length| self.progress.position() > length)
+        {
+            self.progress.set_length(self.progress.position());
+        }
+    }
+
+    /// Settles a refused message, or one of a dry run; for one to write,
+    /// its lane (the shard, or a lane of its own when unparseable) and the
+    /// text to hydrate.
+    async fn settle(
+        &self,
+        message: &QueueMessage,
+        summary: &mut RescueSummary,
+    ) -> Option<(String, String)> {
         let message_id = &message.message_id;
         let dry_run = self.options.dry_run;
         match Triage::of(&message.body, &self.hydrator.config().allowlist) {
@@ -298,7 +324,7 @@ where
                     stream_arn,
                     reason,
                 });
-                Done::Left
+                None
             }
             Triage::Failure {
                 record,
@@ -307,7 +333,7 @@ where
             } if dry_run => {
                 let planned = plan_failure(message_id, &record, sns_wrapped, self.retention).await;
                 summary.plan(planned);
-                Done::Left
+                None
             }
             Triage::Unparseable { reason, .. } if dry_run => {
                 summary.plan(Planned {
@@ -316,43 +342,77 @@ where
                     reason: Some(reason),
                     ..Planned::default()
                 });
-                Done::Left
+                None
             }
-            Triage::Failure { text, .. } | Triage::Unparseable { text, .. } => {
-                self.write(message, &text, summary).await
+            Triage::Failure { text, record, .. } => {
+                let batch = &record.batch;
+                Some((format!("{} {}", batch.stream_arn, batch.shard_id), text))
             }
+            Triage::Unparseable { text, .. } => Some((format!("unparseable {message_id}"), text)),
         }
     }
 
-    /// Hydrates one message's text into the DLQ with the function's engine.
-    async fn write(&self, message: &QueueMessage, text: &str, summary: &mut RescueSummary) -> Done {
-        let deadline = Instant::now() + self.options.read_limit;
-        // Boxed: the engine's future is deep (see the hydrate function).
-        let outcome = Box::pin(self.hydrator.process_message(text, deadline)).await;
-        summary.calls.get_shard_iterator += outcome.read.shard_iterator_calls as usize;
-        summary.calls.get_records += outcome.read.get_records_calls as usize;
-        summary.calls.send_message_batch += outcome.sent.calls;
-        match outcome.error {
-            None => {
-                *summary
-                    .failures
-                    .entry(outcome.summary.status.as_str().to_owned())
-                    .or_default() += 1;
-                summary.records += outcome.summary.found;
-                summary.dlq_messages += outcome.summary.parts;
-                Done::Written
+    /// Hydrates one lane's messages into the DLQ in order, with the
+    /// function's engine; stops starting new ones on Ctrl-C (`None`).
+    async fn lane<'m>(
+        &self,
+        lane: Vec<(&'m QueueMessage, String)>,
+    ) -> Vec<(&'m QueueMessage, Option<FailureOutcome>)> {
+        let mut done = Vec::with_capacity(lane.len());
+        for (message, text) in lane {
+            if self.interrupt.is_set() {
+                done.push((message, None));
+                continue;
             }
-            Some(error) => {
-                warn!(message_id = %message.message_id, %error, "failure not written; message left in the source queue");
-                summary.not_written.push(NotWritten {
-                    message_id: message.message_id.clone(),
-                    id: outcome.summary.id,
-                    error: error.to_string(),
-                });
-                Done::Left
-            }
+            let deadline = Instant::now() + self.options.read_limit;
+            // Boxed: the engine's future is deep (see the hydrate function).
+            let outcome = Box::pin(self.hydrator.process_message(&text, deadline)).await;
+            done.push((message, Some(outcome)));
+        }
+        done
+    }
+}
+
+/// Counts what writing one message's failure did.
+fn record_outcome(
+    message: &QueueMessage,
+    outcome: FailureOutcome,
+    summary: &mut RescueSummary,
+) -> Done {
+    summary.calls.get_shard_iterator += outcome.read.shard_iterator_calls as usize;
+    summary.calls.get_records += outcome.read.get_records_calls as usize;
+    summary.calls.send_message_batch += outcome.sent.calls;
+    match outcome.error {
+        None => {
+            *summary
+                .failures
+                .entry(outcome.summary.status.as_str().to_owned())
+                .or_default() += 1;
+            summary.records += outcome.summary.found;
+            summary.dlq_messages += outcome.summary.parts;
+            Done::Written
+        }
+        Some(error) => {
+            warn!(message_id = %message.message_id, %error, "failure not written; message left in the source queue");
+            summary.not_written.push(NotWritten {
+                message_id: message.message_id.clone(),
+                id: outcome.summary.id,
+                error: error.to_string(),
+            });
+            Done::Left
         }
     }
+}
+
+/// Leaves a message in the source queue: no longer kept hidden, released
+/// at the end of the run.
+fn leave(message: &QueueMessage, held: &Mutex<Vec<Held>>, ledger: &mut Ledger) {
+    held.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|h| h.message_id != message.message_id);
+    ledger
+        .keep
+        .insert(message.message_id.clone(), message.receipt_handle.clone());
 }
 
 /// What became of one message.
