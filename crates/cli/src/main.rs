@@ -27,7 +27,7 @@ use tracing_subscriber::EnvFilter;
 
 /// Lose nothing when Kinesis consumers fail: run the pipeline locally, put
 /// test records, inspect the hydrated DLQ, replay failed records into their
-/// stream or a function.
+/// stream or a function, hydrate a queue of metadata-only OnFailure records.
 ///
 /// Every command finds its stream and queue from flags, environment
 /// variables, `--stack NAME` (CloudFormation outputs) or the local stack

@@ -327,3 +327,143 @@ async fn stops_at_max_messages() {
     let depth = env.depth(&source).await;
     assert_eq!((depth.visible, depth.in_flight), (3, 0));
 }
+
+/// A reader that notes how many GetRecords calls are in flight, per shard
+/// and in all, each call held open a moment so overlaps show.
+#[derive(Debug, Default)]
+struct Watching {
+    inner: Option<KinesisShardReader>,
+    /// Which shard an iterator reads.
+    shards: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    in_flight: std::sync::Mutex<(std::collections::HashMap<String, usize>, usize)>,
+    /// Most calls seen at once on one shard, and in all.
+    most: std::sync::Mutex<(usize, usize)>,
+}
+
+impl Watching {
+    fn reader(&self) -> &KinesisShardReader {
+        self.inner.as_ref().expect("a reader")
+    }
+
+    fn enter(&self, shard: &str) {
+        let mut in_flight = self.in_flight.lock().expect("lock");
+        let on_shard = {
+            let count = in_flight.0.entry(shard.to_owned()).or_default();
+            *count += 1;
+            *count
+        };
+        in_flight.1 += 1;
+        let mut most = self.most.lock().expect("lock");
+        most.0 = most.0.max(on_shard);
+        most.1 = most.1.max(in_flight.1);
+    }
+
+    fn leave(&self, shard: &str) {
+        let mut in_flight = self.in_flight.lock().expect("lock");
+        *in_flight.0.entry(shard.to_owned()).or_default() -= 1;
+        in_flight.1 -= 1;
+    }
+}
+
+impl ShardReader for Watching {
+    async fn shard_iterator(
+        &self,
+        stream_arn: &str,
+        shard_id: &str,
+        start: &IteratorStart,
+    ) -> Result<String, ReadError> {
+        let iterator = self
+            .reader()
+            .shard_iterator(stream_arn, shard_id, start)
+            .await?;
+        self.shards
+            .lock()
+            .expect("lock")
+            .insert(iterator.clone(), shard_id.to_owned());
+        Ok(iterator)
+    }
+
+    async fn records(
+        &self,
+        stream_arn: &str,
+        iterator: &str,
+        limit: u32,
+    ) -> Result<RecordPage, ReadError> {
+        let shard = self
+            .shards
+            .lock()
+            .expect("lock")
+            .get(iterator)
+            .cloned()
+            .unwrap_or_default();
+        self.enter(&shard);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let page = self.reader().records(stream_arn, iterator, limit).await;
+        self.leave(&shard);
+        let page = page?;
+        if let Some(next) = &page.next_iterator {
+            self.shards
+                .lock()
+                .expect("lock")
+                .insert(next.clone(), shard);
+        }
+        Ok(page)
+    }
+}
+
+/// A batch's shards are read side by side, and each shard by one reader
+/// of the run at a time (a shard allows 5 GetRecords calls a second,
+/// shared with the ESM).
+#[tokio::test]
+async fn reads_shards_side_by_side_and_each_shard_one_range_at_a_time() {
+    let env = TestEnv::new("rescue-lanes").await;
+    let (_, arn) = env.stream("s", 2).await;
+    env.put(
+        &arn,
+        generate(&Generate {
+            count: 80,
+            size: Some(100),
+            poison_pill: None,
+            binary: true,
+            partition_keys: 8,
+        }),
+    )
+    .await;
+    let source = env.queue("onfailure").await;
+    let dlq = env.queue("dlq").await;
+    let mut sent = 0;
+    for (shard, records) in env.read_stream(&arn).await {
+        assert!(records.len() >= 20, "{shard} holds two ranges");
+        for (n, chunk) in records.chunks_exact(10).take(2).enumerate() {
+            env.send_foreign(
+                &source,
+                &onfailure(&arn, &shard, chunk, &format!("{shard}-{n}")),
+            )
+            .await;
+            sent += 1;
+        }
+    }
+    let hydrator = Hydrator::new(
+        Watching {
+            inner: Some(KinesisShardReader::new(env.kinesis.clone())),
+            ..Watching::default()
+        },
+        SqsDlqSink::new(env.sqs.clone(), &dlq),
+        config(&dlq, &arn),
+    );
+
+    let (summary, error) = rescue(
+        &env,
+        &hydrator,
+        &source,
+        RescueOptions::default(),
+        &Interrupt::default(),
+    )
+    .await;
+
+    assert!(error.is_none(), "{error:?}");
+    assert_eq!((summary.messages, summary.deleted), (sent, sent));
+    let (per_shard, overall) = *hydrator.reader().most.lock().expect("lock");
+    assert_eq!(per_shard, 1, "one range of a shard at a time");
+    assert_eq!(overall, 2, "both shards at once");
+}
