@@ -241,12 +241,12 @@ where
         ledger: &mut Ledger,
     ) -> anyhow::Result<()> {
         let mut lanes: BTreeMap<String, Vec<(&QueueMessage, String)>> = BTreeMap::new();
-        let mut taken = ledger.summary.messages;
-        for message in messages {
+        // Messages handled before this batch, plus those taken from it.
+        let handled = ledger.summary.messages..;
+        for (taken, message) in handled.zip(messages) {
             if self.interrupt.is_set() || self.reached_max(taken) {
                 break;
             }
-            taken += 1;
             ledger.seen.insert(message.message_id.clone());
             match self.settle(message, &mut ledger.summary).await {
                 Some((lane, text)) => lanes.entry(lane).or_default().push((message, text)),
