@@ -295,6 +295,7 @@ async fn an_interrupt_stops_after_the_message_in_hand() {
     .await;
 
     assert!(error.is_none(), "{error:?}");
+    assert!(summary.interrupted);
     assert_eq!((summary.messages, summary.deleted), (1, 1));
     assert_eq!(dlq_ids(&env, &dlq).await.len(), 1);
     let depth = env.depth(&source).await;

@@ -116,6 +116,7 @@ where
         let handles: Vec<&str> = ledger.keep.values().map(String::as_str).collect();
         let released = self.source.release(&handles).await;
         let mut summary = ledger.summary;
+        summary.interrupted = self.interrupt.is_set();
         summary.calls.describe_stream_summary = self.retention.source().calls();
         let source = self.source.calls();
         summary.calls.receive_message = source.receive_message;
