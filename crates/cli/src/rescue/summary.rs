@@ -280,3 +280,65 @@ fn retention_words(planned: &Planned) -> String {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn range(left: Option<i64>) -> Planned {
+        Planned {
+            message_id: "m-1".into(),
+            action: "hydrate",
+            sns_wrapped: true,
+            stream_arn: Some("arn:aws:kinesis:us-east-1:123456789012:stream/orders".into()),
+            shard_id: Some("shardId-000000000000".into()),
+            start_sequence_number: Some("4965".into()),
+            end_sequence_number: Some("4970".into()),
+            batch_size: Some(10),
+            retention_seconds: Some(24 * 3600),
+            retention_left_seconds: left,
+            reason: None,
+        }
+    }
+
+    /// A dry-run line names the range and says how long until its first
+    /// record is trimmed, in words.
+    #[test]
+    fn a_planned_range_says_when_it_is_trimmed() {
+        let line = planned_line(&range(Some(23 * 3600 + 5 * 60)));
+        assert_eq!(
+            line,
+            "would hydrate message m-1 (SNS-wrapped): \
+             arn:aws:kinesis:us-east-1:123456789012:stream/orders shardId-000000000000 \
+             4965..4970 (10 records); retention 1d, first record trimmed in 23h 5m"
+        );
+    }
+
+    /// A range past the retention is flagged: it may be gone already.
+    #[test]
+    fn a_planned_range_past_the_retention_is_flagged() {
+        let line = planned_line(&range(Some(-7200)));
+        assert!(
+            line.contains("first record past it by 2h: it may be trimmed already"),
+            "{line}"
+        );
+    }
+
+    /// The JSON summary is camelCase, with counts by status.
+    #[test]
+    fn the_json_summary_is_camel_case() {
+        let mut summary = RescueSummary::default();
+        summary.failures.insert("complete".into(), 2);
+        summary.not_written.push(NotWritten {
+            message_id: "m".into(),
+            id: "i".into(),
+            error: "e".into(),
+        });
+        let json = serde_json::to_value(&summary).expect("JSON");
+        assert_eq!(json["failures"]["complete"], 2);
+        assert_eq!(json["notWritten"][0]["messageId"], "m");
+        assert_eq!(json["calls"]["receiveMessage"], 0);
+        assert!(json.get("planned").is_none(), "no plan outside a dry run");
+        assert_eq!(summary.written(), 2);
+    }
+}
