@@ -19,6 +19,7 @@ SECTIONS=(
   "hydrate: 10,000-record x 600-byte range, kinesis-local -> moto SQS|hydrate|hydrate|figures"
   "local stack: scripts/demo.sh, up + both scenarios + down (builds excluded)|scripts/demo.sh||script"
   "cli: replay 10,000 records from the DLQ into a stream, moto SQS -> kinesis-local|streamdlq|replay|figures"
+  "cli: hydrate --from-queue, 1,000 metadata-only failure records of 10 records, moto SQS + kinesis-local|streamdlq|rescue|figures"
 )
 
 log="$(mktemp)"

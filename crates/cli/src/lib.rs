@@ -1,7 +1,8 @@
 //! streamdlq-cli: the library behind the `streamdlq` command, which puts
 //! test records, reads the hydrated DLQ without consuming it, replays
-//! failed records into their stream or straight into a function, and
-//! deletes, moves or exports failures.
+//! failed records into their stream or straight into a function,
+//! deletes, moves or exports failures, and hydrates a queue of
+//! metadata-only OnFailure records into the DLQ.
 //!
 //! # Layout
 //!
@@ -18,6 +19,10 @@
 //!   back ([`queue::DlqInventory`]), releasing and deleting messages.
 //! - [`replay`]: replaying selected failures to a stream or a function and
 //!   deleting only what was re-delivered ([`replay::ReplaySession`]).
+//! - [`rescue`]: `streamdlq hydrate --from-queue`: metadata-only OnFailure
+//!   records in a queue, hydrated into the DLQ with the hydrate function's
+//!   engine ([`rescue::Rescue`]), each source message deleted only once
+//!   written.
 //! - [`invoke`]: the function a replay invokes (the local processor in
 //!   process, or any function through the Lambda Invoke API); the event,
 //!   the port and the verdict on the answer are core's
@@ -41,5 +46,6 @@ pub mod progress;
 pub mod put;
 pub mod queue;
 pub mod replay;
+pub mod rescue;
 pub mod stream;
 pub mod view;

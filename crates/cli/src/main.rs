@@ -17,6 +17,7 @@ use clap::{Parser, Subcommand};
 use streamdlq_cli::commands::audit::AuditArgs;
 use streamdlq_cli::commands::delete::DeleteArgs;
 use streamdlq_cli::commands::export::ExportArgs;
+use streamdlq_cli::commands::hydrate::HydrateArgs;
 use streamdlq_cli::commands::move_failures::MoveArgs;
 use streamdlq_cli::commands::put_records::PutRecordsArgs;
 use streamdlq_cli::commands::read_dlq::ReadDlqArgs;
@@ -26,7 +27,7 @@ use tracing_subscriber::EnvFilter;
 
 /// Lose nothing when Kinesis consumers fail: run the pipeline locally, put
 /// test records, inspect the hydrated DLQ, replay failed records into their
-/// stream or a function.
+/// stream or a function, hydrate a queue of metadata-only OnFailure records.
 ///
 /// Every command finds its stream and queue from flags, environment
 /// variables, `--stack NAME` (CloudFormation outputs) or the local stack
@@ -54,6 +55,7 @@ enum Command {
     Delete(DeleteArgs),
     Move(MoveArgs),
     Export(ExportArgs),
+    Hydrate(HydrateArgs),
 }
 
 #[tokio::main]
@@ -68,6 +70,7 @@ async fn main() -> ExitCode {
         Command::Delete(args) => args.run().await.map(|()| ExitCode::SUCCESS),
         Command::Move(args) => args.run().await.map(|()| ExitCode::SUCCESS),
         Command::Export(args) => args.run().await.map(|()| ExitCode::SUCCESS),
+        Command::Hydrate(args) => args.run().await.map(|()| ExitCode::SUCCESS),
         // 0 clean, 1 findings at or above --fail-on.
         Command::Audit(args) => args.run().await,
     };

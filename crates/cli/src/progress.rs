@@ -7,13 +7,22 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 /// A bar counting records, drawn on stderr when it is a terminal and `show`
 /// (callers pass `false` for `--json`); hidden otherwise.
 pub fn records_bar(total: usize, show: bool) -> ProgressBar {
+    counting_bar(total, show, "records")
+}
+
+/// The same bar, counting queue messages.
+pub fn messages_bar(total: usize, show: bool) -> ProgressBar {
+    counting_bar(total, show, "messages")
+}
+
+fn counting_bar(total: usize, show: bool, unit: &str) -> ProgressBar {
     if !show || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(
-        "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} records ({rate}, {eta} left)",
-    ) {
+    if let Ok(style) = ProgressStyle::with_template(&format!(
+        "{{spinner}} [{{elapsed_precise}}] {{wide_bar}} {{pos}}/{{len}} {unit} ({{rate}}, {{eta}} left)"
+    )) {
         bar.set_style(style.with_key("rate", rate));
     }
     bar

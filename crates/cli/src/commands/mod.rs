@@ -8,6 +8,8 @@
 //! - [`delete`], [`move_failures`], [`export`]: `streamdlq delete`, `move`
 //!   and `export`, the DLQ managed by failure; [`dlq_action`] holds what
 //!   `delete` and `move` share.
+//! - [`hydrate`]: `streamdlq hydrate --from-queue`, the rescue of a queue of
+//!   metadata-only OnFailure records (the work is in `crate::rescue`).
 //! - [`filter_args`]: [`filter_args::FilterArgs`], the filter flags of every
 //!   DLQ command.
 //! - [`confirm`]: the question asked before deleting, and when to ask it.
@@ -18,6 +20,7 @@ pub mod delete;
 pub mod dlq_action;
 pub mod export;
 pub mod filter_args;
+pub mod hydrate;
 pub mod move_failures;
 pub mod put_records;
 pub mod read_dlq;
