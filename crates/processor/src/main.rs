@@ -2,7 +2,10 @@
 //! loop around [`processor::handle`].
 
 use lambda_runtime::{Error, Runtime, layers::TracingLayer, service_fn};
-use processor::{ElementHandler, LogSink, ProcessorConfig, handle, timing::InvocationTimingLayer};
+use processor::{
+    ElementHandler, EventBodyLayer, LogSink, ProcessorConfig, handle_body,
+    timing::InvocationTimingLayer,
+};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -11,9 +14,11 @@ async fn main() -> Result<(), Error> {
     tracing::info!(schema_mode = %config.schema_mode, "processor configured");
     let handler = ElementHandler::new(LogSink, config.schema_mode)
         .with_metrics(std::sync::Arc::new(streamdlq_core::StdoutMetrics));
-    // What `lambda_runtime::run` builds, plus the invocation timing.
-    Runtime::new(service_fn(|event| handle(&handler, event)))
+    // What `lambda_runtime::run` builds, plus the event's bytes handed to
+    // the handler and the invocation timing (outermost: it sees the event).
+    Runtime::new(service_fn(|event| handle_body(&handler, event)))
         .layer(TracingLayer::new())
+        .layer(EventBodyLayer)
         .layer(InvocationTimingLayer)
         .run()
         .await
