@@ -115,6 +115,61 @@ mod tests {
         assert_eq!(EventBody(()).take(), None);
     }
 
+    const POISON_PILL: &str = include_str!("../../../events/kinesis-batch-poison-pill.json");
+
+    async fn handle_bytes(
+        event: &'static str,
+    ) -> Result<aws_lambda_events::streams::KinesisEventResponse, crate::BatchError> {
+        let handler = crate::ElementHandler::new(crate::LogSink, crate::SchemaMode::Strict);
+        let placeholder =
+            lambda_runtime::LambdaEvent::new(EventBody(()), lambda_runtime::Context::default());
+        EVENT_BODY
+            .scope(
+                RefCell::new(Some(Bytes::from_static(event.as_bytes()))),
+                crate::handle_body(&handler, placeholder),
+            )
+            .await
+    }
+
+    /// Read from its bytes, the poison-pill event gets the answer the typed
+    /// handler gives.
+    #[tokio::test]
+    async fn answers_from_the_bytes_as_from_the_typed_event() {
+        let handler = crate::ElementHandler::new(crate::LogSink, crate::SchemaMode::Strict);
+        let typed = crate::handle(
+            &handler,
+            lambda_runtime::LambdaEvent::new(
+                serde_json::from_str(POISON_PILL).expect("fixture"),
+                lambda_runtime::Context::default(),
+            ),
+        )
+        .await
+        .expect("answered");
+        let from_bytes = handle_bytes(POISON_PILL).await.expect("answered");
+        assert_eq!(from_bytes, typed);
+    }
+
+    /// An event that is not a Kinesis event fails as lambda_runtime fails
+    /// it: its `errorType`, its message, the path of the bad value.
+    #[tokio::test]
+    async fn reports_an_unreadable_event_as_lambda_runtime_does() {
+        let error = handle_bytes(r#"{"Records":[{"kinesis":{"sequenceNumber":"12ab"}}]}"#)
+            .await
+            .expect_err("unreadable");
+        let diagnostic = lambda_runtime::Diagnostic::from(error);
+        assert_eq!(
+            diagnostic.error_type,
+            "&lambda_runtime::deserializer::DeserializeError"
+        );
+        assert!(
+            diagnostic.error_message.starts_with(
+                "failed to deserialize the incoming data into the function's payload type: [Records"
+            ),
+            "{}",
+            diagnostic.error_message
+        );
+    }
+
     /// The runtime reads the placeholder, and refuses a real event.
     #[test]
     fn reads_only_the_placeholder() {
