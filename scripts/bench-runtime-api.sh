@@ -3,8 +3,8 @@
 # one run: a 10,000-record Kinesis event (6.7 MB) handed to each function
 # through a fake Lambda Runtime API on 127.0.0.1, timed from handing the
 # event to receiving the answer (scripts/lib/runtime_api_bench.py), with the
-# processor's breakdown (hand-off, deserialisation, processing) and both
-# peak RSS figures. Prints "result:" lines.
+# processor's breakdown (hand-off, deserialisation, processing, response)
+# and both peak RSS figures. Prints "result:" lines.
 #
 # Builds the release processor, and installs aws-lambda-powertools (pinned)
 # into the git-ignored .tools/bench-venv on first use.

@@ -12,12 +12,15 @@ until the whole answer has been read: what Lambda bills, minus its own
 overhead. Each function is invoked `--warmup` times unmeasured, then `--runs`
 times; the median counts.
 
-For the processor the time is split with its own debug lines: `batch
-processed` (`process_us`, the batch helper's loop) and `invocation answered`
-(`invocation_us`, from having the event's bytes to having posted the answer):
+For the processor the time is split with its own debug lines: `event read`
+(`read_us`, the event's bytes to a batch), `batch processed` (`process_us`,
+the batch helper's loop) and `invocation answered` (`invocation_us`, from
+having the event's bytes to having posted the answer):
 - hand-off: total - invocation_us (the event through the Runtime API);
-- deserialisation + answer: invocation_us - process_us;
-- processing: process_us.
+- deserialisation: read_us;
+- processing: process_us;
+- response: invocation_us - read_us - process_us (the answer serialised and
+  posted, and the runtime's own work around the handler).
 
 Peak RSS is each process's VmHWM after the runs. Prints `result:` lines.
 """
@@ -242,23 +245,27 @@ def main():
     totals, rss, logs = run_function(
         "processor", [args.processor], rust_env, event, args.warmup, args.runs
     )
+    read_us = logged(logs, "event read", "read_us")[args.warmup:]
     process_us = logged(logs, "batch processed", "process_us")[args.warmup:]
     invocation_us = logged(logs, "invocation answered", "invocation_us")[args.warmup:]
     total_ms = statistics.median(totals) / 1e6
     rust_rate = args.records / (total_ms / 1000)
     print(f"result: processor (Rust) invoke-to-response {total_ms:.2f} ms median, "
           f"{rust_rate / 1e6:.2f} M records/s, peak RSS {rss / 1024:.1f} MiB")
-    if len(process_us) == len(totals) == len(invocation_us):
+    if len(read_us) == len(process_us) == len(totals) == len(invocation_us):
         handoff = statistics.median(
             t / 1e3 - inv for t, inv in zip(totals, invocation_us)
         )
-        deser = statistics.median(inv - p for inv, p in zip(invocation_us, process_us))
+        reading = statistics.median(read_us)
         processing = statistics.median(process_us)
+        response = statistics.median(
+            inv - r - p for inv, r, p in zip(invocation_us, read_us, process_us)
+        )
         print(f"result: processor breakdown (medians): Runtime API hand-off {handoff / 1e3:.2f} ms, "
-              f"deserialisation + answer post {deser / 1e3:.2f} ms, "
-              f"processing {processing / 1e3:.2f} ms")
+              f"deserialisation {reading / 1e3:.2f} ms, processing {processing / 1e3:.2f} ms, "
+              f"response {response / 1e3:.2f} ms")
     else:
-        print(f"breakdown unavailable: {len(process_us)} process lines, "
+        print(f"breakdown unavailable: {len(read_us)} read lines, {len(process_us)} process lines, "
               f"{len(invocation_us)} invocation lines for {len(totals)} runs")
 
     if args.powertools_python:

@@ -39,9 +39,17 @@ impl RecordHandler for Picky {
 }
 
 fuzz_target!(|data: &[u8]| {
+    // The processor's entry point (UTF-8 checked once) reads what
+    // serde_json's own does, and fails with the same message.
+    let read = KinesisBatch::from_json(data);
     let Ok(batch) = serde_json::from_slice::<KinesisBatch>(data) else {
+        let ours = read.expect_err("from_slice refused it");
+        let theirs = serde_json::from_slice::<KinesisBatch>(data).expect_err("refused");
+        assert_eq!(ours.to_string(), theirs.to_string());
         return;
     };
+    let ours: Vec<_> = read.expect("from_slice read it").records().cloned().collect();
+    assert!(ours.iter().eq(batch.records()));
     let sequence_numbers: Vec<String> = batch
         .records()
         .map(|record| record.sequence_number.as_str().to_owned())

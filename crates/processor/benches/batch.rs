@@ -7,6 +7,12 @@
 //!   subscriber writing to nowhere, so formatting one log line per element
 //!   is counted.
 //! - `deserialise`: the event JSON text into a `KinesisBatch` alone.
+//! - `deserialise_bytes`: the event's bytes into a `KinesisBatch` as the
+//!   binary reads them (`KinesisBatch::from_json`, behind
+//!   `EventBodyLayer`).
+//! - `deserialise_lambda_runtime`: the same bytes read the way
+//!   `lambda_runtime` reads a payload (`serde_path_to_error` over
+//!   `serde_json::from_slice`), which the binary no longer does.
 //! - `process_batch`: the helper and demo logic alone, on an already
 //!   deserialised batch.
 //!
@@ -112,6 +118,17 @@ fn batch(c: &mut Criterion) {
 
     group.bench_function("deserialise", |b| {
         b.iter(|| serde_json::from_str::<KinesisBatch>(&event).expect("event parses"));
+    });
+
+    group.bench_function("deserialise_bytes", |b| {
+        b.iter(|| KinesisBatch::from_json(event.as_bytes()).expect("event parses"));
+    });
+
+    group.bench_function("deserialise_lambda_runtime", |b| {
+        b.iter(|| {
+            let deserializer = &mut serde_json::Deserializer::from_slice(event.as_bytes());
+            serde_path_to_error::deserialize::<_, KinesisBatch>(deserializer).expect("event parses")
+        });
     });
 
     group.bench_function("process_batch", |b| {

@@ -7,8 +7,10 @@
 //! ESM bisects the batch until the pill is alone and only the pill reaches
 //! the DLQ.
 //!
-//! [`handle`] is the whole Lambda handler; the binary runs it under
-//! `lambda_runtime`, and the local stack calls the same function in-process.
+//! [`handle`] is the whole Lambda handler, and the local stack calls it
+//! in-process; the binary runs [`handle_body`], the same handler reading the
+//! event from its bytes, under `lambda_runtime` behind [`EventBodyLayer`]
+//! (see [`event_body`] for why).
 //!
 //! # Layout
 //!
@@ -21,12 +23,15 @@
 //!   `streamdlq_core` record handler.
 //! - [`error`]: [`BatchError`], the invocation's error and its stable
 //!   `errorType`.
+//! - [`event_body`]: [`EventBodyLayer`], the event's bytes handed to
+//!   [`handle_body`] instead of lambda_runtime's reading of them.
 //! - [`timing`]: [`timing::InvocationTimingLayer`], the per-invocation
 //!   timing line (`debug`) the Runtime API benchmark reads.
 
 pub mod config;
 pub mod element;
 pub mod error;
+pub mod event_body;
 pub mod handler;
 pub mod sink;
 pub mod timing;
@@ -39,6 +44,7 @@ use streamdlq_core::metrics::batch_metrics;
 pub use config::{ProcessorConfig, ProcessorConfigError, SchemaMode};
 pub use element::{Element, ElementError};
 pub use error::BatchError;
+pub use event_body::{EventBody, EventBodyLayer};
 pub use handler::{ElementHandler, ProcessError};
 pub use sink::{ElementSink, ElementSinkError, LogSink};
 
@@ -55,7 +61,36 @@ pub async fn handle<S: ElementSink + Sync>(
     handler: &ElementHandler<S>,
     event: LambdaEvent<KinesisBatch>,
 ) -> Result<KinesisEventResponse, BatchError> {
-    let batch = event.payload;
+    answer(handler, event.payload).await
+}
+
+/// [`handle`], reading the event from the bytes [`EventBodyLayer`] set
+/// aside: the same answers, and an unreadable event fails the invocation
+/// with lambda_runtime's own `errorType` and message.
+pub async fn handle_body<S: ElementSink + Sync>(
+    handler: &ElementHandler<S>,
+    event: LambdaEvent<EventBody>,
+) -> Result<KinesisEventResponse, BatchError> {
+    let body = event.payload.take().ok_or(BatchError::NoEventBody)?;
+    let started = std::time::Instant::now();
+    let batch = match KinesisBatch::from_json(&body) {
+        Ok(batch) => batch,
+        Err(_) => {
+            let error = BatchError::unreadable_event(&body);
+            tracing::error!(error = %error, "the event is not a Kinesis event; the handler was not called");
+            return Err(error);
+        }
+    };
+    timing::event_read(body.len(), started.elapsed());
+    // The batch holds what it needs; the event's text can go.
+    drop(body);
+    answer(handler, batch).await
+}
+
+async fn answer<S: ElementSink + Sync>(
+    handler: &ElementHandler<S>,
+    batch: KinesisBatch,
+) -> Result<KinesisEventResponse, BatchError> {
     let stream_arn = batch.records().find_map(|record| record.stream_arn.clone());
     let outcome = process_batch(batch, handler).await;
     if let (Some(metrics), Some(stream_arn)) = (handler.metrics(), stream_arn) {

@@ -1,12 +1,14 @@
 //! [`InvocationTiming`]: a `lambda_runtime` layer that logs, per
 //! invocation, the event's size and the time from having the event's bytes
-//! to having posted the answer to the Runtime API.
+//! to having posted the answer to the Runtime API; and [`event_read`], the
+//! time [`handle_body`](crate::handle_body) took to read the event.
 //!
 //! With the `batch processed` line of the batch helper (which carries the
-//! processing time) it splits an invocation into its parts: the Runtime API
-//! hand-off of the event (before this layer), deserialisation and the
-//! answer's post (this layer's time minus processing), and processing. The
-//! line is at `debug`: `RUST_LOG=info,processor::timing=debug` shows it.
+//! processing time) they split an invocation into its parts: the Runtime API
+//! hand-off of the event (before this layer), deserialisation (`event
+//! read`), processing, and the answer (the rest: serialising it and posting
+//! it to the Runtime API). The lines are at `debug`:
+//! `RUST_LOG=info,processor::timing=debug` shows them.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -15,6 +17,16 @@ use std::time::Instant;
 
 use lambda_runtime::LambdaInvocation;
 use lambda_runtime::tower::{Layer, Service};
+
+/// Logs the time reading an event of `event_bytes` took.
+pub fn event_read(event_bytes: usize, took: std::time::Duration) {
+    tracing::debug!(
+        target: "processor::timing",
+        event_bytes,
+        read_us = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+        "event read"
+    );
+}
 
 /// Wraps the runtime's invocation service in [`InvocationTiming`].
 #[derive(Debug, Clone, Copy, Default)]

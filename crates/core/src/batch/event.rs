@@ -80,6 +80,19 @@ pub enum DataError {
 }
 
 impl KinesisBatch {
+    /// Reads the event from its JSON bytes as the Runtime API delivers
+    /// them: the same reading and the same errors as
+    /// `serde_json::from_slice`, faster. The text is checked to be UTF-8 once,
+    /// as a whole, instead of string by string (for a 10,000-record event,
+    /// some 200,000 strings); text that is not UTF-8 is read by
+    /// `serde_json::from_slice` for its exact error.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(bytes),
+        }
+    }
+
     /// Number of records in the event.
     pub fn len(&self) -> usize {
         self.records.len()
@@ -285,9 +298,9 @@ fn shared(last: &mut Option<Arc<str>>, text: &str) -> Arc<str> {
 #[derive(Deserialize)]
 struct WireRecord<'a> {
     #[serde(rename = "eventID", default, borrow)]
-    event_id: Option<Cow<'a, str>>,
+    event_id: Option<Text<'a>>,
     #[serde(rename = "eventSourceARN", default, borrow)]
-    event_source_arn: Option<Cow<'a, str>>,
+    event_source_arn: Option<Text<'a>>,
     #[serde(borrow)]
     kinesis: WireKinesis<'a>,
 }
@@ -303,6 +316,48 @@ struct WireKinesis<'a> {
     approximate_arrival_timestamp: Option<Loose<'a>>,
     #[serde(default, borrow)]
     data: Option<Loose<'a>>,
+}
+
+/// A JSON string, borrowed from the event text when it has no escapes.
+///
+/// serde's own `Cow<str>` borrows only as a struct field of its own; inside
+/// an `Option` it always copies, which costs two allocations per record.
+struct Text<'a>(Cow<'a, str>);
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+struct TextVisitor;
+
+impl<'de> Visitor<'de> for TextVisitor {
+    type Value = Text<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Borrowed(text)))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(text.to_owned())))
+    }
+
+    fn visit_string<E: de::Error>(self, text: String) -> Result<Text<'de>, E> {
+        Ok(Text(Cow::Owned(text)))
+    }
 }
 
 /// A field read as whatever JSON it holds, so that a wrong type fails its
@@ -555,6 +610,24 @@ mod tests {
             batch.records().next().expect("record").partition_key,
             "periodic-table"
         );
+    }
+
+    /// The bytes entry point reads what `serde_json::from_slice` reads, and
+    /// fails where it fails, with the same message.
+    #[test]
+    fn reads_bytes_as_serde_json_does() {
+        let from_bytes = KinesisBatch::from_json(VALID.as_bytes()).expect("valid");
+        let from_slice: KinesisBatch = serde_json::from_slice(VALID.as_bytes()).expect("valid");
+        let contexts = |batch: &KinesisBatch| batch.records().cloned().collect::<Vec<_>>();
+        assert_eq!(contexts(&from_bytes), contexts(&from_slice));
+        assert_eq!(data(&from_bytes), data(&from_slice));
+        let mut not_utf8 = VALID.as_bytes().to_vec();
+        not_utf8[VALID.find("periodic-table").expect("partition key") + 3] = 0xff;
+        for bad in [&not_utf8[..], &b"{\"Records\": [}"[..], &b"{}"[..]] {
+            let ours = KinesisBatch::from_json(bad).expect_err("unreadable");
+            let theirs = serde_json::from_slice::<KinesisBatch>(bad).expect_err("unreadable");
+            assert_eq!(ours.to_string(), theirs.to_string());
+        }
     }
 
     /// `{"Records": []}` is a batch of nothing.

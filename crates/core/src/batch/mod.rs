@@ -15,7 +15,8 @@
 //! off).
 //!
 //! - `event`: [`KinesisBatch`], the event read per record, every record's
-//!   bytes decoded into one buffer.
+//!   bytes decoded into one buffer; [`KinesisBatch::from_json`] reads it
+//!   straight from the bytes the Runtime API delivered.
 //! - `context`: [`RecordContext`], a record's identity for idempotency.
 //! - `handler`: the [`RecordHandler`] and [`RecordError`] traits.
 //! - `options`: [`BatchOptions`], the head-of-batch rule and the AWS facts
