@@ -7,7 +7,7 @@ use aws_config::BehaviorVersion;
 use hydrate::{HydrateConfig, Hydrator, clients, handler};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::value::RawValue;
-use streamdlq_core::{KinesisShardReader, SqsDlqSink, StdoutMetrics};
+use streamdlq_core::{DynamoDbShardReader, KinesisShardReader, SqsDlqSink, StdoutMetrics};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -29,8 +29,12 @@ async fn main() -> Result<(), Error> {
     // The retention margin reads DescribeStreamSummary with the same client;
     // metric lines go to stdout, where Lambda's log pipeline picks up EMF.
     let retention = reader.clone();
-    let hydrator =
-        Hydrator::new(reader, sink, config).with_metrics(retention, Arc::new(StdoutMetrics));
+    // Failures of table streams (DDBStreamBatchInfo) are read through
+    // DynamoDB Streams with the same engine.
+    let dynamodb = DynamoDbShardReader::new(clients::dynamodb_streams(&sdk));
+    let hydrator = Hydrator::new(reader, sink, config)
+        .with_dynamodb(dynamodb)
+        .with_metrics(retention, Arc::new(StdoutMetrics));
     // The raw payload: the handler reads it record by record, so one bad
     // record never fails the event before the handler runs.
     run(service_fn(|event: LambdaEvent<Box<RawValue>>| {
