@@ -86,8 +86,9 @@ pub use engine::{
 pub use failure::{BatchInfo, Condition, FailureParseError, FailureRecord, StreamSource};
 pub use hydration::{Hydration, HydrationStatus};
 pub use invocation::{
-    AnswerVerdict, FnFunction, FunctionAnswer, FunctionError, FunctionSettings, InProcessFunction,
-    KinesisEventSource, LambdaFunction, PayloadReading, SYNC_INVOKE_PAYLOAD_LIMIT, StreamEvent,
+    AnswerVerdict, DynamoDbEventSource, FnFunction, FunctionAnswer, FunctionError,
+    FunctionSettings, InProcessFunction, KinesisEventSource, LambdaFunction, PayloadReading,
+    SYNC_INVOKE_PAYLOAD_LIMIT, StreamEvent,
 };
 pub use kinesis::KinesisShardReader;
 pub use metrics::{MetricLine, MetricWriter, StdoutMetrics};
