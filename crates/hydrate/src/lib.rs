@@ -1,11 +1,12 @@
 //! hydrate: the Lambda function that turns OnFailure metadata into DLQ
 //! messages carrying the original records.
 //!
-//! A Kinesis event source mapping sends a batch it gave up on to its
-//! OnFailure destination, an SNS topic, as metadata only. This function is
-//! subscribed to that topic: for every failure record it re-reads the exact
-//! range from the stream and writes the records, byte-exact, to the SQS
-//! dead-letter queue (schema v1, `docs/dlq-format.md`).
+//! A Kinesis or DynamoDB Streams event source mapping sends a batch it gave
+//! up on to its OnFailure destination, an SNS topic, as metadata only. This
+//! function is subscribed to that topic: for every failure record it
+//! re-reads the exact range from the stream (a Kinesis stream, or the
+//! table's stream through DynamoDB Streams) and writes the records, exact,
+//! to the SQS dead-letter queue (schema v1, `docs/dlq-format.md`).
 //!
 //! [`handler`] is the whole Lambda handler; the binary runs it under
 //! `lambda_runtime`, and the local stack calls the same function in-process.
@@ -17,7 +18,8 @@
 //! - [`event`]: [`Event`], the raw payload read record by record; recognises
 //!   the kind of event (SNS today) from the event itself.
 //! - [`hydrator`]: [`Hydrator`], one SNS event to DLQ messages: parse, check
-//!   the allowlist, hydrate, build parts, send.
+//!   the allowlist, choose the reader by the failure's source (Kinesis or
+//!   DynamoDB Streams), hydrate, build parts, send.
 //! - [`summary`]: [`HydrateSummary`], the function's response.
 //! - [`metrics`]: [`FailureMetrics`], the embedded metric format line per
 //!   failure (records, bytes, failures by source and status, retention margin).
@@ -40,7 +42,7 @@ pub mod summary;
 use aws_lambda_events::sns::SnsEvent;
 use lambda_runtime::LambdaEvent;
 use serde_json::value::RawValue;
-use streamdlq_core::{DlqSink, ShardReader, StreamRetention};
+use streamdlq_core::{DlqSink, DynamoDbRecord, ShardReader, StreamRetention};
 
 pub use allowlist::StreamAllowlist;
 pub use config::{HydrateConfig, HydrateConfigError};
@@ -82,12 +84,13 @@ impl HydrateInput for SnsEvent {
 /// `UnsupportedEvent`. A stream that cannot be read is not an invocation
 /// error: its failure reaches the DLQ as `unavailable`, with the reason; an
 /// SNS record that cannot be read reaches it as `unparseable`.
-pub async fn handler<R, S, T, E>(
-    hydrator: &Hydrator<R, S, T>,
+pub async fn handler<R, S, T, D, E>(
+    hydrator: &Hydrator<R, S, T, D>,
     event: LambdaEvent<E>,
 ) -> Result<HydrateSummary, HydrateError>
 where
     R: ShardReader + Sync,
+    D: ShardReader<DynamoDbRecord> + Sync,
     S: DlqSink + Sync,
     T: StreamRetention + Sync,
     E: HydrateInput,
