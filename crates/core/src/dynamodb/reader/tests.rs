@@ -92,11 +92,16 @@ async fn reads_a_page_without_millis_behind_latest() {
     assert_eq!(page.millis_behind_latest, None);
 }
 
+/// Builds one modeled GetRecords error.
+type ErrorFactory = fn() -> GetRecordsError;
+/// Whether the adapter's error is the one expected.
+type Expectation = fn(&ReadError) -> bool;
+
 /// Each GetRecords error the service models reaches the engine as the
 /// outcome it needs: trimmed, expired, throttled, not found, transient.
 #[tokio::test]
 async fn maps_get_records_errors_to_read_errors() {
-    let cases: Vec<(fn() -> GetRecordsError, fn(&ReadError) -> bool)> = vec![
+    let cases: Vec<(ErrorFactory, Expectation)> = vec![
         (
             || {
                 GetRecordsError::TrimmedDataAccessException(
