@@ -17,6 +17,7 @@ SECTIONS=(
   "processor: batch helper + demo logic, 10,000-record event|processor|batch|criterion"
   "processor: 10,000-record event through the Lambda Runtime API, vs Powertools (Python) BatchProcessor|scripts/bench-runtime-api.sh||script"
   "hydrate: 10,000-record x 600-byte range, kinesis-local -> moto SQS|hydrate|hydrate|figures"
+  "hydrate: 1,000-record DynamoDB Streams range (600-byte binary attributes), moto -> moto SQS|hydrate|hydrate_dynamodb|figures"
   "local stack: scripts/demo.sh, up + both scenarios + down (builds excluded)|scripts/demo.sh||script"
   "cli: replay 10,000 records from the DLQ into a stream, moto SQS -> kinesis-local|streamdlq|replay|figures"
   "cli: hydrate --from-queue, 1,000 metadata-only failure records of 10 records, moto SQS + kinesis-local|streamdlq|rescue|figures"

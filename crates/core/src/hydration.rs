@@ -43,13 +43,15 @@ impl fmt::Display for HydrationStatus {
     }
 }
 
-/// The result of hydrating one failure: records in sequence order.
+/// The result of hydrating one failure: records in sequence order, Kinesis
+/// [`StreamRecord`]s unless said otherwise (DynamoDB Streams failures carry
+/// [`DynamoDbRecord`](crate::dynamodb::DynamoDbRecord)s).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Hydration {
+pub struct Hydration<T = StreamRecord> {
     pub status: HydrationStatus,
     /// `batchSize` of the failure record (0 when there was none to read).
     pub expected: u32,
-    pub records: Vec<StreamRecord>,
+    pub records: Vec<T>,
     /// Why the status is not `complete`.
     pub reason: Option<String>,
 }
@@ -61,6 +63,13 @@ impl Hydration {
         expected: u32,
         reason: impl Into<String>,
     ) -> Self {
+        Self::empty(status, expected, reason)
+    }
+}
+
+impl<T> Hydration<T> {
+    /// [`Hydration::without_records`] for any record type.
+    pub fn empty(status: HydrationStatus, expected: u32, reason: impl Into<String>) -> Self {
         Self {
             status,
             expected,

@@ -18,7 +18,6 @@
 use std::time::Duration;
 
 use aws_sdk_kinesis::Client;
-use aws_sdk_kinesis::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_kinesis::operation::describe_stream_summary::DescribeStreamSummaryError;
 use aws_sdk_kinesis::operation::get_records::GetRecordsError;
 use aws_sdk_kinesis::operation::get_shard_iterator::GetShardIteratorError;
@@ -27,6 +26,7 @@ use aws_sdk_kinesis::primitives::DateTime;
 use aws_sdk_kinesis::types::{Record, Shard, ShardIteratorType};
 
 use crate::retention::StreamRetention;
+use crate::sdk_error::{Kind, read_error};
 use crate::sequence::SequenceNumber;
 use crate::stream::{
     IteratorStart, ReadError, RecordPage, ShardLister, ShardReader, ShardSummary, StreamRecord,
@@ -201,17 +201,6 @@ fn stream_record(record: Record) -> Result<StreamRecord, ReadError> {
     })
 }
 
-/// What a service error means to the engine, whichever call raised it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Throttled,
-    Expired,
-    NotFound,
-    AccessDenied,
-    Transient,
-    Other,
-}
-
 fn records_error_kind(error: &GetRecordsError) -> Option<Kind> {
     use GetRecordsError as E;
     Some(match error {
@@ -263,63 +252,6 @@ fn describe_stream_summary_error_kind(error: &DescribeStreamSummaryError) -> Opt
         E::InvalidArgumentException(_) => Kind::Other,
         _ => return None,
     })
-}
-
-/// Errors Kinesis may answer that a given operation does not model.
-fn unmodeled_kind(code: Option<&str>, status: u16) -> Kind {
-    match code {
-        Some(
-            "LimitExceededException"
-            | "ProvisionedThroughputExceededException"
-            | "ThrottlingException",
-        ) => Kind::Throttled,
-        Some("ExpiredIteratorException") => Kind::Expired,
-        Some("ResourceNotFoundException") => Kind::NotFound,
-        Some("AccessDeniedException") => Kind::AccessDenied,
-        _ if status == 429 => Kind::Throttled,
-        _ if status >= 500 => Kind::Transient,
-        _ => Kind::Other,
-    }
-}
-
-/// Maps what the SDK surfaced after its retries to a [`ReadError`].
-fn read_error<E>(error: SdkError<E>, kind_of: fn(&E) -> Option<Kind>) -> ReadError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    let (kind, message) = match &error {
-        SdkError::ServiceError(context) => {
-            let service_error = context.err();
-            let status = context.raw().status().as_u16();
-            let (kind, text) = match kind_of(service_error) {
-                // Modeled errors display as "Code: message".
-                Some(kind) => (kind, service_error.to_string()),
-                None => (
-                    unmodeled_kind(service_error.code(), status),
-                    format!(
-                        "{}: {}",
-                        service_error.code().unwrap_or("unknown error"),
-                        service_error.message().unwrap_or("no message"),
-                    ),
-                ),
-            };
-            (kind, format!("{text} (HTTP {status})"))
-        }
-        // The request may not have reached Kinesis, or its answer was cut
-        // short: trying again is safe for these read-only calls.
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            (Kind::Transient, DisplayErrorContext(&error).to_string())
-        }
-        _ => (Kind::Other, DisplayErrorContext(&error).to_string()),
-    };
-    match kind {
-        Kind::Throttled => ReadError::Throttled(message),
-        Kind::Expired => ReadError::IteratorExpired,
-        Kind::NotFound => ReadError::NotFound(message),
-        Kind::AccessDenied => ReadError::AccessDenied(message),
-        Kind::Transient => ReadError::Transient(message),
-        Kind::Other => ReadError::Other(message),
-    }
 }
 
 #[cfg(test)]

@@ -28,9 +28,9 @@
 //!   `payload`), split into the record and the records it carries.
 //! - [`hydration`]: [`Hydration`] and [`HydrationStatus`], what hydrating one
 //!   failure produced.
-//! - [`stream`]: the [`ShardReader`] port the hydration engine reads through,
-//!   the [`ShardLister`] port that finds a stream's shards, and the record
-//!   and error types they speak.
+//! - [`stream`]: the [`ShardReader`] port the hydration engine reads through
+//!   (generic over the [`ShardRecord`] it yields), the [`ShardLister`] port
+//!   that finds a stream's shards, and the record and error types they speak.
 //! - [`engine`]: [`hydrate`], which re-reads a failed range through a
 //!   [`ShardReader`] (trimmed ranges, throttling, expired iterators, closed
 //!   shards, a deadline) and reports a [`HydrationReport`] with [`ReadStats`].
@@ -39,6 +39,12 @@
 //!   failed range.
 //! - [`kinesis`]: [`KinesisShardReader`], the aws-sdk-kinesis adapter of
 //!   [`ShardReader`], [`ShardLister`] and [`StreamRetention`].
+//! - [`dynamodb`]: [`DynamoDbRecord`], a DynamoDB Streams record as the
+//!   Lambda event carries it (images in DynamoDB JSON), and
+//!   [`DynamoDbShardReader`], the aws-sdk-dynamodbstreams adapter of
+//!   [`ShardReader`]: the same engine hydrates both kinds of stream.
+//! - `sdk_error`: what an SDK error means to the engine, shared by both
+//!   adapters.
 //! - [`metrics`]: CloudWatch embedded metric format lines ([`MetricLine`]),
 //!   the metric names the alarms watch, the processor's per-batch line
 //!   ([`metrics::batch_metrics`]) and where lines are written ([`MetricWriter`]).
@@ -53,6 +59,7 @@ pub mod arn;
 pub mod batch;
 pub mod destination_payload;
 pub mod dlq;
+pub mod dynamodb;
 pub mod engine;
 pub mod failure;
 #[cfg(any(test, feature = "fakes"))]
@@ -66,6 +73,7 @@ pub mod lambda_logs;
 pub mod metrics;
 pub mod queue_body;
 pub mod retention;
+mod sdk_error;
 pub mod sequence;
 pub mod stream;
 
@@ -76,14 +84,16 @@ pub use dlq::{
     DlqMessage, DlqSink, FailureSource, HydratedFailure, RecordsFrom, SendStats, SinkError,
     SqsDlqSink, assemble, build_parts,
 };
+pub use dynamodb::{DynamoDbRecord, DynamoDbShardReader};
 pub use engine::{
     Backoff, HydrateOptions, HydrationReport, Operation, ReadStats, StopReason, hydrate,
 };
 pub use failure::{BatchInfo, Condition, FailureParseError, FailureRecord, StreamSource};
 pub use hydration::{Hydration, HydrationStatus};
 pub use invocation::{
-    AnswerVerdict, FnFunction, FunctionAnswer, FunctionError, FunctionSettings, InProcessFunction,
-    KinesisEventSource, LambdaFunction, PayloadReading, SYNC_INVOKE_PAYLOAD_LIMIT, StreamEvent,
+    AnswerVerdict, DynamoDbEventSource, FnFunction, FunctionAnswer, FunctionError,
+    FunctionSettings, InProcessFunction, KinesisEventSource, LambdaFunction, PayloadReading,
+    SYNC_INVOKE_PAYLOAD_LIMIT, StreamEvent,
 };
 pub use kinesis::KinesisShardReader;
 pub use metrics::{MetricLine, MetricWriter, StdoutMetrics};
@@ -91,5 +101,6 @@ pub use queue_body::{QueueBody, QueueBodyWrapping};
 pub use retention::{RetentionCache, StreamRetention, UnknownRetention};
 pub use sequence::{SequenceNumber, SequenceNumberError};
 pub use stream::{
-    IteratorStart, ReadError, RecordPage, ShardLister, ShardReader, ShardSummary, StreamRecord,
+    IteratorStart, ReadError, RecordPage, ShardLister, ShardReader, ShardRecord, ShardSummary,
+    StreamRecord,
 };

@@ -2,8 +2,15 @@
 //! shard, [`ShardLister`] finds the shards of a stream.
 //!
 //! The hydration engine and the local event source mapping only ever see
-//! these types; the aws-sdk-kinesis adapter converts SDK output into them,
-//! and tests use in-memory fakes.
+//! these types; the aws-sdk-kinesis and aws-sdk-dynamodbstreams adapters
+//! convert SDK output into them, and tests use in-memory fakes.
+//!
+//! A reader is generic over the record it yields ([`ShardRecord`]): a
+//! Kinesis [`StreamRecord`] (the default, so `ShardReader` alone means a
+//! Kinesis reader) or a DynamoDB Streams
+//! [`DynamoDbRecord`](crate::dynamodb::DynamoDbRecord). The engine reads
+//! both with the same loop; it only needs each record's sequence number,
+//! size and arrival time.
 
 use std::future::Future;
 
@@ -18,6 +25,39 @@ pub struct StreamRecord {
     /// `ApproximateArrivalTimestamp` in milliseconds since the Unix epoch.
     pub approximate_arrival_millis: Option<i64>,
     pub data: Vec<u8>,
+}
+
+/// What the hydration engine needs of a record, whatever stream it came from.
+pub trait ShardRecord: Clone + Send + Sync + 'static {
+    /// The most records one GetRecords call may ask for: 10,000 on Kinesis,
+    /// 1,000 on DynamoDB Streams (a larger `Limit` is a validation error).
+    const MAX_RECORDS_PER_CALL: u32;
+
+    /// Its place in the shard.
+    fn sequence_number(&self) -> &SequenceNumber;
+
+    /// Bytes it counts for in [`ReadStats`](crate::ReadStats) and metrics:
+    /// the payload of a Kinesis record, `SizeBytes` of a DynamoDB one.
+    fn size(&self) -> u64;
+
+    /// When it reached the stream, in milliseconds since the Unix epoch.
+    fn approximate_arrival_millis(&self) -> Option<i64>;
+}
+
+impl ShardRecord for StreamRecord {
+    const MAX_RECORDS_PER_CALL: u32 = 10_000;
+
+    fn sequence_number(&self) -> &SequenceNumber {
+        &self.sequence_number
+    }
+
+    fn size(&self) -> u64 {
+        self.data.len() as u64
+    }
+
+    fn approximate_arrival_millis(&self) -> Option<i64> {
+        self.approximate_arrival_millis
+    }
 }
 
 /// Where a new shard iterator starts.
@@ -38,12 +78,24 @@ pub enum IteratorStart {
 }
 
 /// One GetRecords answer.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RecordPage {
-    pub records: Vec<StreamRecord>,
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordPage<T = StreamRecord> {
+    pub records: Vec<T>,
     /// `None` once the shard is closed and fully read.
     pub next_iterator: Option<String>,
+    /// Kinesis says how far the page is from the tip of the shard;
+    /// DynamoDB Streams never does (always `None`).
     pub millis_behind_latest: Option<i64>,
+}
+
+impl<T> Default for RecordPage<T> {
+    fn default() -> Self {
+        Self {
+            records: Vec::new(),
+            next_iterator: None,
+            millis_behind_latest: None,
+        }
+    }
 }
 
 /// Why a shard could not be read.
@@ -58,6 +110,11 @@ pub enum ReadError {
     /// The stream or shard does not exist (or no longer holds the range).
     #[error("stream or shard not found: {0}")]
     NotFound(String),
+    /// DynamoDB Streams' `TrimmedDataAccessException`: the position asked
+    /// for is older than the 24-hour retention. (Kinesis answers such a
+    /// request from the trim horizon instead.)
+    #[error("records trimmed by retention: {0}")]
+    Trimmed(String),
     /// The caller may not read this stream.
     #[error("access denied: {0}")]
     AccessDenied(String),
@@ -76,8 +133,8 @@ impl ReadError {
     }
 }
 
-/// Reads records from one shard of a stream, named by its ARN.
-pub trait ShardReader {
+/// Reads records of type `T` from one shard of a stream, named by its ARN.
+pub trait ShardReader<T: ShardRecord = StreamRecord> {
     /// GetShardIterator for `shard_id` of `stream_arn`.
     fn shard_iterator(
         &self,
@@ -86,13 +143,14 @@ pub trait ShardReader {
         start: &IteratorStart,
     ) -> impl Future<Output = Result<String, ReadError>> + Send;
 
-    /// GetRecords with at most `limit` records (1..=10,000).
+    /// GetRecords with at most `limit` records
+    /// (1..=[`ShardRecord::MAX_RECORDS_PER_CALL`]).
     fn records(
         &self,
         stream_arn: &str,
         iterator: &str,
         limit: u32,
-    ) -> impl Future<Output = Result<RecordPage, ReadError>> + Send;
+    ) -> impl Future<Output = Result<RecordPage<T>, ReadError>> + Send;
 }
 
 /// One shard as ListShards describes it: enough to read shards in the order

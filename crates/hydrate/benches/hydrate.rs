@@ -28,6 +28,11 @@ use streamdlq_core::{
 };
 use streamdlq_emulators::Emulators;
 
+#[path = "common/memory.rs"]
+mod memory;
+
+use memory::{mib, reset_peak_memory, status_kib};
+
 type BenchResult<T> = Result<T, Box<dyn Error>>;
 
 const RECORDS: usize = 10_000;
@@ -292,27 +297,6 @@ async fn verify_dlq(
         return Err("the DLQ records differ from the records put".into());
     }
     Ok(())
-}
-
-/// Resets the process's VmHWM to its current RSS (Linux `clear_refs` 5).
-fn reset_peak_memory() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
-
-/// A `kB` field of `/proc/self/status`, e.g. `VmHWM:`.
-fn status_kib(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(field))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / 1024.0
 }
 
 fn memory(run: &Run) -> String {

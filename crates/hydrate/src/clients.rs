@@ -9,6 +9,9 @@
 //!   (5 calls/s per shard, shared with the event source mapping); anything
 //!   longer is left to the hydration engine's own backoff, which knows the
 //!   invocation's deadline and stops in time to write the DLQ.
+//! - DynamoDB Streams: the same as Kinesis, 3 attempts in standard mode
+//!   (`LimitExceededException` and 5xx retried by the SDK first, then by
+//!   the engine within the deadline).
 //! - SQS: standard mode, 4 attempts with backoff capped at 2 s, so a whole
 //!   SendMessageBatch request is retried for about 5 s at most: within the
 //!   default 10 s `DLQ_WRITE_RESERVE_MS`. Longer outages fail the invocation,
@@ -20,6 +23,7 @@
 use std::time::Duration;
 
 use aws_config::SdkConfig;
+use aws_sdk_dynamodbstreams::config::retry::RetryConfig as DynamoDbStreamsRetryConfig;
 use aws_sdk_kinesis::config::retry::RetryConfig as KinesisRetryConfig;
 use aws_sdk_sqs::config::retry::RetryConfig as SqsRetryConfig;
 
@@ -49,6 +53,20 @@ pub fn kinesis(sdk: &SdkConfig) -> aws_sdk_kinesis::Client {
         .retry_config(KinesisRetryConfig::standard().with_max_attempts(KINESIS_MAX_ATTEMPTS))
         .build();
     aws_sdk_kinesis::Client::from_conf(config)
+}
+
+/// Attempts per DynamoDB Streams call, the first included.
+pub const DYNAMODB_STREAMS_MAX_ATTEMPTS: u32 = 3;
+
+/// A DynamoDB Streams client for the hydration engine's reads of table
+/// streams.
+pub fn dynamodb_streams(sdk: &SdkConfig) -> aws_sdk_dynamodbstreams::Client {
+    let config = aws_sdk_dynamodbstreams::config::Builder::from(sdk)
+        .retry_config(
+            DynamoDbStreamsRetryConfig::standard().with_max_attempts(DYNAMODB_STREAMS_MAX_ATTEMPTS),
+        )
+        .build();
+    aws_sdk_dynamodbstreams::Client::from_conf(config)
 }
 
 /// An SQS client for writing the DLQ.
@@ -82,6 +100,11 @@ mod tests {
         let retry = kinesis.config().retry_config().expect("retry config");
         assert_eq!(retry.mode(), RetryMode::Standard);
         assert_eq!(retry.max_attempts(), KINESIS_MAX_ATTEMPTS);
+
+        let streams = dynamodb_streams(&sdk_config());
+        let retry = streams.config().retry_config().expect("retry config");
+        assert_eq!(retry.mode(), RetryMode::Standard);
+        assert_eq!(retry.max_attempts(), DYNAMODB_STREAMS_MAX_ATTEMPTS);
 
         let sqs = sqs(&sdk_config());
         let retry = sqs.config().retry_config().expect("retry config");

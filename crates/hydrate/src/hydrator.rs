@@ -8,8 +8,10 @@
 //!    to the DLQ as `unparseable`, its raw text kept;
 //! 2. check the stream against the allowlist before any Kinesis call; a
 //!    stream not on it goes to the DLQ as `rejected`;
-//! 3. a DynamoDB Streams failure goes to the DLQ as `unavailable` (not
-//!    hydrated yet), the failure record kept;
+//! 3. choose the reader from the failure's source: `KinesisBatchInfo` reads
+//!    the Kinesis stream, `DDBStreamBatchInfo` the table's stream (with the
+//!    engine's DynamoDB tuning; a hydrator built without a DynamoDB Streams
+//!    reader keeps such a failure as `unavailable`, its record kept);
 //! 4. hydrate the range with the core engine, which never fails: a stream
 //!    that cannot be read is `unavailable` with the reason;
 //! 5. build the parts (each within `MESSAGE_LIMIT_BYTES`) and send them.
@@ -34,12 +36,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::sns::SnsEvent;
 use serde_json::value::RawValue;
-use streamdlq_core::dlq::{failure_id, raw_id};
+use streamdlq_core::dlq::{DlqRecord, failure_id, raw_id};
 use streamdlq_core::retention::{DYNAMODB_STREAMS_RETENTION, retention_margin_millis};
 use streamdlq_core::{
-    DlqSink, FailureRecord, FailureSource, HydrateOptions, Hydration, HydrationStatus,
-    MetricWriter, ReadStats, RetentionCache, SendStats, ShardReader, StreamRetention, StreamSource,
-    UnknownRetention, build_parts, hydrate,
+    DlqSink, DynamoDbRecord, DynamoDbShardReader, FailureRecord, FailureSource, HydrateOptions,
+    Hydration, HydrationStatus, MetricWriter, ReadStats, RetentionCache, SendStats, ShardReader,
+    ShardRecord, StreamRetention, StreamSource, UnknownRetention, build_parts, hydrate,
 };
 use tokio::time::Instant;
 use tracing::{Instrument, error, info, info_span, warn};
@@ -53,8 +55,9 @@ use crate::summary::{FailureSummary, HydrateSummary};
 
 mod s3_object;
 
-/// Why a DynamoDB Streams failure carries no records.
-pub const DYNAMODB_NOT_SUPPORTED: &str = "DynamoDB Streams failures are not hydrated yet: \
+/// Why a DynamoDB Streams failure carries no records when the hydrator has
+/// no DynamoDB Streams reader ([`Hydrator::with_dynamodb`]).
+pub const DYNAMODB_NOT_SUPPORTED: &str = "this hydrator has no DynamoDB Streams reader: \
      the failure record is kept; read its range with the DynamoDB Streams API \
      before the stream's 24-hour retention passes";
 
@@ -62,10 +65,14 @@ pub const DYNAMODB_NOT_SUPPORTED: &str = "DynamoDB Streams failures are not hydr
 /// reader, the DLQ sink, the configuration and the engine's tuning; with
 /// metrics on, where streams' retention is read (`T`, cached per stream)
 /// and where metric lines go; where S3 failure destinations' objects are
-/// read (`O`, none by default: [`Hydrator::with_objects`]).
+/// read (`O`, none by default: [`Hydrator::with_objects`]). `D` reads
+/// DynamoDB table streams; without one ([`Hydrator::with_dynamodb`]) their
+/// failures are kept unread.
 #[derive(Debug)]
-pub struct Hydrator<R, S, T = UnknownRetention, O = NoObjectSource> {
+pub struct Hydrator<R, S, T = UnknownRetention, D = DynamoDbShardReader, O = NoObjectSource> {
     reader: R,
+    dynamodb: Option<D>,
+    dynamodb_options: HydrateOptions,
     sink: S,
     config: HydrateConfig,
     options: HydrateOptions,
@@ -92,6 +99,8 @@ impl<R, S> Hydrator<R, S> {
     pub fn new(reader: R, sink: S, config: HydrateConfig) -> Self {
         Self {
             reader,
+            dynamodb: None,
+            dynamodb_options: HydrateOptions::dynamodb_streams(),
             sink,
             config,
             options: HydrateOptions::default(),
@@ -102,7 +111,29 @@ impl<R, S> Hydrator<R, S> {
     }
 }
 
-impl<R, S, T, O> Hydrator<R, S, T, O> {
+impl<R, S, T, D, O> Hydrator<R, S, T, D, O> {
+    /// Hydrates DynamoDB Streams failures (`DDBStreamBatchInfo`) through
+    /// `dynamodb`, with the engine's DynamoDB tuning.
+    pub fn with_dynamodb<E>(self, dynamodb: E) -> Hydrator<R, S, T, E, O> {
+        Hydrator {
+            reader: self.reader,
+            dynamodb: Some(dynamodb),
+            dynamodb_options: self.dynamodb_options,
+            sink: self.sink,
+            config: self.config,
+            options: self.options,
+            retention: self.retention,
+            metrics: self.metrics,
+            objects: self.objects,
+        }
+    }
+
+    /// Replaces the engine's tuning for DynamoDB Streams reads.
+    pub fn with_dynamodb_options(mut self, options: HydrateOptions) -> Self {
+        self.dynamodb_options = options;
+        self
+    }
+
     /// Writes a metric line per failure to `writer`, with the retention
     /// margin from `retention` (asked once per allowed stream; never for a
     /// stream the allowlist rejects).
@@ -110,9 +141,11 @@ impl<R, S, T, O> Hydrator<R, S, T, O> {
         self,
         retention: U,
         writer: Arc<dyn MetricWriter>,
-    ) -> Hydrator<R, S, U, O> {
+    ) -> Hydrator<R, S, U, D, O> {
         Hydrator {
             reader: self.reader,
+            dynamodb: self.dynamodb,
+            dynamodb_options: self.dynamodb_options,
             sink: self.sink,
             config: self.config,
             options: self.options,
@@ -123,9 +156,11 @@ impl<R, S, T, O> Hydrator<R, S, T, O> {
     }
 
     /// Reads the objects of S3 failure destinations from `objects`.
-    pub fn with_objects<P>(self, objects: P) -> Hydrator<R, S, T, P> {
+    pub fn with_objects<P>(self, objects: P) -> Hydrator<R, S, T, D, P> {
         Hydrator {
             reader: self.reader,
+            dynamodb: self.dynamodb,
+            dynamodb_options: self.dynamodb_options,
             sink: self.sink,
             config: self.config,
             options: self.options,
@@ -158,9 +193,10 @@ impl<R, S, T, O> Hydrator<R, S, T, O> {
     }
 }
 
-impl<R, S, T, O> Hydrator<R, S, T, O>
+impl<R, S, T, D, O> Hydrator<R, S, T, D, O>
 where
     R: ShardReader + Sync,
+    D: ShardReader<DynamoDbRecord> + Sync,
     S: DlqSink + Sync,
     T: StreamRetention + Sync,
     O: ObjectSource + Sync,
@@ -290,16 +326,38 @@ where
             batch_size = batch.batch_size,
         );
         async {
-            let (hydration, read) = self.read_range(record, deadline).await;
-            let measured = self.measure(record, &hydration, id.clone()).await;
-            let outcome = self
-                .deliver(id, FailureSource::Record(record), hydration, read)
-                .await;
-            self.emit(measured, &outcome);
-            outcome
+            let allowed = self.config.allowlist.allows(&batch.stream_arn);
+            match (record.source, &self.dynamodb) {
+                (StreamSource::DynamoDb, Some(reader)) if allowed => {
+                    let report = hydrate(reader, batch, &self.dynamodb_options, deadline).await;
+                    self.finish(record, id, report.hydration, report.stats)
+                        .await
+                }
+                _ => {
+                    let (hydration, read) = self.read_range(record, deadline).await;
+                    self.finish(record, id, hydration, read).await
+                }
+            }
         }
         .instrument(span)
         .await
+    }
+
+    /// Measures, delivers and reports one hydrated failure, whatever kind
+    /// of record it carries.
+    async fn finish<Rec: DlqRecord + ShardRecord>(
+        &self,
+        record: &FailureRecord,
+        id: String,
+        hydration: Hydration<Rec>,
+        read: ReadStats,
+    ) -> FailureOutcome {
+        let measured = self.measure(record, &hydration, id.clone()).await;
+        let outcome = self
+            .deliver(id, FailureSource::Record(record), hydration, read)
+            .await;
+        self.emit(measured, &outcome);
+        outcome
     }
 
     /// The records of the failed range, or why there are none; never a read
@@ -322,7 +380,9 @@ where
         }
         match record.source {
             StreamSource::DynamoDb => {
-                warn!("DynamoDB Streams failure; keeping the failure record only");
+                warn!(
+                    "DynamoDB Streams failure and no DynamoDB Streams reader; keeping the failure record only"
+                );
                 let hydration = Hydration::without_records(
                     HydrationStatus::Unavailable,
                     batch.batch_size,
@@ -372,10 +432,10 @@ where
 
     /// What the metric line of a failure will say, before its records are
     /// handed to the DLQ; `None` with metrics off.
-    async fn measure(
+    async fn measure<Rec: ShardRecord>(
         &self,
         record: &FailureRecord,
-        hydration: &Hydration,
+        hydration: &Hydration<Rec>,
         id: String,
     ) -> Option<FailureMetrics> {
         self.metrics.as_ref()?;
@@ -425,11 +485,11 @@ where
     }
 
     /// Builds the parts of one failure and sends them.
-    async fn deliver(
+    async fn deliver<Rec: DlqRecord>(
         &self,
         id: String,
         source: FailureSource<'_>,
-        hydration: Hydration,
+        hydration: Hydration<Rec>,
         read: ReadStats,
     ) -> FailureOutcome {
         let mut summary = FailureSummary {

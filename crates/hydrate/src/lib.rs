@@ -1,8 +1,8 @@
 //! hydrate: the Lambda function that turns OnFailure metadata into DLQ
 //! messages carrying the original records.
 //!
-//! A Kinesis event source mapping sends a batch it gave up on to its
-//! OnFailure destination. The same function takes the delivery of every
+//! A Kinesis or DynamoDB Streams event source mapping sends a batch it gave
+//! up on to its OnFailure destination. The same function takes the delivery of every
 //! destination, recognised from the event itself:
 //!
 //! - **SNS** (a topic, metadata only): for every failure record it re-reads
@@ -32,7 +32,8 @@
 //! - [`event`]: [`Event`], the raw payload read record by record; recognises
 //!   the kind of event (SNS, SQS, S3) from the event itself.
 //! - [`hydrator`]: [`Hydrator`], one event to DLQ messages: parse, check
-//!   the allowlist, hydrate, build parts, send; its `s3_object` child reads
+//!   the allowlist, choose the reader by the failure's source (Kinesis or
+//!   DynamoDB Streams), hydrate, build parts, send; its `s3_object` child reads
 //!   and normalises an S3 failure destination's object.
 //! - [`object_source`]: the [`ObjectSource`] port that reads S3 objects and
 //!   its GetObject adapter [`S3ObjectSource`].
@@ -60,7 +61,7 @@ pub mod summary;
 use aws_lambda_events::sns::SnsEvent;
 use lambda_runtime::LambdaEvent;
 use serde_json::value::RawValue;
-use streamdlq_core::{DlqSink, ShardReader, StreamRetention};
+use streamdlq_core::{DlqSink, DynamoDbRecord, ShardReader, StreamRetention};
 
 pub use allowlist::StreamAllowlist;
 pub use config::{HydrateConfig, HydrateConfigError};
@@ -105,12 +106,13 @@ impl HydrateInput for SnsEvent {
 /// `UnsupportedEvent`. A stream that cannot be read is not an invocation
 /// error: its failure reaches the DLQ as `unavailable`, with the reason; a
 /// record or object that cannot be read reaches it as `unparseable`.
-pub async fn handler<R, S, T, O, E>(
-    hydrator: &Hydrator<R, S, T, O>,
+pub async fn handler<R, S, T, D, O, E>(
+    hydrator: &Hydrator<R, S, T, D, O>,
     event: LambdaEvent<E>,
 ) -> Result<HydrateSummary, HydrateError>
 where
     R: ShardReader + Sync,
+    D: ShardReader<DynamoDbRecord> + Sync,
     S: DlqSink + Sync,
     T: StreamRetention + Sync,
     O: ObjectSource + Sync,

@@ -7,7 +7,7 @@ use aws_config::BehaviorVersion;
 use hydrate::{HydrateConfig, Hydrator, S3ObjectSource, clients, handler};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use serde_json::value::RawValue;
-use streamdlq_core::{KinesisShardReader, SqsDlqSink, StdoutMetrics};
+use streamdlq_core::{DynamoDbShardReader, KinesisShardReader, SqsDlqSink, StdoutMetrics};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -31,7 +31,11 @@ async fn main() -> Result<(), Error> {
     let retention = reader.clone();
     // S3 failure destinations: the objects their notifications name.
     let objects = S3ObjectSource::new(clients::s3(&sdk));
+    // Failures of table streams (DDBStreamBatchInfo) are read through
+    // DynamoDB Streams with the same engine.
+    let dynamodb = DynamoDbShardReader::new(clients::dynamodb_streams(&sdk));
     let hydrator = Hydrator::new(reader, sink, config)
+        .with_dynamodb(dynamodb)
         .with_metrics(retention, Arc::new(StdoutMetrics))
         .with_objects(objects);
     // The raw payload: the handler reads it record by record, so one bad

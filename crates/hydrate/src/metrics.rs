@@ -12,7 +12,7 @@ use streamdlq_core::metrics::{
     self, BYTES_HYDRATED, FAILURES, MetricLine, RECORDS_HYDRATED, RETENTION_MARGIN, SOURCE, STATUS,
     STREAM_NAME, Unit,
 };
-use streamdlq_core::{BatchInfo, Hydration, StreamSource};
+use streamdlq_core::{BatchInfo, Hydration, ShardRecord, StreamSource};
 
 /// The `Status` of a failure that never reached the DLQ.
 pub const UNDELIVERED: &str = "undelivered";
@@ -76,12 +76,15 @@ pub fn source_name(source: StreamSource) -> &'static str {
 /// When the range's first record arrived, in epoch milliseconds: the
 /// stream's own timestamp when hydration read exactly that record, else the
 /// failure record's `approximateArrivalOfFirstRecord`.
-pub fn first_arrival_millis(batch: &BatchInfo, hydration: &Hydration) -> Option<i64> {
+pub fn first_arrival_millis<R: ShardRecord>(
+    batch: &BatchInfo,
+    hydration: &Hydration<R>,
+) -> Option<i64> {
     let read = hydration
         .records
         .first()
-        .filter(|record| record.sequence_number == batch.start_sequence_number)
-        .and_then(|record| record.approximate_arrival_millis);
+        .filter(|record| *record.sequence_number() == batch.start_sequence_number)
+        .and_then(ShardRecord::approximate_arrival_millis);
     read.or_else(|| {
         let text = batch.approximate_arrival_of_first_record.as_deref()?;
         DateTime::from_str(text, DateTimeFormat::DateTime)
@@ -91,13 +94,9 @@ pub fn first_arrival_millis(batch: &BatchInfo, hydration: &Hydration) -> Option<
     })
 }
 
-/// Payload bytes of the hydrated records.
-pub fn payload_bytes(hydration: &Hydration) -> u64 {
-    hydration
-        .records
-        .iter()
-        .map(|record| u64::try_from(record.data.len()).unwrap_or(u64::MAX))
-        .sum()
+/// Payload bytes of the hydrated records (`SizeBytes` of DynamoDB ones).
+pub fn payload_bytes<R: ShardRecord>(hydration: &Hydration<R>) -> u64 {
+    hydration.records.iter().map(ShardRecord::size).sum()
 }
 
 fn bytes(value: u64) -> f64 {

@@ -19,14 +19,15 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use streamdlq_core::dlq::{HydratedFailure, RecordsFrom, SQS_MESSAGE_LIMIT};
 use streamdlq_core::{
-    HydrationStatus, KinesisEventSource, KinesisShardReader, SequenceNumber, SqsDlqSink,
-    StreamRecord, UnknownRetention, assemble,
+    DynamoDbShardReader, HydrationStatus, KinesisEventSource, KinesisShardReader, SequenceNumber,
+    SqsDlqSink, StreamRecord, UnknownRetention, assemble,
 };
 use streamdlq_emulators::Emulators;
 
 const S3_EVENT: &str = include_str!("../../../events/s3-event-onfailure-object.json");
 
-type EmulatorHydrator = Hydrator<KinesisShardReader, SqsDlqSink, UnknownRetention, S3ObjectSource>;
+type EmulatorHydrator =
+    Hydrator<KinesisShardReader, SqsDlqSink, UnknownRetention, DynamoDbShardReader, S3ObjectSource>;
 
 /// The emulators' clients, S3 and SNS included.
 struct Clients {

@@ -17,7 +17,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use streamdlq_core::dlq::{HydratedFailure, RecordingSink};
 use streamdlq_core::fake::FakeStream;
-use streamdlq_core::{HydrationStatus, SinkError, UnknownRetention, assemble};
+use streamdlq_core::{DynamoDbShardReader, HydrationStatus, SinkError, UnknownRetention, assemble};
 
 const SHARD: &str = "shardId-000000000001";
 const QUEUE: &str = "https://sqs.eu-west-1.amazonaws.com/123456789012/streamdlq-dlq";
@@ -61,7 +61,8 @@ impl ObjectSource for FakeObjects {
     }
 }
 
-type FakeHydrator = Hydrator<FakeStream, RecordingSink, UnknownRetention, FakeObjects>;
+type FakeHydrator =
+    Hydrator<FakeStream, RecordingSink, UnknownRetention, DynamoDbShardReader, FakeObjects>;
 
 fn setup(streams: &[&str]) -> (FakeStream, RecordingSink, FakeObjects, FakeHydrator) {
     let stream = FakeStream::new(FakeStream::ARN);

@@ -12,7 +12,7 @@ use common::fixtures::{
 use hydrate::{DeliveryError, HydrateError, Hydrator, handler};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use streamdlq_core::dlq::{HydratedFailure, RecordingSink, SQS_MESSAGE_LIMIT};
-use streamdlq_core::fake::{ALWAYS, FakeCalls, FakeStream};
+use streamdlq_core::fake::{ALWAYS, FakeCalls, FakeDynamoDbStream, FakeStream};
 use streamdlq_core::{HydrateOptions, HydrationStatus, ReadError, SinkError, assemble};
 use tokio::time::Instant;
 
@@ -176,10 +176,11 @@ async fn keeps_the_raw_text_of_unparseable_messages() {
     }
 }
 
-/// DynamoDB Streams failures are kept as `unavailable` with a reason that
-/// says why; no Kinesis call is made for them.
+/// A hydrator built without a DynamoDB Streams reader keeps DynamoDB
+/// Streams failures as `unavailable`, failure record verbatim, reason
+/// saying why; no Kinesis call is made for them.
 #[tokio::test(start_paused = true)]
-async fn keeps_dynamodb_streams_failures_as_unavailable() {
+async fn keeps_dynamodb_streams_failures_as_unavailable_without_a_table_stream_reader() {
     let (stream, sink, hydrator) = setup(&[]);
 
     let summary = hydrator
@@ -196,7 +197,32 @@ async fn keeps_dynamodb_streams_failures_as_unavailable() {
     );
     let reason = failure.hydration.reason.expect("a reason");
     assert!(reason.contains("DynamoDB Streams"), "{reason}");
-    assert!(reason.contains("not hydrated yet"), "{reason}");
+    assert!(reason.contains("no DynamoDB Streams reader"), "{reason}");
+}
+
+/// A DynamoDB Streams failure is read from the table's stream, not from
+/// Kinesis: its records reach the DLQ exact and in order.
+#[tokio::test(start_paused = true)]
+async fn hydrates_dynamodb_streams_failures_from_the_table_stream() {
+    let (stream, sink, _) = setup(&[]);
+    let table = FakeDynamoDbStream::dynamodb(FakeDynamoDbStream::TABLE_STREAM_ARN);
+    let table_shard = "shardId-00000001795428000000-a1b2c3d4";
+    table.put_many(table_shard, 8);
+    let config = fixtures::config(QUEUE, &[FakeDynamoDbStream::TABLE_STREAM_ARN], &[]);
+    let hydrator = Hydrator::new(stream.clone(), sink.clone(), config).with_dynamodb(table.clone());
+    let message =
+        fixtures::failure_message(DYNAMODB, &Range::from(&table.batch(table_shard, 2..=6)));
+
+    let outcome = hydrator.process_message(&message, far_deadline()).await;
+
+    assert_eq!(outcome.summary.status, HydrationStatus::Complete);
+    assert_eq!(stream.calls(), FakeCalls::default(), "no Kinesis call");
+    let failure = only(dlq(&sink));
+    assert_eq!(
+        failure.dynamodb_records,
+        table.shard_records(table_shard)[2..=6]
+    );
+    assert!(failure.records.is_empty());
 }
 
 /// A stream that cannot be read is not an invocation error: the DLQ gets

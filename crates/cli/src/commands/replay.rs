@@ -20,8 +20,9 @@ use crate::invoke::{LOCAL_PROCESSOR, ReplayFunction, deployed_function, local_pr
 use crate::progress::records_bar;
 use crate::put::{KinesisStreamWriter, PutOptions};
 use crate::queue::{DlqQueue, ScanOptions};
+use crate::replay::select::DYNAMODB_TO_STREAM;
 use crate::replay::{
-    FunctionReplayOptions, Interrupt, ReplaySession, SelectOptions, Selection, Target,
+    FunctionReplayOptions, Interrupt, ReplaySession, SelectOptions, Selection, SkipReason, Target,
     replay_to_function, replay_to_streams, select,
 };
 use crate::stream::StreamId;
@@ -175,6 +176,7 @@ impl ReplayArgs {
             include_partial: self.include_partial,
             max: self.filter.max,
             to_origin_stream: self.to_stream.is_none() && self.to_function.is_none(),
+            to_stream: self.to_function.is_none(),
         }
     }
 
@@ -215,6 +217,19 @@ impl ReplayArgs {
         mut summary: ReplaySummary,
     ) -> Run {
         summary.target = "stream";
+        // Asked to put DynamoDB records into a stream and nothing else to
+        // do: refuse, saying what to do instead.
+        let dynamodb_only = selection.chosen.is_empty()
+            && selection
+                .skipped
+                .iter()
+                .any(|(_, reason)| *reason == SkipReason::DynamoDb);
+        if dynamodb_only {
+            return Run::failed(
+                summary,
+                anyhow!("cannot replay failures {DYNAMODB_TO_STREAM}"),
+            );
+        }
         let target = match &self.to_stream {
             Some(stream) => Target::Stream(StreamId::parse(stream)),
             None => Target::Origin,

@@ -1,6 +1,9 @@
 //! Replaying hydrated failures straight into a function: each failure's
-//! records, as the Kinesis event the ESM would deliver (original sequence
-//! numbers, partition keys, data and arrival times), invoked synchronously.
+//! records, as the event the ESM would deliver, invoked synchronously: the
+//! Kinesis event (original sequence numbers, partition keys, data and
+//! arrival times) or, for a failure of a DynamoDB table stream, the
+//! DynamoDB Streams event (`eventSource` `aws:dynamodb`, the stream
+//! records' keys and images exact).
 //! Nothing is written to the stream, so its other consumers see no
 //! duplicates.
 //!
@@ -21,10 +24,11 @@ use anyhow::{Context as _, anyhow};
 use indicatif::ProgressBar;
 use tracing::{Instrument as _, info, info_span, warn};
 
-use streamdlq_core::Arn;
 use streamdlq_core::invocation::{
-    AnswerVerdict, KinesisEventSource, LambdaFunction, PayloadReading, SYNC_INVOKE_PAYLOAD_LIMIT,
+    AnswerVerdict, DynamoDbEventSource, KinesisEventSource, LambdaFunction, PayloadReading,
+    SYNC_INVOKE_PAYLOAD_LIMIT, StreamEvent,
 };
+use streamdlq_core::{Arn, SequenceNumber};
 
 use super::Deletions;
 use super::interrupt::Interrupt;
@@ -134,19 +138,11 @@ async fn replay_one<F: LambdaFunction + ?Sized>(
     progress: &ProgressBar,
     report: &mut FunctionReplayReport,
 ) -> anyhow::Result<bool> {
-    let records = &failure.hydrated.records;
-    let events = event_source(stream_arn, options).events(
-        shard_id,
-        records,
-        options.max_records,
-        options.max_bytes,
-    );
+    let (events, records) = failure_events(failure, stream_arn, shard_id, options);
     for event in events {
         report.invocations += 1;
         let answer = function.invoke(event.body.into_bytes()).await;
-        let batch = records[event.records.clone()]
-            .iter()
-            .map(|record| &record.sequence_number);
+        let batch = records[event.records.clone()].iter().copied();
         let verdict = AnswerVerdict::judge(&answer, batch, PayloadReading::BatchItemFailures);
         match verdict {
             AnswerVerdict::Success => progress.inc(event.records.len() as u64),
@@ -157,7 +153,7 @@ async fn replay_one<F: LambdaFunction + ?Sized>(
                 ));
             }
             verdict => {
-                let reason = describe(&verdict, records, event.records.start);
+                let reason = describe(&verdict, &records, event.records.start);
                 warn!(verdict = %reason, "function did not process the failure");
                 report.kept.push(KeptFailure {
                     id: failure.hydrated.id.clone(),
@@ -179,6 +175,45 @@ async fn replay_one<F: LambdaFunction + ?Sized>(
     Ok(true)
 }
 
+/// The events that replay `failure`'s records, of whichever kind, and the
+/// records' sequence numbers the events' ranges index.
+pub fn failure_events<'a>(
+    failure: &'a FailureEntry,
+    stream_arn: &str,
+    shard_id: &str,
+    options: &FunctionReplayOptions,
+) -> (Vec<StreamEvent>, Vec<&'a SequenceNumber>) {
+    let hydrated = &failure.hydrated;
+    if !hydrated.dynamodb_records.is_empty() {
+        let source = DynamoDbEventSource {
+            stream_arn: stream_arn.to_owned(),
+        };
+        let events = source.events(
+            &hydrated.dynamodb_records,
+            options.max_records,
+            options.max_bytes,
+        );
+        let sequence_numbers = hydrated
+            .dynamodb_records
+            .iter()
+            .map(|record| &record.dynamodb.sequence_number)
+            .collect();
+        return (events, sequence_numbers);
+    }
+    let events = event_source(stream_arn, options).events(
+        shard_id,
+        &hydrated.records,
+        options.max_records,
+        options.max_bytes,
+    );
+    let sequence_numbers = hydrated
+        .records
+        .iter()
+        .map(|record| &record.sequence_number)
+        .collect();
+    (events, sequence_numbers)
+}
+
 /// The mapping's part of every event of a failure from `stream_arn`.
 pub fn event_source(stream_arn: &str, options: &FunctionReplayOptions) -> KinesisEventSource {
     KinesisEventSource {
@@ -193,20 +228,11 @@ pub fn event_source(stream_arn: &str, options: &FunctionReplayOptions) -> Kinesi
 }
 
 /// Why a failure was kept, naming the reported record by its sequence number.
-fn describe(
-    verdict: &AnswerVerdict,
-    records: &[streamdlq_core::StreamRecord],
-    offset: usize,
-) -> String {
+fn describe(verdict: &AnswerVerdict, records: &[&SequenceNumber], offset: usize) -> String {
     match verdict {
         AnswerVerdict::PartialFailure { index } => records.get(offset + index).map_or_else(
             || verdict.to_string(),
-            |record| {
-                format!(
-                    "batch item failure at sequence number {}",
-                    record.sequence_number
-                )
-            },
+            |sequence_number| format!("batch item failure at sequence number {sequence_number}"),
         ),
         other => other.to_string(),
     }

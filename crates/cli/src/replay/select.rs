@@ -20,6 +20,9 @@ pub struct SelectOptions {
     /// The records go back to the stream they came from, so that stream
     /// must be a Kinesis stream.
     pub to_origin_stream: bool,
+    /// The records go into a stream (theirs or `--to-stream`), not a
+    /// function: DynamoDB table stream records cannot.
+    pub to_stream: bool,
 }
 
 /// Why a failure is not replayed; its messages stay in the queue.
@@ -30,7 +33,8 @@ pub enum SkipReason {
     /// `unavailable`, `rejected` or `unparseable`: no records to replay.
     Status(&'static str),
     NoRecords,
-    /// A DynamoDB stream cannot take PutRecords.
+    /// A DynamoDB table stream cannot take PutRecords, and its records
+    /// are not Kinesis records.
     DynamoDb,
     FilteredOut,
     /// Beyond `--max`.
@@ -43,14 +47,18 @@ impl fmt::Display for SkipReason {
             Self::Partial => f.write_str("partial (pass --include-partial to replay them)"),
             Self::Status(status) => write!(f, "{status} (no records to replay)"),
             Self::NoRecords => f.write_str("without records"),
-            Self::DynamoDb => {
-                f.write_str("from DynamoDB streams (pass --to-stream or --to-function)")
-            }
+            Self::DynamoDb => f.write_str(DYNAMODB_TO_STREAM),
             Self::FilteredOut => f.write_str("filtered out"),
             Self::OverMax => f.write_str("beyond --max"),
         }
     }
 }
+
+/// Why DynamoDB Streams failures are not replayed into a stream, and what
+/// to do instead.
+pub const DYNAMODB_TO_STREAM: &str = "from DynamoDB table streams: a table is not a \
+     stream, so their records cannot be put into one; replay them into their \
+     consumer with --to-function, which rebuilds the DynamoDB Streams event";
 
 /// The failures to replay, in replay order, and the ones left.
 #[derive(Debug, Clone, Default)]
@@ -74,7 +82,7 @@ impl Selection<'_> {
     pub fn records(&self) -> usize {
         self.chosen
             .iter()
-            .map(|failure| failure.hydrated.records.len())
+            .map(|failure| failure.hydrated.record_count())
             .sum()
     }
 }
@@ -117,14 +125,17 @@ fn skip_reason(failure: &FailureEntry, options: &SelectOptions) -> Option<SkipRe
         HydrationStatus::Partial => return Some(SkipReason::Partial),
         other => return Some(SkipReason::Status(other.as_str())),
     }
-    if failure.hydrated.records.is_empty() {
+    if failure.hydrated.record_count() == 0 {
         return Some(SkipReason::NoRecords);
     }
-    let from_dynamodb = failure
-        .record
-        .as_ref()
-        .is_some_and(|record| record.source == StreamSource::DynamoDb);
-    if options.to_origin_stream && (from_dynamodb || failure.record.is_none()) {
+    let from_dynamodb = !failure.hydrated.dynamodb_records.is_empty()
+        || failure
+            .record
+            .as_ref()
+            .is_some_and(|record| record.source == StreamSource::DynamoDb);
+    if (options.to_stream && from_dynamodb)
+        || (options.to_origin_stream && failure.record.is_none())
+    {
         return Some(SkipReason::DynamoDb);
     }
     None

@@ -2,11 +2,13 @@
 //!
 //! Each record carries its exact bytes as base64 (`data`) and, for
 //! convenience, the decoded payload as `json` or `text` when it is that.
+//! A DynamoDB Streams failure carries `dynamodbRecords` instead: each
+//! stream record as the Lambda event carries it.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
-use streamdlq_core::HydrationStatus;
+use streamdlq_core::{DynamoDbRecord, HydrationStatus};
 
 use super::payload::Payload;
 use super::text::Retention;
@@ -38,6 +40,11 @@ struct FailureLine<'a> {
     failure: Option<Box<serde_json::value::RawValue>>,
     raw: Option<&'a str>,
     records: Vec<RecordLine<'a>>,
+    /// The stream records of a DynamoDB Streams failure, as the Lambda
+    /// event carries them (keys and images in DynamoDB JSON); absent for
+    /// Kinesis failures.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    dynamodb_records: Vec<&'a DynamoDbRecord>,
 }
 
 #[derive(Serialize)]
@@ -113,6 +120,7 @@ pub fn failure_json(
                 }
             })
             .collect(),
+        dynamodb_records: failure.hydrated.dynamodb_records.iter().collect(),
     };
     serde_json::to_string(&line)
 }

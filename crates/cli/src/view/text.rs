@@ -1,11 +1,15 @@
 //! Hydrated failures as text for people: short lines, the failure's short
 //! id (what `--id` takes), colour on a terminal, sizes and times in words.
+//! DynamoDB Streams records show their event name, keys, and new and old
+//! images as DynamoDB JSON.
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
+
+use streamdlq_core::{DynamoDbRecord, SequenceNumber};
 
 use super::human;
 use super::payload::Payload;
@@ -150,8 +154,65 @@ pub fn failure_text(failure: &FailureEntry, options: TextOptions) -> String {
             Payload::of(&record.data).line(cut(options))
         );
     }
+    for (n, record) in failure.hydrated.dynamodb_records.iter().enumerate() {
+        dynamodb_record_text(&mut out, n, record, failed, options);
+    }
     out.push('\n');
     out
+}
+
+/// A DynamoDB Streams record: event name, keys and images as DynamoDB JSON.
+fn dynamodb_record_text(
+    out: &mut String,
+    n: usize,
+    record: &DynamoDbRecord,
+    failed: Option<&SequenceNumber>,
+    options: TextOptions,
+) {
+    let change = &record.dynamodb;
+    let created = change
+        .approximate_creation_date_time
+        .and_then(|time| {
+            DateTime::from_millis(time.millis())
+                .fmt(Format::DateTime)
+                .ok()
+        })
+        .unwrap_or_else(|| "-".to_owned());
+    let keys = change
+        .keys
+        .as_ref()
+        .and_then(|keys| serde_json::to_string(keys).ok())
+        .unwrap_or_else(|| "-".to_owned());
+    let mut line = format!(
+        "  [{}] {}  {}  keys {keys}  {}",
+        n + 1,
+        change.sequence_number,
+        record.event_name,
+        style::dim(&created),
+    );
+    if let Some(size) = change.size_bytes {
+        let _ = write!(
+            line,
+            "  {}",
+            human::size(usize::try_from(size).unwrap_or(usize::MAX))
+        );
+    }
+    if failed == Some(&change.sequence_number) {
+        let _ = write!(line, "  {}", style::error("<- made the batch fail"));
+    }
+    let _ = writeln!(out, "{line}");
+    for (label, image) in [("new", &change.new_image), ("old", &change.old_image)] {
+        if let Some(json) = image
+            .as_ref()
+            .and_then(|image| serde_json::to_string(image).ok())
+        {
+            let _ = writeln!(
+                out,
+                "      {label} {}",
+                Payload::Json(&json).line(cut(options))
+            );
+        }
+    }
 }
 
 fn cut(options: TextOptions) -> Option<usize> {

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::message::{Fragment, HydrationSummary, Part, SCHEMA_V1, seconds_to_millis};
+use crate::dynamodb::{DynamoDbRecord, EVENT_SOURCE, StreamChange, UserIdentity};
 use crate::sequence::SequenceNumber;
 use crate::stream::StreamRecord;
 
@@ -27,8 +28,18 @@ pub struct HydratedFailure {
     /// The text that was not an OnFailure record (status `unparseable`).
     pub raw: Option<String>,
     pub hydration: HydrationSummary,
-    /// In the order they were carried: sequence order.
+    /// The Kinesis records, in the order they were carried: sequence order.
     pub records: Vec<StreamRecord>,
+    /// The DynamoDB Streams records of a `DDBStreamBatchInfo` failure, in
+    /// sequence order. A failure carries one kind or the other, never both.
+    pub dynamodb_records: Vec<DynamoDbRecord>,
+}
+
+impl HydratedFailure {
+    /// How many records it carries, of either kind.
+    pub fn record_count(&self) -> usize {
+        self.records.len() + self.dynamodb_records.len()
+    }
 }
 
 /// Why a message or a failure could not be read back. `position` is the
@@ -218,14 +229,20 @@ impl<'a> Group<'a> {
             }
             raw = Some(parts.concat());
         }
-        let records = joiner.finish()?;
-        if records.len() != hydration.found {
+        let (records, dynamodb_records) = joiner.finish()?;
+        if !records.is_empty() && !dynamodb_records.is_empty() {
+            return Err(AssembleError::InconsistentParts {
+                id: self.id,
+                reason: "the parts mix Kinesis and DynamoDB Streams records".to_owned(),
+            });
+        }
+        let carried = records.len() + dynamodb_records.len();
+        if carried != hydration.found {
             return Err(AssembleError::InconsistentParts {
                 id: self.id,
                 reason: format!(
-                    "hydration.found is {} but the parts carry {} records",
+                    "hydration.found is {} but the parts carry {carried} records",
                     hydration.found,
-                    records.len()
                 ),
             });
         }
@@ -235,6 +252,7 @@ impl<'a> Group<'a> {
             raw,
             hydration,
             records,
+            dynamodb_records,
         })
     }
 }
@@ -243,8 +261,11 @@ impl<'a> Group<'a> {
 struct Joiner<'a> {
     id: &'a str,
     records: Vec<StreamRecord>,
+    dynamodb: Vec<DynamoDbRecord>,
     /// A fragmented record being joined, and the fragment expected next.
     open: Option<(StreamRecord, Fragment)>,
+    /// A fragmented DynamoDB record's JSON text being joined.
+    open_dynamodb: Option<(SequenceNumber, Vec<u8>, Fragment)>,
 }
 
 impl<'a> Joiner<'a> {
@@ -252,19 +273,131 @@ impl<'a> Joiner<'a> {
         Self {
             id,
             records: Vec::new(),
+            dynamodb: Vec::new(),
             open: None,
+            open_dynamodb: None,
         }
     }
 
     fn extend(&mut self, entries: Vec<Entry>) -> Result<(), AssembleError> {
         for entry in entries {
-            self.push(entry)?;
+            match entry {
+                Entry::Kinesis(record, fragment) => self.push(record, fragment)?,
+                Entry::DynamoDb(record) => {
+                    self.expect_no_open_dynamodb()?;
+                    self.expect_no_open_kinesis()?;
+                    self.dynamodb.push(*record);
+                }
+                Entry::DynamoDbFragment {
+                    sequence_number,
+                    fragment,
+                    bytes,
+                } => {
+                    self.expect_no_open_kinesis()?;
+                    self.push_dynamodb_fragment(sequence_number, fragment, bytes)?;
+                }
+            }
         }
         Ok(())
     }
 
-    fn push(&mut self, entry: Entry) -> Result<(), AssembleError> {
-        let (record, fragment) = entry.into_record();
+    fn expect_no_open_kinesis(&mut self) -> Result<(), AssembleError> {
+        match self.open.take() {
+            None => Ok(()),
+            Some((open, expected)) => Err(self.broken(
+                open.sequence_number,
+                format!(
+                    "expected fragment {} of {}, found another entry",
+                    expected.index, expected.count
+                ),
+            )),
+        }
+    }
+
+    fn expect_no_open_dynamodb(&mut self) -> Result<(), AssembleError> {
+        match self.open_dynamodb.take() {
+            None => Ok(()),
+            Some((sequence_number, _, expected)) => Err(self.broken(
+                sequence_number,
+                format!(
+                    "expected fragment {} of {}, found another entry",
+                    expected.index, expected.count
+                ),
+            )),
+        }
+    }
+
+    fn push_dynamodb_fragment(
+        &mut self,
+        sequence_number: SequenceNumber,
+        fragment: Fragment,
+        bytes: Vec<u8>,
+    ) -> Result<(), AssembleError> {
+        let (mut text, expected) = match self.open_dynamodb.take() {
+            None if fragment.index == 0 => (Vec::new(), fragment),
+            None => {
+                return Err(self.broken(
+                    sequence_number,
+                    format!(
+                        "starts at fragment {} of {}",
+                        fragment.index, fragment.count
+                    ),
+                ));
+            }
+            Some((open, text, expected)) if open == sequence_number => (text, expected),
+            Some((open, _, expected)) => {
+                return Err(self.broken(
+                    open,
+                    format!(
+                        "expected fragment {} of {}, found another entry",
+                        expected.index, expected.count
+                    ),
+                ));
+            }
+        };
+        if fragment != expected {
+            return Err(self.broken(
+                sequence_number,
+                format!(
+                    "expected fragment {} of {}, found {} of {}",
+                    expected.index, expected.count, fragment.index, fragment.count
+                ),
+            ));
+        }
+        text.extend_from_slice(&bytes);
+        if fragment.index + 1 < fragment.count {
+            let next = Fragment {
+                index: fragment.index + 1,
+                count: fragment.count,
+            };
+            self.open_dynamodb = Some((sequence_number, text, next));
+            return Ok(());
+        }
+        let record: DynamoDbRecord = serde_json::from_slice(&text).map_err(|error| {
+            self.broken(
+                sequence_number.clone(),
+                format!("joined fragments are not a DynamoDB stream record: {error}"),
+            )
+        })?;
+        if record.dynamodb.sequence_number != sequence_number {
+            return Err(self.broken(
+                sequence_number,
+                format!(
+                    "joined fragments hold record {}",
+                    record.dynamodb.sequence_number
+                ),
+            ));
+        }
+        self.dynamodb.push(record);
+        Ok(())
+    }
+
+    fn push(
+        &mut self,
+        record: StreamRecord,
+        fragment: Option<Fragment>,
+    ) -> Result<(), AssembleError> {
+        self.expect_no_open_dynamodb()?;
         match (self.open.take(), fragment) {
             (None, None) => self.records.push(record),
             (None, Some(fragment)) if fragment.index == 0 => self.advance(record, fragment),
@@ -321,9 +454,22 @@ impl<'a> Joiner<'a> {
         }
     }
 
-    fn finish(mut self) -> Result<Vec<StreamRecord>, AssembleError> {
+    fn finish(mut self) -> Result<(Vec<StreamRecord>, Vec<DynamoDbRecord>), AssembleError> {
+        self.expect_no_open_dynamodb()
+            .map_err(|error| match error {
+                AssembleError::BrokenFragments {
+                    id,
+                    sequence_number,
+                    ..
+                } => AssembleError::BrokenFragments {
+                    id,
+                    sequence_number,
+                    reason: "ends before its last fragment".to_owned(),
+                },
+                other => other,
+            })?;
         match self.open.take() {
-            None => Ok(self.records),
+            None => Ok((self.records, self.dynamodb)),
             Some((open, expected)) => Err(self.broken(
                 open.sequence_number,
                 format!(
@@ -356,36 +502,122 @@ struct Body {
     records: Vec<Entry>,
 }
 
-/// A record entry with its `data` already decoded.
+/// A record entry, read and checked: a Kinesis record (whole or a
+/// fragment of its bytes), a whole DynamoDB Streams record, or a fragment
+/// of one's JSON text (`docs/dlq-format.md`).
+#[derive(Deserialize)]
+#[serde(try_from = "WireEntry")]
+enum Entry {
+    Kinesis(StreamRecord, Option<Fragment>),
+    DynamoDb(Box<DynamoDbRecord>),
+    DynamoDbFragment {
+        sequence_number: SequenceNumber,
+        fragment: Fragment,
+        bytes: Vec<u8>,
+    },
+}
+
+impl Entry {
+    fn fragment(&self) -> Option<Fragment> {
+        match self {
+            Self::Kinesis(_, fragment) => *fragment,
+            Self::DynamoDb(_) => None,
+            Self::DynamoDbFragment { fragment, .. } => Some(*fragment),
+        }
+    }
+}
+
+/// Every field a record entry of either kind may have, `data` and
+/// `recordJson` already decoded.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Entry {
+struct WireEntry {
     sequence_number: SequenceNumber,
-    partition_key: String,
+    #[serde(default)]
+    partition_key: Option<String>,
     #[serde(default)]
     approximate_arrival_timestamp: Option<f64>,
     #[serde(default)]
     fragment: Option<Fragment>,
-    #[serde(deserialize_with = "base64_bytes")]
-    data: Vec<u8>,
+    #[serde(default, deserialize_with = "base64_bytes")]
+    data: Option<Vec<u8>>,
+    #[serde(rename = "eventSource", default)]
+    event_source: Option<String>,
+    #[serde(rename = "eventID", default)]
+    event_id: Option<String>,
+    #[serde(rename = "eventName", default)]
+    event_name: Option<String>,
+    #[serde(rename = "eventVersion", default)]
+    event_version: Option<String>,
+    #[serde(rename = "awsRegion", default)]
+    aws_region: Option<String>,
+    #[serde(default)]
+    dynamodb: Option<StreamChange>,
+    #[serde(default)]
+    user_identity: Option<UserIdentity>,
+    #[serde(default, deserialize_with = "base64_bytes")]
+    record_json: Option<Vec<u8>>,
 }
 
-impl Entry {
-    fn into_record(self) -> (StreamRecord, Option<Fragment>) {
-        let record = StreamRecord {
-            sequence_number: self.sequence_number,
-            partition_key: self.partition_key,
-            approximate_arrival_millis: self.approximate_arrival_timestamp.map(seconds_to_millis),
-            data: self.data,
-        };
-        (record, self.fragment)
+impl TryFrom<WireEntry> for Entry {
+    type Error = String;
+
+    fn try_from(wire: WireEntry) -> Result<Self, String> {
+        let sequence_number = wire.sequence_number;
+        if wire.event_source.as_deref() != Some(EVENT_SOURCE) {
+            let (Some(partition_key), Some(data)) = (wire.partition_key, wire.data) else {
+                return Err(format!(
+                    "record {sequence_number} has neither partitionKey and data (Kinesis) \
+                     nor eventSource {EVENT_SOURCE:?} (DynamoDB Streams)"
+                ));
+            };
+            let record = StreamRecord {
+                sequence_number,
+                partition_key,
+                approximate_arrival_millis: wire
+                    .approximate_arrival_timestamp
+                    .map(seconds_to_millis),
+                data,
+            };
+            return Ok(Self::Kinesis(record, wire.fragment));
+        }
+        if let Some(fragment) = wire.fragment {
+            let bytes = wire.record_json.ok_or_else(|| {
+                format!("DynamoDB record {sequence_number}: a fragment without recordJson")
+            })?;
+            return Ok(Self::DynamoDbFragment {
+                sequence_number,
+                fragment,
+                bytes,
+            });
+        }
+        let missing = |field: &str| format!("DynamoDB record {sequence_number}: no {field}");
+        let dynamodb = wire.dynamodb.ok_or_else(|| missing("dynamodb"))?;
+        if dynamodb.sequence_number != sequence_number {
+            return Err(format!(
+                "DynamoDB record {sequence_number}: dynamodb.SequenceNumber is {}",
+                dynamodb.sequence_number
+            ));
+        }
+        Ok(Self::DynamoDb(Box::new(DynamoDbRecord {
+            event_id: wire.event_id.ok_or_else(|| missing("eventID"))?,
+            event_name: wire.event_name.ok_or_else(|| missing("eventName"))?,
+            event_version: wire.event_version.ok_or_else(|| missing("eventVersion"))?,
+            event_source: EVENT_SOURCE.to_owned(),
+            aws_region: wire.aws_region.ok_or_else(|| missing("awsRegion"))?,
+            dynamodb,
+            user_identity: wire.user_identity,
+        })))
     }
 }
 
-fn base64_bytes<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+fn base64_bytes<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<u8>>, D::Error> {
     let text = String::deserialize(deserializer)?;
     STANDARD
         .decode(text.as_bytes())
+        .map(Some)
         .map_err(|error| serde::de::Error::custom(format_args!("data is not base64: {error}")))
 }
 
@@ -426,7 +658,7 @@ fn parse(position: usize, text: &str) -> Result<Body, AssembleError> {
     if let Some(fragment) = body
         .records
         .iter()
-        .filter_map(|entry| entry.fragment)
+        .filter_map(Entry::fragment)
         .find(|fragment| fragment.count == 0 || fragment.index >= fragment.count)
     {
         return Err(AssembleError::Malformed {

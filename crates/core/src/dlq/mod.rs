@@ -3,6 +3,8 @@
 //!
 //! - [`message`]: the schema types and [`DlqMessage`], one SQS message.
 //! - [`id`]: deterministic ids, the same every time a failure is hydrated.
+//! - [`entry`]: [`DlqRecord`], how a Kinesis or DynamoDB Streams record is
+//!   written as a record entry, whole or in fragments.
 //! - [`split`]: [`build_parts`], a failure and its records packed into parts
 //!   within a size limit, oversized records cut into fragments.
 //! - [`assemble`](mod@assemble): [`assemble()`], parts and fragments joined
@@ -12,6 +14,9 @@
 //! - `recording` (feature `fakes`): `RecordingSink`, an in-memory sink.
 
 pub mod assemble;
+#[cfg(test)]
+mod dynamodb_tests;
+pub mod entry;
 pub mod id;
 pub mod message;
 #[cfg(any(test, feature = "fakes"))]
@@ -21,6 +26,7 @@ pub mod split;
 pub mod sqs;
 
 pub use assemble::{AssembleError, HydratedFailure, assemble};
+pub use entry::DlqRecord;
 pub use id::{failure_id, raw_id};
 pub use message::{
     Attribute, DlqMessage, FailureSource, Fragment, HydrationSummary, Part, RecordsFrom, SCHEMA_V1,

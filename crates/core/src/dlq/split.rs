@@ -11,19 +11,16 @@
 //! plus the message attributes, and the header is sized with the widest part
 //! numbers (`u32::MAX`) so that the final numbers can only make it shorter.
 
-use base64::display::Base64Display;
-use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use super::entry::DlqRecord;
 use super::id::{failure_id, raw_id};
 use super::message::{
     ATTRIBUTE_SCHEMA, ATTRIBUTE_SHARD, ATTRIBUTE_STATUS, ATTRIBUTE_STREAM, Attribute, DlqMessage,
-    FailureSource, Fragment, HydrationSummary, Part, RecordsFrom, SCHEMA_V1, millis_to_seconds,
+    FailureSource, Fragment, HydrationSummary, Part, RecordsFrom, SCHEMA_V1,
 };
 use crate::hydration::{Hydration, HydrationStatus};
-use crate::sequence::SequenceNumber;
-use crate::stream::StreamRecord;
 
 /// Why a failure could not be turned into DLQ messages. None of these pass
 /// on a retry: they are programming or configuration errors.
@@ -51,10 +48,11 @@ pub enum BuildError {
 /// [`SQS_MESSAGE_LIMIT`](super::SQS_MESSAGE_LIMIT) unless testing.
 ///
 /// Records are carried in the order given (the hydration engine yields
-/// sequence order). At least one message is built, even without records.
-pub fn build_parts(
+/// sequence order), Kinesis and DynamoDB Streams records alike
+/// ([`DlqRecord`]). At least one message is built, even without records.
+pub fn build_parts<T: DlqRecord>(
     source: &FailureSource<'_>,
-    hydration: &Hydration,
+    hydration: &Hydration<T>,
     limit: usize,
 ) -> Result<Vec<DlqMessage>, BuildError> {
     let envelope = Envelope::new(source, hydration)?;
@@ -74,10 +72,9 @@ pub fn build_parts(
 
     let mut packer = Packer::new(room);
     for record in &hydration.records {
-        // base64 alone already too big: skip serialising the whole entry.
-        let encoded_len = base64::encoded_len(record.data.len(), true).unwrap_or(usize::MAX);
-        if encoded_len <= room {
-            let entry = entry_json(record, None, &record.data)?;
+        // The payload alone already too big: skip serialising the entry.
+        if record.entry_len_at_least() <= room {
+            let entry = record.entry_json().map_err(BuildError::Serialize)?;
             if packer.fits(entry.len()) {
                 packer.push(entry);
                 continue;
@@ -175,21 +172,20 @@ fn escaped_len(c: char) -> usize {
 /// messages, the last leaves room for the records after it. Slices are
 /// multiples of 3 bytes (except the last), so each base64 text has no
 /// padding and its length is known before encoding.
-fn push_fragments(
+fn push_fragments<T: DlqRecord>(
     packer: &mut Packer,
-    record: &StreamRecord,
+    record: &T,
     limit: usize,
     fixed: usize,
 ) -> Result<(), BuildError> {
-    let overhead = entry_json(
-        record,
-        Some(Fragment {
-            index: u32::MAX,
-            count: u32::MAX,
-        }),
-        &[],
-    )?
-    .len();
+    let widest = Fragment {
+        index: u32::MAX,
+        count: u32::MAX,
+    };
+    let overhead = record
+        .fragment_json(widest, &[])
+        .map_err(BuildError::Serialize)?
+        .len();
     let slice_for = |space: usize| space.saturating_sub(overhead) / 4 * 3;
     let full = slice_for(packer.room);
     if full == 0 {
@@ -198,7 +194,8 @@ fn push_fragments(
             needed: fixed + overhead + 4,
         });
     }
-    let data = record.data.as_slice();
+    let payload = record.fragment_payload().map_err(BuildError::Serialize)?;
+    let data: &[u8] = &payload;
     let first = slice_for(packer.space_left()).min(data.len());
     let rest = data.len() - first;
     let count = usize::from(first > 0) + rest.div_ceil(full);
@@ -208,7 +205,9 @@ fn push_fragments(
         .chunks(first.max(1))
         .chain(data[first..].chunks(full));
     for (index, slice) in (0..count).zip(slices) {
-        let entry = entry_json(record, Some(Fragment { index, count }), slice)?;
+        let entry = record
+            .fragment_json(Fragment { index, count }, slice)
+            .map_err(BuildError::Serialize)?;
         if !packer.fits(entry.len()) {
             packer.close();
         }
@@ -301,7 +300,7 @@ const RECORDS_OPEN: &str = ",\"records\":[";
 const RECORDS_CLOSE: &str = "]}";
 
 impl<'a> Envelope<'a> {
-    fn new(source: &FailureSource<'a>, hydration: &Hydration) -> Result<Self, BuildError> {
+    fn new<T>(source: &FailureSource<'a>, hydration: &Hydration<T>) -> Result<Self, BuildError> {
         let status = hydration.status;
         let mut attributes = vec![
             Attribute {
@@ -410,42 +409,6 @@ impl<'a> Envelope<'a> {
         body.push_str(RECORDS_CLOSE);
         Ok(body)
     }
-}
-
-/// One record entry; `data` last so that a reader sees the metadata first.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Entry<'a> {
-    sequence_number: &'a SequenceNumber,
-    partition_key: &'a str,
-    approximate_arrival_timestamp: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    fragment: Option<Fragment>,
-    data: Base64<'a>,
-}
-
-/// Writes bytes as standard padded base64 straight into the JSON output.
-struct Base64<'a>(&'a [u8]);
-
-impl Serialize for Base64<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&Base64Display::new(self.0, &STANDARD))
-    }
-}
-
-fn entry_json(
-    record: &StreamRecord,
-    fragment: Option<Fragment>,
-    data: &[u8],
-) -> Result<String, BuildError> {
-    serde_json::to_string(&Entry {
-        sequence_number: &record.sequence_number,
-        partition_key: &record.partition_key,
-        approximate_arrival_timestamp: record.approximate_arrival_millis.map(millis_to_seconds),
-        fragment,
-        data: Base64(data),
-    })
-    .map_err(BuildError::Serialize)
 }
 
 #[cfg(test)]

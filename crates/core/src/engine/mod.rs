@@ -17,12 +17,27 @@
 //!   own retries get an outer backoff with full jitter.
 //! - The caller's deadline (the Lambda's remaining time minus what writing
 //!   the DLQ needs) is never overrun: no call or pause runs past it.
+//!
+//! One loop serves Kinesis and DynamoDB Streams alike: it is generic over
+//! the [`ShardRecord`] a reader yields. Where the two services differ, the
+//! difference is in the data, not in a second loop:
+//! - the `Limit` of a call is capped by the record type
+//!   ([`ShardRecord::MAX_RECORDS_PER_CALL`]: 10,000 or 1,000);
+//! - DynamoDB Streams answers `TrimmedDataAccessException` where Kinesis
+//!   silently starts at the trim horizon: the engine then asks for the trim
+//!   horizon itself, so both report a trimmed range the same way;
+//! - DynamoDB Streams pages carry no `MillisBehindLatest`, so the tip of an
+//!   open shard (empty pages forever) is recognised by a rule of its own:
+//!   [`HydrateOptions::quiet_tip_pages`] empty pages in a row once a record
+//!   was read ([`StopReason::QuietTip`]).
 
 mod backoff;
 mod options;
 mod stats;
 mod verdict;
 
+#[cfg(test)]
+mod dynamodb_tests;
 #[cfg(test)]
 mod tests;
 
@@ -32,19 +47,19 @@ use tokio::time::{Instant, sleep, sleep_until, timeout_at};
 use tracing::{Instrument, debug, info, info_span, warn};
 
 pub use backoff::Backoff;
-pub use options::{GET_RECORDS_MAX_LIMIT, HydrateOptions};
+pub use options::{DYNAMODB_GET_RECORDS_MAX_LIMIT, GET_RECORDS_MAX_LIMIT, HydrateOptions};
 pub use stats::ReadStats;
 pub use verdict::{Operation, StopReason};
 
 use crate::failure::BatchInfo;
 use crate::hydration::Hydration;
 use crate::sequence::SequenceNumber;
-use crate::stream::{IteratorStart, ReadError, RecordPage, ShardReader, StreamRecord};
+use crate::stream::{IteratorStart, ReadError, RecordPage, ShardReader, ShardRecord, StreamRecord};
 
 /// What hydrating one failed batch produced, and what it cost.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HydrationReport {
-    pub hydration: Hydration,
+pub struct HydrationReport<T = StreamRecord> {
+    pub hydration: Hydration<T>,
     pub stats: ReadStats,
     /// Why reading stopped; `hydration.reason` says it in words.
     pub stop: StopReason,
@@ -54,12 +69,12 @@ pub struct HydrationReport {
 ///
 /// Never fails: every outcome is a [`Hydration`] whose status and reason say
 /// how complete it is, so the failure record always reaches the DLQ.
-pub async fn hydrate<R: ShardReader>(
+pub async fn hydrate<T: ShardRecord, R: ShardReader<T>>(
     reader: &R,
     batch: &BatchInfo,
     options: &HydrateOptions,
     deadline: Instant,
-) -> HydrationReport {
+) -> HydrationReport<T> {
     let span = info_span!(
         "hydrate",
         stream_arn = %batch.stream_arn,
@@ -71,7 +86,13 @@ pub async fn hydrate<R: ShardReader>(
     async {
         let mut read = Read::new(reader, batch, options, deadline);
         let stop = read.run().await;
-        let hydration = verdict::judge(batch, read.kept, read.first_found.as_ref(), &stop);
+        let hydration = verdict::judge(
+            batch,
+            read.kept,
+            read.first_found.as_ref(),
+            read.trimmed_while_reading,
+            &stop,
+        );
         info!(
             status = %hydration.status,
             found = hydration.found(),
@@ -94,20 +115,22 @@ pub async fn hydrate<R: ShardReader>(
 }
 
 /// The state of one hydration while it reads.
-struct Read<'a, R> {
+struct Read<'a, R, T> {
     reader: &'a R,
     batch: &'a BatchInfo,
     options: &'a HydrateOptions,
     deadline: Instant,
     stats: ReadStats,
     /// Records of the range, in shard (= sequence) order.
-    kept: Vec<StreamRecord>,
+    kept: Vec<T>,
     /// The first record read at or after the range start.
     first_found: Option<SequenceNumber>,
     /// The last record read at all: where a refreshed iterator resumes.
     last_read: Option<SequenceNumber>,
     /// When the last GetRecords call started, for spacing calls.
     last_get_records: Option<Instant>,
+    /// Retention trimmed records after some were read: a gap in the range.
+    trimmed_while_reading: bool,
     rng: fastrand::Rng,
 }
 
@@ -117,7 +140,7 @@ enum Fetch {
     Stop(StopReason),
 }
 
-impl<'a, R: ShardReader> Read<'a, R> {
+impl<'a, T: ShardRecord, R: ShardReader<T>> Read<'a, R, T> {
     fn new(
         reader: &'a R,
         batch: &'a BatchInfo,
@@ -134,6 +157,7 @@ impl<'a, R: ShardReader> Read<'a, R> {
             first_found: None,
             last_read: None,
             last_get_records: None,
+            trimmed_while_reading: false,
             rng: fastrand::Rng::new(),
         }
     }
@@ -155,7 +179,7 @@ impl<'a, R: ShardReader> Read<'a, R> {
         let mut expired_in_a_row = 0u32;
         loop {
             let remaining = batch.batch_size.saturating_sub(self.kept_count());
-            let limit = self.options.limit_for(remaining);
+            let limit = self.options.limit_for(remaining, T::MAX_RECORDS_PER_CALL);
             let page = match self.fetch(&iterator, limit).await {
                 Ok(page) => page,
                 Err(Fetch::Stop(stop)) => return stop,
@@ -178,6 +202,7 @@ impl<'a, R: ShardReader> Read<'a, R> {
             expired_in_a_row = 0;
             let returned = page.records.len();
             let at_tip = page.millis_behind_latest == Some(0);
+            let lag_unknown = page.millis_behind_latest.is_none();
             if let Some(stop) = self.take(page.records) {
                 return stop;
             }
@@ -190,6 +215,18 @@ impl<'a, R: ShardReader> Read<'a, R> {
                 empty_in_a_row += 1;
                 if at_tip {
                     return StopReason::CaughtUp;
+                }
+                // Without MillisBehindLatest (DynamoDB Streams) the tip of an
+                // open shard looks like any empty page, and it answers them
+                // forever. Once the range has begun, the records still to
+                // come were written before the failure was reported, so a
+                // few empty pages in a row mean there are none: stop rather
+                // than run to the deadline.
+                if lag_unknown
+                    && self.last_read.is_some()
+                    && empty_in_a_row >= self.options.quiet_tip_pages.max(1)
+                {
+                    return StopReason::QuietTip(empty_in_a_row);
                 }
                 if empty_in_a_row >= self.options.max_empty_pages.max(1) {
                     return StopReason::EmptyPages(empty_in_a_row);
@@ -206,26 +243,27 @@ impl<'a, R: ShardReader> Read<'a, R> {
 
     /// Keeps the records of one page that fall in the range; says whether
     /// reading is over.
-    fn take(&mut self, records: Vec<StreamRecord>) -> Option<StopReason> {
+    fn take(&mut self, records: Vec<T>) -> Option<StopReason> {
         let (start, end) = (
             &self.batch.start_sequence_number,
             &self.batch.end_sequence_number,
         );
         let returned = records.len();
-        let bytes: usize = records.iter().map(|r| r.data.len()).sum();
+        let bytes: u64 = records.iter().map(ShardRecord::size).sum();
         self.stats.records_read += returned as u64;
-        self.stats.bytes_read += bytes as u64;
+        self.stats.bytes_read += bytes;
         let kept_before = self.kept.len();
         let mut stop = None;
         for record in records {
-            self.last_read = Some(record.sequence_number.clone());
-            if record.sequence_number < *start {
+            let sequence_number = record.sequence_number();
+            self.last_read = Some(sequence_number.clone());
+            if sequence_number < start {
                 continue;
             }
             if self.first_found.is_none() {
-                self.first_found = Some(record.sequence_number.clone());
+                self.first_found = Some(sequence_number.clone());
             }
-            if record.sequence_number > *end {
+            if sequence_number > end {
                 stop = Some(StopReason::PastEnd);
                 break;
             }
@@ -258,18 +296,33 @@ impl<'a, R: ShardReader> Read<'a, R> {
         self.open_iterator(&start).await
     }
 
-    /// GetShardIterator, retried with backoff on retryable errors.
+    /// GetShardIterator, retried with backoff on retryable errors. A
+    /// position trimmed by retention (DynamoDB Streams refuses it where
+    /// Kinesis starts at the trim horizon) is read from the trim horizon:
+    /// the verdict then sees the first record found after the start and
+    /// reports the trimmed range, never the wrong records.
     async fn open_iterator(&mut self, start: &IteratorStart) -> Result<String, StopReason> {
         let (reader, batch) = (self.reader, self.batch);
+        let mut start = start.clone();
         let mut attempt = 0;
         loop {
             attempt += 1;
             self.check_deadline()?;
             self.stats.shard_iterator_calls += 1;
-            let call = reader.shard_iterator(&batch.stream_arn, &batch.shard_id, start);
+            let call = reader.shard_iterator(&batch.stream_arn, &batch.shard_id, &start);
             let error = match timeout_at(self.deadline, call).await {
                 Err(_elapsed) => return Err(StopReason::Deadline),
                 Ok(Ok(iterator)) => return Ok(iterator),
+                Ok(Err(ReadError::Trimmed(detail))) if start != IteratorStart::TrimHorizon => {
+                    debug!(?start, %detail, "position trimmed, reading from the trim horizon");
+                    self.stats.trimmed_starts += 1;
+                    // Records between the last one read and the horizon
+                    // are gone: the verdict must say so.
+                    self.trimmed_while_reading |= self.last_read.is_some();
+                    start = IteratorStart::TrimHorizon;
+                    attempt = 0;
+                    continue;
+                }
                 Ok(Err(error)) => error,
             };
             let delay = self.after_error(Operation::GetShardIterator, error, attempt)?;
@@ -280,7 +333,7 @@ impl<'a, R: ShardReader> Read<'a, R> {
     /// GetRecords, spaced from the previous call and retried with backoff on
     /// retryable errors. An expired iterator is handed back to the caller,
     /// which knows where to resume.
-    async fn fetch(&mut self, iterator: &str, limit: u32) -> Result<RecordPage, Fetch> {
+    async fn fetch(&mut self, iterator: &str, limit: u32) -> Result<RecordPage<T>, Fetch> {
         let (reader, batch) = (self.reader, self.batch);
         let mut attempt = 0;
         loop {
@@ -292,7 +345,11 @@ impl<'a, R: ShardReader> Read<'a, R> {
             let error = match timeout_at(self.deadline, call).await {
                 Err(_elapsed) => return Err(Fetch::Stop(StopReason::Deadline)),
                 Ok(Ok(page)) => return Ok(page),
-                Ok(Err(ReadError::IteratorExpired)) => return Err(Fetch::Expired),
+                // A DynamoDB Streams iterator whose position retention
+                // trimmed since: a new one finds the oldest record left.
+                Ok(Err(ReadError::IteratorExpired | ReadError::Trimmed(_))) => {
+                    return Err(Fetch::Expired);
+                }
                 Ok(Err(error)) => error,
             };
             let delay = self

@@ -1,4 +1,4 @@
-//! What one hydration cost in Kinesis calls and bytes: for logs, metrics and
+//! What one hydration cost in stream calls and bytes: for logs, metrics and
 //! the benchmark (goal: a 10,000-record range in at most two GetRecords).
 
 /// Counters of one hydration. Calls count what the engine issued; retries
@@ -15,6 +15,9 @@ pub struct ReadStats {
     pub transient_errors: u32,
     /// New iterators taken because the previous one expired.
     pub iterator_refreshes: u32,
+    /// Positions refused as trimmed by retention (DynamoDB Streams'
+    /// `TrimmedDataAccessException`), read from the trim horizon instead.
+    pub trimmed_starts: u32,
     /// GetRecords answers with no records.
     pub empty_pages: u32,
     /// Records returned by GetRecords, including those outside the range.

@@ -13,9 +13,9 @@ use std::fmt;
 use crate::failure::BatchInfo;
 use crate::hydration::{Hydration, HydrationStatus};
 use crate::sequence::SequenceNumber;
-use crate::stream::{ReadError, StreamRecord};
+use crate::stream::ReadError;
 
-/// The Kinesis call that failed.
+/// The stream call that failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Operation {
     GetShardIterator,
@@ -46,6 +46,10 @@ pub enum StopReason {
     CaughtUp,
     /// This many empty pages in a row: no progress.
     EmptyPages(u32),
+    /// This many empty pages in a row after records were read, on pages
+    /// without `MillisBehindLatest` (DynamoDB Streams): the tip of an open
+    /// shard, which answers empty pages forever.
+    QuietTip(u32),
     /// The caller's deadline left no time for another call.
     Deadline,
     /// A call failed and retrying could not help, or retries ran out.
@@ -60,12 +64,15 @@ pub enum StopReason {
 
 /// Builds the hydration from the records kept and why reading stopped.
 /// `first_found` is the first record read at or after the range start.
-pub(crate) fn judge(
+/// `trimmed_while_reading`: retention trimmed records after some were read,
+/// so the range has a gap.
+pub(crate) fn judge<T>(
     batch: &BatchInfo,
-    records: Vec<StreamRecord>,
+    records: Vec<T>,
     first_found: Option<&SequenceNumber>,
+    trimmed_while_reading: bool,
     stop: &StopReason,
-) -> Hydration {
+) -> Hydration<T> {
     let expected = batch.batch_size;
     let found = records.len();
     let start = &batch.start_sequence_number;
@@ -86,6 +93,10 @@ pub(crate) fn judge(
         ));
     }
 
+    if trimmed_while_reading {
+        reasons.push("records trimmed by retention while the range was read".to_owned());
+    }
+
     match stop {
         StopReason::BatchFull => {}
         // When trimmed, the missing records are the trimmed ones: said above.
@@ -101,6 +112,11 @@ pub(crate) fn judge(
         )),
         StopReason::EmptyPages(pages) => reasons.push(format!(
             "no records in {pages} consecutive pages after {found} of {expected} records"
+        )),
+        StopReason::QuietTip(pages) => reasons.push(format!(
+            "reached the tip of the open shard after {found} of {expected} records \
+             ({pages} empty pages in a row; DynamoDB Streams pages carry no \
+             MillisBehindLatest to say so)"
         )),
         StopReason::Deadline => reasons.push(format!(
             "deadline reached after {found} of {expected} records"

@@ -8,6 +8,11 @@
 //! it can be told to misbehave the ways Kinesis does (throttling, expiring
 //! iterators, empty pages, short pages) and it records every call.
 //!
+//! [`FakeDynamoDbStream`] is the same fake holding DynamoDB Streams records
+//! ([`FakeRecord`] says what differs): sequence numbers of 24 digits, pages
+//! of at most 1,000 records without `MillisBehindLatest`, and
+//! `TrimmedDataAccessException` for a position retention removed.
+//!
 //! ```
 //! # use streamdlq_core::fake::FakeStream;
 //! let stream = FakeStream::new(FakeStream::ARN);
@@ -18,8 +23,10 @@
 //! ```
 
 mod calls;
+mod dynamodb;
 mod faults;
 mod logs;
+mod record;
 mod sequence;
 
 use std::collections::HashMap;
@@ -30,8 +37,10 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub use calls::{FakeCall, FakeCalls, FakeOperation};
+pub use dynamodb::FakeDynamoDbStream;
 pub use faults::ALWAYS;
 pub use logs::{LogCapture, LogFormat};
+pub use record::FakeRecord;
 
 use crate::failure::BatchInfo;
 use crate::sequence::SequenceNumber;
@@ -44,15 +53,15 @@ use faults::Faults;
 /// a test can keep one to script faults and inspect calls while the code
 /// under test reads through another.
 #[derive(Debug, Clone)]
-pub struct FakeStream {
+pub struct FakeStream<T = StreamRecord> {
     arn: Arc<str>,
-    state: Arc<Mutex<State>>,
+    state: Arc<Mutex<State<T>>>,
 }
 
-#[derive(Debug, Default)]
-struct State {
+#[derive(Debug)]
+struct State<T> {
     /// In creation order; the index numbers the shard's sequence space.
-    shards: Vec<Shard>,
+    shards: Vec<Shard<T>>,
     iterators: HashMap<String, Cursor>,
     issued_iterators: u64,
     lineages: u64,
@@ -61,10 +70,24 @@ struct State {
     latency: Duration,
 }
 
+impl<T> Default for State<T> {
+    fn default() -> Self {
+        Self {
+            shards: Vec::new(),
+            iterators: HashMap::new(),
+            issued_iterators: 0,
+            lineages: 0,
+            faults: Faults::default(),
+            calls: Vec::new(),
+            latency: Duration::ZERO,
+        }
+    }
+}
+
 #[derive(Debug)]
-struct Shard {
+struct Shard<T> {
     id: String,
-    records: Vec<StreamRecord>,
+    records: Vec<T>,
     /// How many of the oldest records retention removed.
     trimmed: usize,
     closed: bool,
@@ -94,10 +117,49 @@ impl FakeStream {
 
     /// An empty stream; shards appear on first use.
     pub fn new(stream_arn: impl Into<String>) -> Self {
+        Self::empty(stream_arn)
+    }
+
+    /// Appends one record, as PutRecord would, and returns its sequence number.
+    pub fn put(
+        &self,
+        shard_id: &str,
+        partition_key: &str,
+        data: impl Into<Vec<u8>>,
+    ) -> SequenceNumber {
+        let data = data.into();
+        self.append(shard_id, |sequence_number, arrival| StreamRecord {
+            sequence_number,
+            partition_key: partition_key.to_owned(),
+            approximate_arrival_millis: Some(arrival),
+            data,
+        })
+    }
+}
+
+impl<T: FakeRecord> FakeStream<T> {
+    /// An empty stream of `T` records; shards appear on first use.
+    fn empty(stream_arn: impl Into<String>) -> Self {
         Self {
             arn: Arc::from(stream_arn.into()),
             state: Arc::default(),
         }
+    }
+
+    /// Appends the record `make` builds from its sequence number and
+    /// arrival time; returns the sequence number.
+    pub fn append(
+        &self,
+        shard_id: &str,
+        make: impl FnOnce(SequenceNumber, i64) -> T,
+    ) -> SequenceNumber {
+        let mut state = self.state();
+        let (index, shard) = state.shard_entry(shard_id);
+        let position = shard.records.len();
+        let sequence_number = T::nth_sequence_number(index, position);
+        let arrival = FIRST_ARRIVAL_MILLIS + ARRIVAL_SPACING_MILLIS * position as i64;
+        shard.records.push(make(sequence_number.clone(), arrival));
+        sequence_number
     }
 
     pub fn stream_arn(&self) -> &str {
@@ -126,39 +188,18 @@ impl FakeStream {
         self
     }
 
-    /// Appends one record, as PutRecord would, and returns its sequence number.
-    pub fn put(
-        &self,
-        shard_id: &str,
-        partition_key: &str,
-        data: impl Into<Vec<u8>>,
-    ) -> SequenceNumber {
-        let mut state = self.state();
-        let (index, shard) = state.shard_entry(shard_id);
-        let position = shard.records.len();
-        let sequence_number = sequence::nth(index, position);
-        shard.records.push(StreamRecord {
-            sequence_number: sequence_number.clone(),
-            partition_key: partition_key.to_owned(),
-            approximate_arrival_millis: Some(
-                FIRST_ARRIVAL_MILLIS + ARRIVAL_SPACING_MILLIS * position as i64,
-            ),
-            data: data.into(),
-        });
-        sequence_number
-    }
-
-    /// Appends `count` records with partition key `pk-N` and data
-    /// `record-N`, N counting from the shard's current length.
+    /// Appends `count` records, N counting from the shard's current length:
+    /// Kinesis records with partition key `pk-N` and data `record-N`,
+    /// DynamoDB inserts of item `pk-N`.
     pub fn put_many(&self, shard_id: &str, count: usize) -> Vec<SequenceNumber> {
         let first = self.state().shard_mut(shard_id).records.len();
         (first..first + count)
-            .map(|n| self.put(shard_id, &format!("pk-{n}"), format!("record-{n}")))
+            .map(|n| self.append(shard_id, |seq, arrival| T::generated(seq, arrival, n)))
             .collect()
     }
 
     /// Every record ever put in the shard, trimmed ones included.
-    pub fn shard_records(&self, shard_id: &str) -> Vec<StreamRecord> {
+    pub fn shard_records(&self, shard_id: &str) -> Vec<T> {
         self.state()
             .shard(shard_id)
             .map(|shard| shard.records.clone())
@@ -180,8 +221,8 @@ impl FakeStream {
         );
         BatchInfo {
             shard_id: shard_id.to_owned(),
-            start_sequence_number: records[first].sequence_number.clone(),
-            end_sequence_number: records[last].sequence_number.clone(),
+            start_sequence_number: records[first].sequence_number().clone(),
+            end_sequence_number: records[last].sequence_number().clone(),
             approximate_arrival_of_first_record: None,
             approximate_arrival_of_last_record: None,
             batch_size: u32::try_from(last - first + 1).unwrap_or(u32::MAX),
@@ -313,7 +354,7 @@ impl FakeStream {
 
     /// A poisoned lock only means another test thread panicked; the state
     /// itself is still consistent enough to report on.
-    fn state(&self) -> MutexGuard<'_, State> {
+    fn state(&self) -> MutexGuard<'_, State<T>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -364,17 +405,27 @@ impl FakeStream {
         };
         let shard = &state.shards[index];
         let position = match start {
-            IteratorStart::At(seq) => shard.records.partition_point(|r| r.sequence_number < *seq),
-            IteratorStart::After(seq) => {
-                shard.records.partition_point(|r| r.sequence_number <= *seq)
-            }
+            IteratorStart::At(seq) => shard.records.partition_point(|r| r.sequence_number() < seq),
+            IteratorStart::After(seq) => shard
+                .records
+                .partition_point(|r| r.sequence_number() <= seq),
             IteratorStart::TrimHorizon => 0,
             IteratorStart::Latest => shard.records.len(),
-            IteratorStart::AtTimestamp(millis) => shard
-                .records
-                .partition_point(|r| r.approximate_arrival_millis.is_some_and(|at| at < *millis)),
+            IteratorStart::AtTimestamp(millis) => shard.records.partition_point(|r| {
+                r.approximate_arrival_millis()
+                    .is_some_and(|at| at < *millis)
+            }),
+        };
+        // DynamoDB Streams refuses a trimmed position; Kinesis starts at
+        // the oldest record left.
+        let by_sequence_number = matches!(start, IteratorStart::At(_) | IteratorStart::After(_));
+        if T::REFUSES_TRIMMED && by_sequence_number && position < shard.trimmed {
+            return Err(ReadError::Trimmed(format!(
+                "TrimmedDataAccessException: position {position} of shard {shard_id} is \
+                 beyond the retention period"
+            )));
         }
-        .max(shard.trimmed);
+        let position = position.max(shard.trimmed);
         state.lineages += 1;
         let lineage = state.lineages;
         Ok(state.issue(Cursor {
@@ -391,7 +442,7 @@ impl FakeStream {
         iterator: &str,
         limit: u32,
         at: Instant,
-    ) -> Result<RecordPage, ReadError> {
+    ) -> Result<RecordPage<T>, ReadError> {
         let mut state = self.state();
         state.calls.push(FakeCall {
             at,
@@ -401,7 +452,7 @@ impl FakeStream {
             },
         });
         self.check_stream(stream_arn)?;
-        if !(1..=10_000).contains(&limit) {
+        if !(1..=T::MAX_RECORDS_PER_CALL).contains(&limit) {
             return Err(ReadError::Other(format!(
                 "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint"
             )));
@@ -424,6 +475,12 @@ impl FakeStream {
         }
         let cap = state.faults.page_size_cap.unwrap_or(usize::MAX);
         let shard = &state.shards[cursor.shard];
+        if T::REFUSES_TRIMMED && cursor.position < shard.trimmed {
+            return Err(ReadError::Trimmed(
+                "TrimmedDataAccessException: the iterator points beyond the retention period"
+                    .to_owned(),
+            ));
+        }
         let from = cursor.position.max(shard.trimmed);
         let take = if empty {
             0
@@ -438,7 +495,7 @@ impl FakeStream {
         Ok(RecordPage {
             records,
             next_iterator,
-            millis_behind_latest: Some(unread as i64 * ARRIVAL_SPACING_MILLIS),
+            millis_behind_latest: T::REPORTS_LAG.then_some(unread as i64 * ARRIVAL_SPACING_MILLIS),
         })
     }
 
@@ -466,23 +523,23 @@ impl FakeStream {
                 // Above every record of the shard, as on Kinesis.
                 ending_sequence_number: shard
                     .closed
-                    .then(|| sequence::nth(index, shard.records.len())),
+                    .then(|| T::nth_sequence_number(index, shard.records.len())),
             })
             .collect())
     }
 }
 
-impl State {
-    fn shard(&self, shard_id: &str) -> Option<&Shard> {
+impl<T> State<T> {
+    fn shard(&self, shard_id: &str) -> Option<&Shard<T>> {
         self.shards.iter().find(|shard| shard.id == shard_id)
     }
 
-    fn shard_mut(&mut self, shard_id: &str) -> &mut Shard {
+    fn shard_mut(&mut self, shard_id: &str) -> &mut Shard<T> {
         self.shard_entry(shard_id).1
     }
 
     /// The shard and its number, created if missing.
-    fn shard_entry(&mut self, shard_id: &str) -> (usize, &mut Shard) {
+    fn shard_entry(&mut self, shard_id: &str) -> (usize, &mut Shard<T>) {
         let index = match self.shards.iter().position(|shard| shard.id == shard_id) {
             Some(index) => index,
             None => {
@@ -512,7 +569,7 @@ impl State {
     }
 }
 
-impl ShardReader for FakeStream {
+impl<T: FakeRecord> ShardReader<T> for FakeStream<T> {
     async fn shard_iterator(
         &self,
         stream_arn: &str,
@@ -528,13 +585,13 @@ impl ShardReader for FakeStream {
         stream_arn: &str,
         iterator: &str,
         limit: u32,
-    ) -> Result<RecordPage, ReadError> {
+    ) -> Result<RecordPage<T>, ReadError> {
         let at = self.arrive().await;
         self.answer_records(stream_arn, iterator, limit, at)
     }
 }
 
-impl ShardLister for FakeStream {
+impl<T: FakeRecord> ShardLister for FakeStream<T> {
     async fn list_shards(&self, stream_arn: &str) -> Result<Vec<ShardSummary>, ReadError> {
         let at = self.arrive().await;
         self.answer_list_shards(stream_arn, at)

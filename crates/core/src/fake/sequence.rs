@@ -24,6 +24,17 @@ pub(crate) fn nth(shard: usize, index: usize) -> SequenceNumber {
     SequenceNumber::parse(&text).unwrap_or_else(|_| unreachable!("formatted from digits"))
 }
 
+/// The sequence number of record `index` of shard number `shard` on a
+/// DynamoDB table stream: 24 digits (AWS's are 21 to 40), increasing with
+/// irregular gaps.
+pub(crate) fn nth_dynamodb(shard: usize, index: usize) -> SequenceNumber {
+    let shard = (shard % 8) as u128;
+    let index = index as u128;
+    let low = 19_440_561_534 + shard * 1_000_000_000_000_000 + index * 100 + (index * 7919) % 97;
+    let text = format!("1111{low:020}");
+    SequenceNumber::parse(&text).unwrap_or_else(|_| unreachable!("formatted from digits"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,6 +45,15 @@ mod tests {
         let numbers: Vec<SequenceNumber> = (0..1000).map(|i| nth(1, i)).collect();
         assert!(numbers.iter().all(|n| n.as_str().len() == 56));
         assert!(numbers.windows(2).all(|pair| pair[0] < pair[1]));
+    }
+
+    /// DynamoDB numbers have 24 digits and increase within a shard.
+    #[test]
+    fn generates_increasing_dynamodb_numbers() {
+        let numbers: Vec<SequenceNumber> = (0..1000).map(|i| nth_dynamodb(1, i)).collect();
+        assert!(numbers.iter().all(|n| n.as_str().len() == 24));
+        assert!(numbers.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(nth_dynamodb(0, 100_000) < nth_dynamodb(1, 0));
     }
 
     /// Shards do not share sequence numbers.

@@ -20,7 +20,8 @@
 //! ([`SYNC_INVOKE_PAYLOAD_LIMIT`]), so callers that may exceed it cut the
 //! records into several events, in order ([`KinesisEventSource::events`]).
 //!
-//! A DynamoDB Streams event joins as a sibling builder producing the same
+//! The DynamoDB Streams event is its sibling builder
+//! ([`DynamoDbEventSource`](super::DynamoDbEventSource)), producing the same
 //! [`StreamEvent`]; the verdict on the answer is the same for both, since
 //! both name records by sequence number.
 
@@ -30,6 +31,7 @@ use base64::display::Base64Display;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
+use super::event_batches::cut_into_events;
 use crate::stream::StreamRecord;
 
 /// The synchronous invocation payload limit: 6 MB (6,291,456 bytes).
@@ -89,35 +91,10 @@ impl KinesisEventSource {
         max_records: usize,
         max_bytes: usize,
     ) -> Vec<StreamEvent> {
-        let mut events = Vec::new();
-        let mut body = String::from(OPEN);
-        let mut start = 0;
-        for (position, record) in records.iter().enumerate() {
-            let entry = self.record_json(shard_id, record);
-            let count = position - start;
-            let full = count >= max_records.max(1)
-                || (count > 0 && body.len() + 1 + entry.len() + CLOSE.len() > max_bytes);
-            if full {
-                body.push_str(CLOSE);
-                events.push(StreamEvent {
-                    body: std::mem::replace(&mut body, String::from(OPEN)),
-                    records: start..position,
-                });
-                start = position;
-            }
-            if position > start {
-                body.push(',');
-            }
-            body.push_str(&entry);
-        }
-        if start < records.len() || events.is_empty() {
-            body.push_str(CLOSE);
-            events.push(StreamEvent {
-                body,
-                records: start..records.len(),
-            });
-        }
-        events
+        let entries = records
+            .iter()
+            .map(|record| self.record_json(shard_id, record));
+        cut_into_events(entries, max_records, max_bytes)
     }
 
     fn record_json(&self, shard_id: &str, record: &StreamRecord) -> String {

@@ -7,6 +7,10 @@
 //!
 //! - `kinesis_event`: [`KinesisEventSource`], the Kinesis event exactly as
 //!   the ESM shapes it, cut within the 6 MB synchronous payload limit.
+//! - `dynamodb_event`: [`DynamoDbEventSource`], its sibling for DynamoDB
+//!   Streams records (`eventSource` `aws:dynamodb`, `eventVersion` `1.1`).
+//! - `event_batches`: records cut into events within a count and a size,
+//!   for both builders.
 //! - `answer`: [`FunctionAnswer`], what one invocation gave back, and
 //!   [`FunctionError`].
 //! - `verdict`: [`AnswerVerdict`], the one reading of an answer, each rule
@@ -19,6 +23,8 @@
 //!   this process, with the function timeout and panics as function errors.
 
 mod answer;
+mod dynamodb_event;
+mod event_batches;
 mod in_process;
 mod kinesis_event;
 mod port;
@@ -26,6 +32,7 @@ mod queue_verdict;
 mod verdict;
 
 pub use answer::{FunctionAnswer, FunctionError};
+pub use dynamodb_event::{DYNAMODB_EVENT_VERSION, DynamoDbEventSource};
 pub use in_process::{FunctionSettings, InProcessFunction};
 pub use kinesis_event::{
     KinesisEventSource, SYNC_INVOKE_PAYLOAD_LIMIT, StreamEvent, estimated_kinesis_event_bytes,

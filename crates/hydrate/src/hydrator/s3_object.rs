@@ -18,20 +18,21 @@
 
 use streamdlq_core::dlq::{BuildError, failure_id, raw_id};
 use streamdlq_core::{
-    DestinationObject, DlqSink, FailureRecord, FailureSource, Hydration, HydrationStatus,
-    ReadStats, SendStats, ShardReader, StreamRetention, StreamSource,
+    DestinationObject, DlqSink, DynamoDbRecord, FailureRecord, FailureSource, Hydration,
+    HydrationStatus, ReadStats, SendStats, ShardReader, StreamRetention, StreamSource,
 };
 use tracing::{Instrument, error, info_span, warn};
 
-use super::{DYNAMODB_NOT_SUPPORTED, FailureOutcome, Hydrator};
+use super::{FailureOutcome, Hydrator};
 use crate::error::DeliveryError;
 use crate::event::S3ObjectRef;
 use crate::object_source::ObjectSource;
 use crate::summary::FailureSummary;
 
-impl<R, S, T, O> Hydrator<R, S, T, O>
+impl<R, S, T, D, O> Hydrator<R, S, T, D, O>
 where
     R: ShardReader + Sync,
+    D: ShardReader<DynamoDbRecord> + Sync,
     S: DlqSink + Sync,
     T: StreamRetention + Sync,
     O: ObjectSource + Sync,
@@ -170,8 +171,9 @@ where
     async fn process_dynamodb_object(&self, text: &str, location: &str) -> FailureOutcome {
         warn!("DynamoDB Streams failure; keeping the whole object, payload included");
         let reason = format!(
-            "{DYNAMODB_NOT_SUPPORTED}; the S3 object {location} is kept whole, \
-             its payload in failure.payload"
+            "DynamoDB Streams records are not taken from an S3 destination's payload: \
+             the S3 object {location} is kept whole, its payload (the records, exact) \
+             in failure.payload"
         );
         let whole = match FailureRecord::parse(text) {
             Ok(whole) => whole,

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::put::{CallLimits, count_calls};
 use crate::queue::FailureEntry;
-use crate::replay::function::event_source;
+use crate::replay::function::failure_events;
 use crate::replay::stream::{Target, entries_of, plan};
 use crate::replay::{FunctionReplayOptions, Selection};
 use crate::view::text::SHORT_ID;
@@ -215,17 +215,10 @@ pub fn dry_run_function(
         let (Some(stream_arn), Some(shard_id)) = (failure.stream_arn(), failure.shard_id()) else {
             continue;
         };
-        let events = event_source(stream_arn, options)
-            .events(
-                shard_id,
-                &failure.hydrated.records,
-                options.max_records,
-                options.max_bytes,
-            )
-            .len();
-        summary.invocations += events;
+        let (events, _) = failure_events(failure, stream_arn, shard_id, options);
+        summary.invocations += events.len();
         summary.failures += 1;
-        summary.records += failure.hydrated.records.len();
+        summary.records += failure.hydrated.record_count();
         *summary.deletable_messages.get_or_insert(0) += failure.messages.len();
         let destination = summary.destinations.join(", ");
         plan_failure(failure, &destination, summary);
@@ -237,7 +230,7 @@ fn plan_failure(failure: &FailureEntry, destination: &str, summary: &mut ReplayS
     summary.planned.push(Planned {
         id: failure.hydrated.id.clone(),
         status: failure.status().to_string(),
-        records: failure.hydrated.records.len(),
+        records: failure.hydrated.record_count(),
         shard_id: failure.shard_id().map(str::to_owned),
         destination: destination.to_owned(),
     });

@@ -1,0 +1,20 @@
+//! DynamoDB Streams: the stream record as a Lambda event carries it, and
+//! the aws-sdk-dynamodbstreams adapter of [`ShardReader`](crate::ShardReader)
+//! that the one hydration engine reads through.
+//!
+//! # Layout
+//!
+//! - [`record`]: [`DynamoDbRecord`], its change ([`StreamChange`]) and
+//!   attribute values ([`AttributeValue`]) in DynamoDB JSON.
+//! - `convert`: SDK output to those types, exactly.
+//! - [`reader`]: [`DynamoDbShardReader`], GetShardIterator / GetRecords with
+//!   the service's errors mapped to [`ReadError`](crate::ReadError).
+
+mod convert;
+pub mod reader;
+pub mod record;
+
+pub use reader::DynamoDbShardReader;
+pub use record::{
+    AttributeValue, DynamoDbRecord, EVENT_SOURCE, EpochTime, Item, StreamChange, UserIdentity,
+};
