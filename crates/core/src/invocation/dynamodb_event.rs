@@ -21,8 +21,8 @@
 
 use serde::Serialize;
 
+use super::event_batches::StreamEvent;
 use super::event_batches::cut_into_events;
-use super::kinesis_event::StreamEvent;
 use crate::dynamodb::{DynamoDbRecord, EVENT_SOURCE, StreamChange, UserIdentity};
 
 /// `eventVersion` of the records an event source mapping delivers.

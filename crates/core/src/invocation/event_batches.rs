@@ -2,7 +2,16 @@
 //! a payload size, in order: shared by the Kinesis and DynamoDB Streams
 //! event builders, which differ only in how one record is written.
 
-use super::kinesis_event::StreamEvent;
+use std::ops::Range;
+
+/// One event for stream records: its JSON and the records it carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamEvent {
+    /// The event's JSON, as the function receives it.
+    pub body: String,
+    /// Positions of its records in the list they were cut from.
+    pub records: Range<usize>,
+}
 
 const OPEN: &str = "{\"Records\":[";
 const CLOSE: &str = "]}";

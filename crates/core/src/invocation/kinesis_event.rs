@@ -24,14 +24,11 @@
 //! ([`DynamoDbEventSource`](super::DynamoDbEventSource)), producing the same
 //! [`StreamEvent`]; the verdict on the answer is the same for both, since
 //! both name records by sequence number.
-
-use std::ops::Range;
-
 use base64::display::Base64Display;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
 
-use super::event_batches::cut_into_events;
+use super::event_batches::{StreamEvent, cut_into_events};
 use crate::stream::StreamRecord;
 
 /// The synchronous invocation payload limit: 6 MB (6,291,456 bytes).
@@ -56,15 +53,6 @@ pub struct KinesisEventSource {
     /// `invokeIdentityArn`: the function's execution role. AWS always sets
     /// it; `None` (omitted) only where the role is not known to the caller.
     pub invoke_identity_arn: Option<String>,
-}
-
-/// One event for stream records: its JSON and the records it carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamEvent {
-    /// The event's JSON, as the function receives it.
-    pub body: String,
-    /// Positions of its records in the list they were cut from.
-    pub records: Range<usize>,
 }
 
 impl KinesisEventSource {

@@ -33,9 +33,10 @@ mod verdict;
 
 pub use answer::{FunctionAnswer, FunctionError};
 pub use dynamodb_event::{DYNAMODB_EVENT_VERSION, DynamoDbEventSource};
+pub use event_batches::StreamEvent;
 pub use in_process::{FunctionSettings, InProcessFunction};
 pub use kinesis_event::{
-    KinesisEventSource, SYNC_INVOKE_PAYLOAD_LIMIT, StreamEvent, estimated_kinesis_event_bytes,
+    KinesisEventSource, SYNC_INVOKE_PAYLOAD_LIMIT, estimated_kinesis_event_bytes,
 };
 pub use port::{FnFunction, LambdaFunction};
 pub use queue_verdict::QueueBatchVerdict;

@@ -4,8 +4,9 @@
 //! ([`SnsDestination`](super::SnsDestination),
 //! [`SqsDestination`](super::SqsDestination),
 //! [`S3Destination`](super::S3Destination)) each write the record in the
-//! shape AWS gives that kind of destination; [`AnyDestination`] is the one
-//! the template names, chosen at run time.
+//! shape AWS gives that kind of destination;
+//! [`AnyDestination`](super::AnyDestination) is the one the template names,
+//! chosen at run time.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -13,10 +14,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-
-use super::s3::S3Destination;
-use super::sns::SnsDestination;
-use super::sqs::SqsDestination;
 
 /// Why an OnFailure record could not be delivered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,35 +94,6 @@ pub trait FailureDestination: Send + Sync {
         &self,
         discarded: &DiscardedBatch,
     ) -> impl Future<Output = Result<(), DestinationError>> + Send;
-}
-
-/// The destination the template names, whichever kind it is.
-#[derive(Debug, Clone)]
-pub enum AnyDestination {
-    Sns(SnsDestination),
-    Sqs(SqsDestination),
-    S3(S3Destination),
-}
-
-impl AnyDestination {
-    /// `SNS`, `SQS` or `S3`, as `DestinationConfig` spells the kind.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Sns(_) => "SNS",
-            Self::Sqs(_) => "SQS",
-            Self::S3(_) => "S3",
-        }
-    }
-}
-
-impl FailureDestination for AnyDestination {
-    async fn send(&self, discarded: &DiscardedBatch) -> Result<(), DestinationError> {
-        match self {
-            Self::Sns(destination) => destination.send(discarded).await,
-            Self::Sqs(destination) => destination.send(discarded).await,
-            Self::S3(destination) => destination.send(discarded).await,
-        }
-    }
 }
 
 /// Keeps every discarded batch sent to it, in order. Clones share them.

@@ -57,6 +57,7 @@
 //! - [`stats`]: [`EsmStats`] per shard.
 //! - [`clock`]: the injectable wall clock, ISO-8601 times, request ids.
 
+pub mod any_destination;
 pub mod batch;
 pub mod batcher;
 pub mod clock;
@@ -74,15 +75,14 @@ pub mod sqs;
 pub mod stats;
 pub mod target;
 
+pub use any_destination::AnyDestination;
 pub use batch::{Batch, Discard, DiscardCondition, RetryPolicy, Step};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{
     EsmConfig, EsmConfigError, EsmSettings, EsmSettingsError, MappingProperties, PropertyValue,
     StartingPosition,
 };
-pub use destination::{
-    AnyDestination, DestinationError, DiscardedBatch, FailureDestination, RecordingDestination,
-};
+pub use destination::{DestinationError, DiscardedBatch, FailureDestination, RecordingDestination};
 pub use in_process::processor_function;
 pub use runtime::{Esm, EsmHandle};
 pub use target::EsmTarget;
