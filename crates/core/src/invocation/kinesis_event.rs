@@ -24,6 +24,7 @@
 //! ([`DynamoDbEventSource`](super::DynamoDbEventSource)), producing the same
 //! [`StreamEvent`]; the verdict on the answer is the same for both, since
 //! both name records by sequence number.
+
 use base64::display::Base64Display;
 use base64::engine::general_purpose::STANDARD;
 use serde::Serialize;
