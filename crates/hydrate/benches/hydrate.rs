@@ -28,9 +28,12 @@ use streamdlq_core::{
 };
 use streamdlq_emulators::Emulators;
 
+#[path = "common/dlq.rs"]
+mod dlq;
 #[path = "common/memory.rs"]
 mod memory;
 
+use dlq::drain_dlq;
 use memory::{mib, reset_peak_memory, status_kib};
 
 type BenchResult<T> = Result<T, Box<dyn Error>>;
@@ -261,32 +264,7 @@ async fn verify_dlq(
     parts: usize,
     data: &[Vec<u8>],
 ) -> BenchResult<()> {
-    let mut bodies = Vec::with_capacity(parts);
-    let mut empty_polls = 0;
-    while bodies.len() < parts && empty_polls < 10 {
-        let messages = sqs
-            .receive_message()
-            .queue_url(queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await?
-            .messages
-            .unwrap_or_default();
-        if messages.is_empty() {
-            empty_polls += 1;
-        }
-        for message in messages {
-            if let Some(handle) = message.receipt_handle {
-                sqs.delete_message()
-                    .queue_url(queue_url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await?;
-            }
-            bodies.push(message.body.unwrap_or_default());
-        }
-    }
+    let bodies = drain_dlq(sqs, queue_url, parts).await?;
     let failures = assemble(bodies.iter().map(String::as_str));
     let [Ok(failure)] = failures.as_slice() else {
         return Err(format!("the DLQ does not read back as one failure: {failures:?}").into());
