@@ -9,7 +9,7 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
+use aws_sdk_kinesis::types::Record;
 use indicatif::ProgressBar;
 use streamdlq_cli::generate::{Generate, generate};
 use streamdlq_cli::put::{KinesisStreamWriter, OrderedPut, PutOptions};
@@ -21,6 +21,11 @@ use streamdlq_cli::stream::StreamId;
 use streamdlq_core::dlq::{DlqSink, FailureSource, SQS_MESSAGE_LIMIT, SqsDlqSink, build_parts};
 use streamdlq_core::{FailureRecord, Hydration, HydrationStatus, SequenceNumber, StreamRecord};
 use streamdlq_emulators::Emulators;
+
+#[path = "common/stream.rs"]
+mod stream;
+
+use stream::{create_stream, read_shards};
 
 const SHARDS: i32 = 4;
 const KEYS: usize = 64;
@@ -59,7 +64,7 @@ async fn run(count: usize) -> BenchResult<()> {
 async fn bench(emulators: &Emulators, count: usize) -> BenchResult<()> {
     let kinesis = aws_sdk_kinesis::Client::new(&emulators.kinesis_config());
     let sqs = aws_sdk_sqs::Client::new(&emulators.moto_config());
-    let arn = create_stream(&kinesis, "bench-replay").await?;
+    let arn = create_stream(&kinesis, "bench-replay", SHARDS).await?;
     let queue_url = sqs
         .create_queue()
         .queue_name("bench-replay-dlq")
@@ -87,6 +92,10 @@ async fn bench(emulators: &Emulators, count: usize) -> BenchResult<()> {
     let mut messages = 0;
     let mut failures = 0;
     for (shard, records) in read_shards(&kinesis, &arn).await? {
+        let records = records
+            .into_iter()
+            .map(stream_record)
+            .collect::<BenchResult<Vec<_>>>()?;
         for chunk in records.chunks(FAILURE_RECORDS) {
             failures += 1;
             messages += send_failure(&sqs, &queue_url, &arn, &shard, chunk, failures).await?;
@@ -97,7 +106,7 @@ async fn bench(emulators: &Emulators, count: usize) -> BenchResult<()> {
     // put, delete, release. The target is a fresh stream of the same shape:
     // kinesis-local takes longer per record the more a shard holds, which
     // would charge the replay for the emulator's history.
-    let target = create_stream(&kinesis, "bench-replay-target").await?;
+    let target = create_stream(&kinesis, "bench-replay-target", SHARDS).await?;
     let dlq = DlqQueue::new(sqs.clone(), &queue_url);
     let started = Instant::now();
     let session = ReplaySession::open(dlq.clone(), &ScanOptions::default()).await?;
@@ -169,77 +178,16 @@ fn rate(count: usize, time: Duration) -> f64 {
     count as f64 / time.as_secs_f64().max(f64::EPSILON)
 }
 
-async fn create_stream(kinesis: &aws_sdk_kinesis::Client, name: &str) -> BenchResult<String> {
-    kinesis
-        .create_stream()
-        .stream_name(name)
-        .shard_count(SHARDS)
-        .send()
-        .await?;
-    loop {
-        let summary = kinesis
-            .describe_stream_summary()
-            .stream_name(name)
-            .send()
-            .await?
-            .stream_description_summary
-            .ok_or("no summary")?;
-        if summary.stream_status == StreamStatus::Active {
-            return Ok(summary.stream_arn);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-async fn read_shards(
-    kinesis: &aws_sdk_kinesis::Client,
-    arn: &str,
-) -> BenchResult<Vec<(String, Vec<StreamRecord>)>> {
-    let shards = kinesis
-        .list_shards()
-        .stream_arn(arn)
-        .send()
-        .await?
-        .shards
-        .unwrap_or_default();
-    let mut all = Vec::new();
-    for shard in shards {
-        let mut iterator = kinesis
-            .get_shard_iterator()
-            .stream_arn(arn)
-            .shard_id(&shard.shard_id)
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await?
-            .shard_iterator;
-        let mut records = Vec::new();
-        while let Some(current) = iterator {
-            let page = kinesis
-                .get_records()
-                .stream_arn(arn)
-                .shard_iterator(current)
-                .limit(10_000)
-                .send()
-                .await?;
-            let done = page.records.is_empty() && page.millis_behind_latest.unwrap_or(0) == 0;
-            for record in page.records {
-                records.push(StreamRecord {
-                    sequence_number: SequenceNumber::parse(&record.sequence_number)?,
-                    partition_key: record.partition_key.unwrap_or_default(),
-                    approximate_arrival_millis: record
-                        .approximate_arrival_timestamp
-                        .and_then(|time| time.to_millis().ok()),
-                    data: record.data.into_inner(),
-                });
-            }
-            iterator = page.next_shard_iterator;
-            if done {
-                break;
-            }
-        }
-        all.push((shard.shard_id, records));
-    }
-    Ok(all)
+/// A record read back from the stream, as the DLQ format holds it.
+fn stream_record(record: Record) -> BenchResult<StreamRecord> {
+    Ok(StreamRecord {
+        sequence_number: SequenceNumber::parse(&record.sequence_number)?,
+        partition_key: record.partition_key.unwrap_or_default(),
+        approximate_arrival_millis: record
+            .approximate_arrival_timestamp
+            .and_then(|time| time.to_millis().ok()),
+        data: record.data.into_inner(),
+    })
 }
 
 async fn send_failure(

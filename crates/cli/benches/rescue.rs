@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_sdk_kinesis::types::{ShardIteratorType, StreamStatus};
 use aws_sdk_sqs::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_sqs::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
@@ -30,6 +29,11 @@ use streamdlq_cli::stream::StreamId;
 use streamdlq_core::dlq::SQS_MESSAGE_LIMIT;
 use streamdlq_core::{KinesisShardReader, SqsDlqSink};
 use streamdlq_emulators::Emulators;
+
+#[path = "common/stream.rs"]
+mod stream;
+
+use stream::{create_stream, read_shards};
 
 const SHARDS: i32 = 4;
 const KEYS: usize = 64;
@@ -103,7 +107,7 @@ impl CallCounter {
 async fn bench(emulators: &Emulators, count: usize) -> BenchResult<()> {
     let kinesis = aws_sdk_kinesis::Client::new(&emulators.kinesis_config());
     let sqs = aws_sdk_sqs::Client::new(&emulators.moto_config());
-    let arn = create_stream(&kinesis, "bench-rescue").await?;
+    let arn = create_stream(&kinesis, "bench-rescue", SHARDS).await?;
     let source_url = create_queue(&sqs, "bench-rescue-onfailure").await?;
     let dlq_url = create_queue(&sqs, "bench-rescue-dlq").await?;
 
@@ -121,7 +125,11 @@ async fn bench(emulators: &Emulators, count: usize) -> BenchResult<()> {
     let mut put = OrderedPut::new(StreamId::Arn(arn.clone()), entries, PutOptions::default())?;
     put.finish(&writer, |_| {}).await?;
     let mut bodies = Vec::new();
-    for (shard, sequence_numbers) in read_shards(&kinesis, &arn).await? {
+    for (shard, records) in read_shards(&kinesis, &arn).await? {
+        let sequence_numbers: Vec<String> = records
+            .into_iter()
+            .map(|record| record.sequence_number)
+            .collect();
         for range in sequence_numbers.chunks_exact(RANGE) {
             if bodies.len() == count {
                 break;
@@ -299,69 +307,4 @@ async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> BenchResult<Stri
         .await?
         .queue_url
         .ok_or("no queue url")?)
-}
-
-async fn create_stream(kinesis: &aws_sdk_kinesis::Client, name: &str) -> BenchResult<String> {
-    kinesis
-        .create_stream()
-        .stream_name(name)
-        .shard_count(SHARDS)
-        .send()
-        .await?;
-    loop {
-        let summary = kinesis
-            .describe_stream_summary()
-            .stream_name(name)
-            .send()
-            .await?
-            .stream_description_summary
-            .ok_or("no summary")?;
-        if summary.stream_status == StreamStatus::Active {
-            return Ok(summary.stream_arn);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Every shard's sequence numbers, in shard order.
-async fn read_shards(
-    kinesis: &aws_sdk_kinesis::Client,
-    arn: &str,
-) -> BenchResult<Vec<(String, Vec<String>)>> {
-    let shards = kinesis
-        .list_shards()
-        .stream_arn(arn)
-        .send()
-        .await?
-        .shards
-        .unwrap_or_default();
-    let mut all = Vec::new();
-    for shard in shards {
-        let mut iterator = kinesis
-            .get_shard_iterator()
-            .stream_arn(arn)
-            .shard_id(&shard.shard_id)
-            .shard_iterator_type(ShardIteratorType::TrimHorizon)
-            .send()
-            .await?
-            .shard_iterator;
-        let mut sequence_numbers = Vec::new();
-        while let Some(current) = iterator {
-            let page = kinesis
-                .get_records()
-                .stream_arn(arn)
-                .shard_iterator(current)
-                .limit(10_000)
-                .send()
-                .await?;
-            let done = page.records.is_empty() && page.millis_behind_latest.unwrap_or(0) == 0;
-            sequence_numbers.extend(page.records.into_iter().map(|r| r.sequence_number));
-            iterator = page.next_shard_iterator;
-            if done {
-                break;
-            }
-        }
-        all.push((shard.shard_id, sequence_numbers));
-    }
-    Ok(all)
 }
