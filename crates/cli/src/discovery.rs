@@ -120,6 +120,8 @@ pub struct Resources {
     pub kinesis_config: SdkConfig,
     /// For aws-sdk-sqs.
     pub sqs_config: SdkConfig,
+    /// For aws-sdk-dynamodbstreams: the table streams a failure may name.
+    pub dynamodb_streams_config: SdkConfig,
     /// For aws-sdk-lambda; `None` on the local stack, whose processor runs
     /// in this process.
     pub lambda_config: Option<SdkConfig>,
@@ -156,6 +158,7 @@ impl Resources {
             origin: Origin::Aws,
             kinesis_config: config.clone(),
             sqs_config: config.clone(),
+            dynamodb_streams_config: config.clone(),
             lambda_config: Some(config),
             stream: choice.stream,
             dlq_url: choice.queue_url,
@@ -170,6 +173,8 @@ impl Resources {
             origin: Origin::Local { state_file: path },
             kinesis_config: state.kinesis_config(),
             sqs_config: state.moto_config(),
+            // moto serves the local stack's table streams.
+            dynamodb_streams_config: state.moto_config(),
             lambda_config: None,
             stream: choice
                 .stream
@@ -194,6 +199,7 @@ impl Resources {
             },
             kinesis_config: config.clone(),
             sqs_config: config.clone(),
+            dynamodb_streams_config: config.clone(),
             lambda_config: Some(config),
             stream: choice.stream.or(stack_stream),
             dlq_url: choice
@@ -376,7 +382,8 @@ mod tests {
         let resources = Resources {
             origin: Origin::Aws,
             kinesis_config: config.clone(),
-            sqs_config: config,
+            sqs_config: config.clone(),
+            dynamodb_streams_config: config,
             lambda_config: None,
             stream: None,
             dlq_url: None,

@@ -234,8 +234,8 @@ async fn keeps_a_body_that_is_not_a_record_as_unparseable() {
 }
 
 /// A record of a stream not on the allowlist is refused with the reason,
-/// nothing is read or written for it, and it is back in the source queue,
-/// visible, when the run ends.
+/// nothing is read or written for it, it is back in the source queue,
+/// visible, when the run ends, and the exit code says failures still wait.
 #[tokio::test]
 async fn refuses_streams_not_allowed_and_leaves_their_messages() {
     let env = TestEnv::new("rescue-refused").await;
@@ -265,7 +265,13 @@ async fn refuses_streams_not_allowed_and_leaves_their_messages() {
         ],
         &[("ALLOWED_STREAM_ARNS", &arn)],
     );
-    let summary = json(&output);
+    assert_eq!(output.status.code(), Some(2), "refusals are not success");
+    assert!(
+        stderr(&output).contains("1 message of streams not allowed stays in the source queue"),
+        "{}",
+        stderr(&output)
+    );
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&output)).expect("summary");
 
     assert_eq!(summary["failures"], serde_json::json!({"complete": 1}));
     assert_eq!(summary["deleted"], 1);

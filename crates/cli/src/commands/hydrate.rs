@@ -8,7 +8,7 @@ use clap::Args;
 use hydrate::config::DEFAULT_DLQ_WRITE_RESERVE;
 use hydrate::{HydrateConfig, Hydrator, StreamAllowlist, clients};
 use streamdlq_core::dlq::SQS_MESSAGE_LIMIT;
-use streamdlq_core::{KinesisShardReader, SqsDlqSink};
+use streamdlq_core::{DynamoDbShardReader, KinesisShardReader, SqsDlqSink};
 
 use super::confirm::{confirm, is_deployed};
 use super::put_records::plural;
@@ -27,7 +27,7 @@ use crate::rescue::{CountedRetention, Rescue, RescueOptions, SourceQueue};
 /// to the DLQ with its records, and deletes the source message only once
 /// all of its DLQ messages were written. Text that is not an OnFailure
 /// record reaches the DLQ as `unparseable`. Streams not allowed are refused
-/// and their messages left in the queue. Safe to interrupt and to run
+/// and their messages left in the queue (the exit code says so). Safe to interrupt and to run
 /// again: ids are deterministic, so a rerun writes identical duplicates.
 #[derive(Debug, Clone, Args)]
 pub struct HydrateArgs {
@@ -86,6 +86,7 @@ impl HydrateArgs {
         let resources = Resources::discover(&self.resources).await?;
         aws_error::ensure_reachable(&resources.sqs_config, "SQS")?;
         aws_error::ensure_reachable(&resources.kinesis_config, "KINESIS")?;
+        aws_error::ensure_reachable(&resources.dynamodb_streams_config, "DYNAMODB_STREAMS")?;
         let dlq_url = resources.dlq_url()?.to_owned();
         if self.from_queue.trim_end_matches('/') == dlq_url.trim_end_matches('/') {
             bail!(
@@ -117,7 +118,13 @@ impl HydrateArgs {
             message_limit: SQS_MESSAGE_LIMIT,
             dlq_write_reserve: DEFAULT_DLQ_WRITE_RESERVE,
         };
-        let hydrator = Hydrator::new(reader.clone(), sink, config);
+        // A failure of a table's stream is read from DynamoDB Streams, as the
+        // function does; without this reader it would be written
+        // `unavailable` and its source message deleted.
+        let table_streams = DynamoDbShardReader::new(clients::dynamodb_streams(
+            &resources.dynamodb_streams_config,
+        ));
+        let hydrator = Hydrator::new(reader.clone(), sink, config).with_dynamodb(table_streams);
         let retention = CountedRetention::cached(reader);
         let max_messages = self
             .max_messages
@@ -152,6 +159,17 @@ impl HydrateArgs {
                 "{not_written} {} not written to the DLQ and {} in the source queue: run again",
                 plural(not_written, "failure was", "failures were"),
                 plural(not_written, "stays", "stay"),
+            );
+        }
+        let refused = summary.refused.len();
+        if refused > 0 && !self.dry_run {
+            // Left on purpose, but not rescued: a script must see that the
+            // queue still holds failures.
+            bail!(
+                "{refused} {} of streams not allowed {} in the source queue: allow each with \
+                 --allow-stream ARN and run again",
+                plural(refused, "message", "messages"),
+                plural(refused, "stays", "stay"),
             );
         }
         Ok(())
