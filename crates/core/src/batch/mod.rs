@@ -32,6 +32,7 @@ mod handler;
 mod options;
 mod outcome;
 mod process;
+mod scan;
 
 pub use context::RecordContext;
 pub use event::{DataError, KinesisBatch};
