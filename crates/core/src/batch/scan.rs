@@ -344,7 +344,9 @@ fn plain_string_len(bytes: &[u8]) -> Option<usize> {
         offset += 8;
     }
     let rest = chunks.remainder();
-    let at = rest.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    let at = rest
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
     (rest[at] == b'"').then_some(offset + at)
 }
 
@@ -429,7 +431,11 @@ mod tests {
         let duplicate = VALID.replacen("\"data\":", "\"data\": \"QUJD\", \"data\":", 1);
         let deep = VALID.replacen(
             "\"eventVersion\":",
-            &format!("\"deep\": {}0{}, \"eventVersion\":", "[".repeat(80), "]".repeat(80)),
+            &format!(
+                "\"deep\": {}0{}, \"eventVersion\":",
+                "[".repeat(80),
+                "]".repeat(80)
+            ),
             1,
         );
         for text in [escaped, duplicate, deep] {
