@@ -192,7 +192,7 @@ impl<'de> Visitor<'de> for RecordsSeed {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KinesisBatch, A::Error> {
-        let mut builder = Builder::with_capacity(seq.size_hint().unwrap_or(0));
+        let mut builder = Builder::with_capacity(seq.size_hint().unwrap_or(0), 0);
         while let Some(record) = seq.next_element::<WireRecord<'de>>()? {
             builder.push(record).map_err(A::Error::custom)?;
         }
@@ -209,11 +209,11 @@ pub(super) struct Builder {
 }
 
 impl Builder {
-    pub(super) fn with_capacity(records: usize) -> Self {
+    pub(super) fn with_capacity(records: usize, bytes: usize) -> Self {
         Self {
             batch: KinesisBatch {
                 records: Vec::with_capacity(records),
-                bytes: Vec::new(),
+                bytes: Vec::with_capacity(bytes),
             },
             shard: None,
             stream: None,
@@ -646,7 +646,7 @@ mod tests {
     /// Base64 errors name a position, never the offending symbol.
     #[test]
     fn describes_base64_errors_without_payload_bytes() {
-        let mut builder = Builder::with_capacity(1);
+        let mut builder = Builder::with_capacity(1, 0);
         let error = builder
             .decode(Some(Loose::Str(Cow::Borrowed("QUJD$A=="))))
             .expect_err("invalid");
