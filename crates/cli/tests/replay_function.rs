@@ -39,12 +39,12 @@ impl ElementSink for Recording {
     async fn accept(
         &self,
         record: &RecordContext,
-        element: &Element,
+        element: &Element<'_>,
     ) -> Result<(), ElementSinkError> {
-        self.0
-            .lock()
-            .expect("lock")
-            .push((record.sequence_number.to_string(), element.symbol.clone()));
+        self.0.lock().expect("lock").push((
+            record.sequence_number.to_string(),
+            element.symbol.to_string(),
+        ));
         Ok(())
     }
 }
@@ -107,6 +107,7 @@ async fn poison_pill_in_the_dlq(env: &TestEnv) -> (String, String, String, Vec<S
             Element::from_bytes(&record.data, SchemaMode::Lenient)
                 .expect("an element")
                 .symbol
+                .into_owned()
         })
         .collect();
     (name, arn, queue, symbols)

@@ -6,10 +6,13 @@
 //! - `event_to_response_json_logs`: the same with the Lambda's JSON log
 //!   subscriber writing to nowhere, so formatting one log line per element
 //!   is counted.
-//! - `deserialise`: the event JSON text into a `KinesisBatch` alone.
+//! - `deserialise`: the event JSON text into a `KinesisBatch` alone,
+//!   through serde_json (the reference reading, and the one for events with
+//!   escapes or other rare shapes).
 //! - `deserialise_bytes`: the event's bytes into a `KinesisBatch` as the
 //!   binary reads them (`KinesisBatch::from_json`, behind
-//!   `EventBodyLayer`).
+//!   `EventBodyLayer`: the scanner specialised for the event as the ESM
+//!   writes it).
 //! - `deserialise_lambda_runtime`: the same bytes read the way
 //!   `lambda_runtime` reads a payload (`serde_path_to_error` over
 //!   `serde_json::from_slice`), which the binary no longer does.
@@ -81,7 +84,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// One invocation's work: parse the event, process it, write the answer.
 fn invoke(runtime: &tokio::runtime::Runtime, handler: &ElementHandler, event: &str) -> String {
-    let batch: KinesisBatch = serde_json::from_str(event).expect("event parses");
+    let batch = KinesisBatch::from_json(event.as_bytes()).expect("event parses");
     let outcome = runtime.block_on(process_batch(batch, handler));
     assert!(outcome.is_success(), "every record is valid");
     serde_json::to_string(&outcome.into_response()).expect("response serialises")

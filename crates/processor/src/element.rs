@@ -7,7 +7,12 @@
 //! `"AtomicNumber": 5.0` (a float) break the schema. Unknown fields are
 //! ignored: a producer adding a field is a compatible change, and treating
 //! it as poison would stop every shard it writes to.
+//!
+//! The names are borrowed from the record's bytes where they have no JSON
+//! escapes: a 10,000-record batch then reads its elements without
+//! allocating.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
 use std::str::FromStr;
@@ -24,10 +29,10 @@ use crate::config::SchemaMode;
 /// positional array (`[5, "Boron", "B", 10.811]`), which is not the schema.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct Element {
+pub struct Element<'a> {
     pub atomic_number: u32,
-    pub element: String,
-    pub symbol: String,
+    pub element: Cow<'a, str>,
+    pub symbol: Cow<'a, str>,
     pub atomic_mass: f64,
 }
 
@@ -46,9 +51,10 @@ pub enum ElementError {
     Invalid(&'static str),
 }
 
-impl Element {
-    /// Reads a record's bytes as an element under the given schema mode.
-    pub fn from_bytes(data: &[u8], mode: SchemaMode) -> Result<Self, ElementError> {
+impl<'a> Element<'a> {
+    /// Reads a record's bytes as an element under the given schema mode,
+    /// borrowing its names from `data`.
+    pub fn from_bytes(data: &'a [u8], mode: SchemaMode) -> Result<Self, ElementError> {
         let text = std::str::from_utf8(data).map_err(|error| ElementError::NotUtf8 {
             valid_up_to: error.valid_up_to(),
         })?;
@@ -58,6 +64,18 @@ impl Element {
         }
         .map_err(|error| ElementError::from_json(&error))?;
         element.validated()
+    }
+
+    /// The element with its names copied out of the record's bytes, for a
+    /// sink that keeps it past the record.
+    #[must_use]
+    pub fn into_owned(self) -> Element<'static> {
+        Element {
+            atomic_number: self.atomic_number,
+            element: Cow::Owned(self.element.into_owned()),
+            symbol: Cow::Owned(self.symbol.into_owned()),
+            atomic_mass: self.atomic_mass,
+        }
     }
 
     /// Checks what the types alone cannot.
@@ -89,10 +107,10 @@ impl ElementError {
     }
 }
 
-impl<'de> Deserialize<'de> for Element {
+impl<'de: 'a, 'a> Deserialize<'de> for Element<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer
-            .deserialize_map(ObjectOnly::<StrictFields>(PhantomData))
+            .deserialize_map(ObjectOnly::<StrictFields<'a>>(PhantomData))
             .map(|fields| Self {
                 atomic_number: fields.atomic_number,
                 element: fields.element,
@@ -103,12 +121,12 @@ impl<'de> Deserialize<'de> for Element {
 }
 
 /// An [`Element`] read in [`SchemaMode::Lenient`].
-struct Lenient(Element);
+struct Lenient<'a>(Element<'a>);
 
-impl<'de> Deserialize<'de> for Lenient {
+impl<'de: 'a, 'a> Deserialize<'de> for Lenient<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer
-            .deserialize_map(ObjectOnly::<LenientFields>(PhantomData))
+            .deserialize_map(ObjectOnly::<LenientFields<'a>>(PhantomData))
             .map(|fields| {
                 Self(Element {
                     atomic_number: fields.atomic_number,
@@ -123,21 +141,25 @@ impl<'de> Deserialize<'de> for Lenient {
 /// The element schema, types exactly as documented.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct StrictFields {
+struct StrictFields<'a> {
     atomic_number: u32,
-    element: String,
-    symbol: String,
+    #[serde(borrow)]
+    element: Cow<'a, str>,
+    #[serde(borrow)]
+    symbol: Cow<'a, str>,
     atomic_mass: f64,
 }
 
 /// The element schema with numbers also accepted as JSON strings.
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct LenientFields {
+struct LenientFields<'a> {
     #[serde(deserialize_with = "number_or_numeric_string")]
     atomic_number: u32,
-    element: String,
-    symbol: String,
+    #[serde(borrow)]
+    element: Cow<'a, str>,
+    #[serde(borrow)]
+    symbol: Cow<'a, str>,
     #[serde(deserialize_with = "number_or_numeric_string")]
     atomic_mass: f64,
 }
@@ -186,11 +208,11 @@ mod tests {
     const POISON_PILL: &[u8] =
         br#"{"AtomicNumber":5,"Element":"Boron","Symbol":"B","AtomicMass":"10.811"}"#;
 
-    fn boron() -> Element {
+    fn boron() -> Element<'static> {
         Element {
             atomic_number: 5,
-            element: "Boron".to_owned(),
-            symbol: "B".to_owned(),
+            element: "Boron".into(),
+            symbol: "B".into(),
             atomic_mass: 10.811,
         }
     }
@@ -201,6 +223,18 @@ mod tests {
         for mode in [SchemaMode::Strict, SchemaMode::Lenient] {
             assert_eq!(Element::from_bytes(BORON, mode), Ok(boron()));
         }
+    }
+
+    /// A valid record's names are borrowed from its bytes, not copied.
+    #[test]
+    fn borrows_the_names_from_the_record() {
+        let element = Element::from_bytes(BORON, SchemaMode::Strict).expect("element");
+        assert!(matches!(element.element, Cow::Borrowed("Boron")));
+        assert!(matches!(element.symbol, Cow::Borrowed("B")));
+        let escaped =
+            br#"{"AtomicNumber":5,"Element":"Bor\u006fn","Symbol":"B","AtomicMass":10.811}"#;
+        let element = Element::from_bytes(escaped, SchemaMode::Lenient).expect("element");
+        assert_eq!(element.into_owned(), boron());
     }
 
     /// The demo's poison pill, a mass sent as a string, breaks the strict

@@ -16,7 +16,7 @@ pub trait ElementSink {
     fn accept(
         &self,
         record: &RecordContext,
-        element: &Element,
+        element: &Element<'_>,
     ) -> impl Future<Output = Result<(), ElementSinkError>> + Send;
 }
 
@@ -52,7 +52,7 @@ impl ElementSink for LogSink {
     async fn accept(
         &self,
         _record: &RecordContext,
-        element: &Element,
+        element: &Element<'_>,
     ) -> Result<(), ElementSinkError> {
         tracing::debug!(
             atomic_number = element.atomic_number,

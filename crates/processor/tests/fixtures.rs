@@ -168,7 +168,7 @@ fn put_records_files_differ_by_exactly_one_poison_pill() {
         "the pill is in the middle, records before and after it"
     );
     let boron = Element::from_bytes(&with_pill[4], SchemaMode::Lenient).expect("lenient");
-    assert_eq!((boron.symbol.as_str(), boron.atomic_mass), ("B", 10.811));
+    assert_eq!((&*boron.symbol, boron.atomic_mass), ("B", 10.811));
     let keys = json(PUT_WITH_PILL);
     let keys = keys.as_array().expect("array");
     assert!(

@@ -22,7 +22,7 @@ const NON_UTF8: &str = include_str!("../../../events/kinesis-batch-non-utf8.json
 /// Keeps every element it is given; can be told to be unavailable.
 #[derive(Default)]
 struct RecordingSink {
-    accepted: Mutex<Vec<(String, Element)>>,
+    accepted: Mutex<Vec<(String, Element<'static>)>>,
     unavailable_for: Option<&'static str>,
 }
 
@@ -32,7 +32,7 @@ impl RecordingSink {
             .lock()
             .expect("not poisoned")
             .iter()
-            .map(|(_, element)| element.symbol.clone())
+            .map(|(_, element)| element.symbol.to_string())
             .collect()
     }
 }
@@ -41,17 +41,17 @@ impl ElementSink for RecordingSink {
     async fn accept(
         &self,
         record: &RecordContext,
-        element: &Element,
+        element: &Element<'_>,
     ) -> Result<(), ElementSinkError> {
-        if self.unavailable_for == Some(element.symbol.as_str()) {
+        if self.unavailable_for == Some(&*element.symbol) {
             return Err(ElementSinkError::Unavailable(
                 "table is throttling".to_owned(),
             ));
         }
-        self.accepted
-            .lock()
-            .expect("not poisoned")
-            .push((record.sequence_number.to_string(), element.clone()));
+        self.accepted.lock().expect("not poisoned").push((
+            record.sequence_number.to_string(),
+            element.clone().into_owned(),
+        ));
         Ok(())
     }
 }

@@ -32,8 +32,9 @@ pub struct RecordContext {
 /// The shard part of a Kinesis `eventID`, which has the form
 /// `<shard id>:<sequence number>`.
 pub(crate) fn shard_of_event_id(event_id: &str) -> Option<&str> {
-    match event_id.split_once(':') {
-        Some((shard, _)) if !shard.is_empty() => Some(shard),
+    // memchr: once per record of a 10,000-record event.
+    match memchr::memchr(b':', event_id.as_bytes()) {
+        Some(colon) if colon > 0 => event_id.get(..colon),
         _ => None,
     }
 }

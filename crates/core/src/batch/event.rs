@@ -36,6 +36,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, de::Error as _};
 
 use super::context::{RecordContext, seconds_to_millis, shard_of_event_id};
+use super::scan::read_plain_event;
 use crate::sequence::SequenceNumber;
 
 /// The records of one Kinesis event, in the order the event lists them.
@@ -84,11 +85,17 @@ impl KinesisBatch {
     /// them: the same reading and the same errors as
     /// `serde_json::from_slice`, faster. The text is checked to be UTF-8 once,
     /// as a whole, instead of string by string (for a 10,000-record event,
-    /// some 200,000 strings); text that is not UTF-8 is read by
-    /// `serde_json::from_slice` for its exact error.
+    /// some 200,000 strings), then read by the reader specialised for the
+    /// event as the ESM writes it (`scan`); anything outside that plain case
+    /// (escapes, duplicate fields, a malformed event) is read by serde_json,
+    /// and text that is not UTF-8 by `serde_json::from_slice`, for its exact
+    /// answer or error.
     pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
         match std::str::from_utf8(bytes) {
-            Ok(text) => serde_json::from_str(text),
+            Ok(text) => match read_plain_event(text) {
+                Some(batch) => Ok(batch),
+                None => serde_json::from_str(text),
+            },
             Err(_) => serde_json::from_slice(bytes),
         }
     }
@@ -185,7 +192,7 @@ impl<'de> Visitor<'de> for RecordsSeed {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<KinesisBatch, A::Error> {
-        let mut builder = Builder::with_capacity(seq.size_hint().unwrap_or(0));
+        let mut builder = Builder::with_capacity(seq.size_hint().unwrap_or(0), 0);
         while let Some(record) = seq.next_element::<WireRecord<'de>>()? {
             builder.push(record).map_err(A::Error::custom)?;
         }
@@ -195,25 +202,25 @@ impl<'de> Visitor<'de> for RecordsSeed {
 
 /// Turns wire records into batch records, sharing the shard and stream of
 /// consecutive records and decoding bytes into one buffer.
-struct Builder {
+pub(super) struct Builder {
     batch: KinesisBatch,
     shard: Option<Arc<str>>,
     stream: Option<Arc<str>>,
 }
 
 impl Builder {
-    fn with_capacity(records: usize) -> Self {
+    pub(super) fn with_capacity(records: usize, bytes: usize) -> Self {
         Self {
             batch: KinesisBatch {
                 records: Vec::with_capacity(records),
-                bytes: Vec::new(),
+                bytes: Vec::with_capacity(bytes),
             },
             shard: None,
             stream: None,
         }
     }
 
-    fn push(&mut self, record: WireRecord<'_>) -> Result<(), String> {
+    pub(super) fn push(&mut self, record: WireRecord<'_>) -> Result<(), String> {
         let WireRecord {
             event_id,
             event_source_arn,
@@ -281,7 +288,7 @@ impl Builder {
         }
     }
 
-    fn finish(self) -> KinesisBatch {
+    pub(super) fn finish(self) -> KinesisBatch {
         self.batch
     }
 }
@@ -296,33 +303,33 @@ fn shared(last: &mut Option<Arc<str>>, text: &str) -> Arc<str> {
 
 /// One record as it is on the wire; only the fields the batch needs.
 #[derive(Deserialize)]
-struct WireRecord<'a> {
+pub(super) struct WireRecord<'a> {
     #[serde(rename = "eventID", default, borrow)]
-    event_id: Option<Text<'a>>,
+    pub(super) event_id: Option<Text<'a>>,
     #[serde(rename = "eventSourceARN", default, borrow)]
-    event_source_arn: Option<Text<'a>>,
+    pub(super) event_source_arn: Option<Text<'a>>,
     #[serde(borrow)]
-    kinesis: WireKinesis<'a>,
+    pub(super) kinesis: WireKinesis<'a>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct WireKinesis<'a> {
+pub(super) struct WireKinesis<'a> {
     #[serde(borrow)]
-    sequence_number: Cow<'a, str>,
+    pub(super) sequence_number: Cow<'a, str>,
     #[serde(default, borrow)]
-    partition_key: Option<Loose<'a>>,
+    pub(super) partition_key: Option<Loose<'a>>,
     #[serde(default, borrow)]
-    approximate_arrival_timestamp: Option<Loose<'a>>,
+    pub(super) approximate_arrival_timestamp: Option<Loose<'a>>,
     #[serde(default, borrow)]
-    data: Option<Loose<'a>>,
+    pub(super) data: Option<Loose<'a>>,
 }
 
 /// A JSON string, borrowed from the event text when it has no escapes.
 ///
 /// serde's own `Cow<str>` borrows only as a struct field of its own; inside
 /// an `Option` it always copies, which costs two allocations per record.
-struct Text<'a>(Cow<'a, str>);
+pub(super) struct Text<'a>(pub(super) Cow<'a, str>);
 
 impl std::ops::Deref for Text<'_> {
     type Target = str;
@@ -362,7 +369,7 @@ impl<'de> Visitor<'de> for TextVisitor {
 
 /// A field read as whatever JSON it holds, so that a wrong type fails its
 /// record rather than the event. Only strings keep their value.
-enum Loose<'a> {
+pub(super) enum Loose<'a> {
     Str(Cow<'a, str>),
     Number(f64),
     Null,
@@ -639,7 +646,7 @@ mod tests {
     /// Base64 errors name a position, never the offending symbol.
     #[test]
     fn describes_base64_errors_without_payload_bytes() {
-        let mut builder = Builder::with_capacity(1);
+        let mut builder = Builder::with_capacity(1, 0);
         let error = builder
             .decode(Some(Loose::Str(Cow::Borrowed("QUJD$A=="))))
             .expect_err("invalid");

@@ -17,6 +17,8 @@
 //! - `event`: [`KinesisBatch`], the event read per record, every record's
 //!   bytes decoded into one buffer; [`KinesisBatch::from_json`] reads it
 //!   straight from the bytes the Runtime API delivered.
+//! - `scan`: the reader specialised for the event as the ESM writes it,
+//!   behind [`KinesisBatch::from_json`]; anything else is left to serde_json.
 //! - `context`: [`RecordContext`], a record's identity for idempotency.
 //! - `handler`: the [`RecordHandler`] and [`RecordError`] traits.
 //! - `options`: [`BatchOptions`], the head-of-batch rule and the AWS facts
@@ -32,6 +34,7 @@ mod handler;
 mod options;
 mod outcome;
 mod process;
+mod scan;
 
 pub use context::RecordContext;
 pub use event::{DataError, KinesisBatch};
