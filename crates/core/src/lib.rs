@@ -82,11 +82,11 @@ pub use batch::{KinesisBatch, RecordContext, RecordHandler, process_batch};
 pub use destination_payload::{DestinationObject, DestinationObjectError, PayloadError};
 pub use dlq::{
     DlqMessage, DlqSink, FailureSource, HydratedFailure, RecordsFrom, SendStats, SinkError,
-    SqsDlqSink, assemble, build_parts,
+    SqsDlqSink, WiderRange, assemble, build_parts,
 };
 pub use dynamodb::{DynamoDbRecord, DynamoDbShardReader};
 pub use engine::{
-    Backoff, HydrateOptions, HydrationReport, Operation, ReadStats, StopReason, hydrate,
+    Backoff, HydrateOptions, HydrationReport, Operation, RangeCap, ReadStats, StopReason, hydrate,
 };
 pub use failure::{BatchInfo, Condition, FailureParseError, FailureRecord, StreamSource};
 pub use hydration::{Hydration, HydrationStatus};

@@ -30,7 +30,7 @@ pub use entry::DlqRecord;
 pub use id::{failure_id, raw_id};
 pub use message::{
     Attribute, DlqMessage, FailureSource, Fragment, HydrationSummary, Part, RecordsFrom, SCHEMA_V1,
-    SQS_MESSAGE_LIMIT,
+    SQS_MESSAGE_LIMIT, WIDER_RANGE_CAUSE, WiderRange,
 };
 #[cfg(any(test, feature = "fakes"))]
 pub use recording::RecordingSink;

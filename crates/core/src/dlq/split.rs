@@ -17,8 +17,9 @@ use serde_json::value::RawValue;
 use super::entry::DlqRecord;
 use super::id::{failure_id, raw_id};
 use super::message::{
-    ATTRIBUTE_SCHEMA, ATTRIBUTE_SHARD, ATTRIBUTE_STATUS, ATTRIBUTE_STREAM, Attribute, DlqMessage,
-    FailureSource, Fragment, HydrationSummary, Part, RecordsFrom, SCHEMA_V1,
+    ATTRIBUTE_SCHEMA, ATTRIBUTE_SHARD, ATTRIBUTE_STATUS, ATTRIBUTE_STREAM, ATTRIBUTE_WIDER_RANGE,
+    Attribute, DlqMessage, FailureSource, Fragment, HydrationSummary, Part, RecordsFrom, SCHEMA_V1,
+    WiderRange,
 };
 use crate::hydration::{Hydration, HydrationStatus};
 
@@ -342,6 +343,16 @@ impl<'a> Envelope<'a> {
                 (raw_id(text), None, Some(text), None)
             }
         };
+        // Only a range re-read from the stream can be wider than its batch.
+        let wider_range = (records_from == Some(RecordsFrom::Stream))
+            .then(|| WiderRange::of(hydration.expected, hydration.found()))
+            .flatten();
+        if let Some(wider) = &wider_range {
+            attributes.push(Attribute {
+                name: ATTRIBUTE_WIDER_RANGE,
+                value: wider.attribute_value(),
+            });
+        }
         // SQS rejects empty attribute values.
         attributes.retain(|attribute| !attribute.value.is_empty());
         Ok(Self {
@@ -354,6 +365,7 @@ impl<'a> Envelope<'a> {
                 found: hydration.found(),
                 reason: hydration.reason.clone(),
                 records_from,
+                wider_range,
             },
             attributes,
         })
@@ -557,6 +569,59 @@ mod tests {
                 ),
                 ("streamdlq.shard", "shardId-000000000001"),
             ]
+        );
+    }
+
+    /// A range that held more records than its `batchSize` says so in every
+    /// part: `hydration.widerRange` with both counts and the likely cause,
+    /// and an attribute to filter on without parsing bodies.
+    #[test]
+    fn flags_a_range_wider_than_its_batch_in_every_part() {
+        let failure_record = failure(KINESIS_FAILURE);
+        let mut hydration = complete(records(40, 300));
+        hydration.expected = 12;
+        let messages =
+            build_parts(&FailureSource::Record(&failure_record), &hydration, 4096).expect("parts");
+        assert!(messages.len() > 1);
+        for (message, body) in messages.iter().zip(bodies(&messages)) {
+            assert_eq!(
+                body["hydration"]["widerRange"],
+                serde_json::json!({
+                    "batchSize": 12,
+                    "found": 40,
+                    "likelyCause": "parallelizationFactorOrFiltering"
+                })
+            );
+            let attribute = message
+                .attributes
+                .iter()
+                .find(|a| a.name == ATTRIBUTE_WIDER_RANGE)
+                .expect("attribute");
+            assert_eq!(
+                attribute.value,
+                "batchSize=12;found=40;likelyCause=parallelizationFactorOrFiltering"
+            );
+            assert!(message.size() <= 4096);
+        }
+    }
+
+    /// A range no wider than its batch carries no flag, as before.
+    #[test]
+    fn does_not_flag_a_range_as_wide_as_its_batch() {
+        let failure_record = failure(KINESIS_FAILURE);
+        let messages = build_parts(
+            &FailureSource::Record(&failure_record),
+            &complete(records(3, 10)),
+            SQS_MESSAGE_LIMIT,
+        )
+        .expect("parts");
+        let body = &bodies(&messages)[0];
+        assert!(body["hydration"].get("widerRange").is_none(), "{body}");
+        assert!(
+            messages[0]
+                .attributes
+                .iter()
+                .all(|a| a.name != ATTRIBUTE_WIDER_RANGE)
         );
     }
 
