@@ -274,8 +274,9 @@ async fn reads_a_range_across_several_get_records_pages() {
     assert_eq!(contents(&failure.records), puts[5..=54].to_vec());
 }
 
-/// Reading to the tip of an open shard ends on kinesis-local's first empty
-/// page (`MillisBehindLatest` 0) instead of polling for records that cannot
+/// Reading to the tip of an open shard (a range whose end lies past its
+/// newest record) ends on kinesis-local's first empty page
+/// (`MillisBehindLatest` 0) instead of polling for records that cannot
 /// come, and says how many of the expected records were found.
 #[tokio::test]
 async fn stops_at_the_tip_of_an_open_shard() {
@@ -286,7 +287,13 @@ async fn stops_at_the_tip_of_an_open_shard() {
     let puts = stream.put(&aws.kinesis, 0, &borrowed(&records)).await;
     let hydrator = hydrator(&aws, &queue_url, &[&stream.arn]);
 
-    let summary = invoke(&hydrator, &failure(&stream, 0, &puts[2], &puts[4], 10))
+    // Ten times the newest sequence number: past every record of the shard.
+    let past_the_tip = Put {
+        sequence_number: format!("{}0", puts[4].sequence_number),
+        ..puts[4].clone()
+    };
+
+    let summary = invoke(&hydrator, &failure(&stream, 0, &puts[2], &past_the_tip, 10))
         .await
         .expect("written");
 
