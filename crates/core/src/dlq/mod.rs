@@ -35,5 +35,5 @@ pub use message::{
 #[cfg(any(test, feature = "fakes"))]
 pub use recording::RecordingSink;
 pub use sink::{DlqSink, FailedMessage, SendStats, SinkError};
-pub use split::{BuildError, build_parts};
+pub use split::{BuildError, DlqParts, build_parts};
 pub use sqs::{SQS_BATCH_BYTES, SQS_BATCH_ENTRIES, SqsDlqSink, SqsRetry};
