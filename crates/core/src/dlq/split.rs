@@ -60,7 +60,9 @@ pub fn build_parts<T: DlqRecord>(
     limit: usize,
 ) -> Result<Vec<DlqMessage>, BuildError> {
     let parts = DlqParts::new(source, hydration, limit)?;
-    (0..parts.count()).map(|index| parts.message(index)).collect()
+    (0..parts.count())
+        .map(|index| parts.message(index))
+        .collect()
 }
 
 /// The DLQ messages of one hydrated failure, planned but not yet built:
@@ -195,7 +197,9 @@ impl<'a, T: DlqRecord> DlqParts<'a, T> {
         };
         let at = index as usize;
         let body = match &self.plan {
-            Plan::Raw(slices) => self.envelope.body_with::<&str>(part, Some(slices[at]), &[])?,
+            Plan::Raw(slices) => self
+                .envelope
+                .body_with::<&str>(part, Some(slices[at]), &[])?,
             Plan::Records(parts) => {
                 let mut entries = Vec::with_capacity(parts[at].len());
                 for piece in &parts[at] {
