@@ -33,7 +33,8 @@
 //!   that finds a stream's shards, and the record and error types they speak.
 //! - [`engine`]: [`hydrate`], which re-reads a failed range through a
 //!   [`ShardReader`] (trimmed ranges, throttling, expired iterators, closed
-//!   shards, a deadline) and reports a [`HydrationReport`] with [`ReadStats`].
+//!   shards, a deadline, a range wider than its batch read whole up to a
+//!   cap) and reports a [`HydrationReport`] with [`ReadStats`].
 //! - [`retention`]: the [`StreamRetention`] port (a stream's retention,
 //!   cached per stream by [`RetentionCache`]) and the retention margin of a
 //!   failed range.

@@ -14,7 +14,10 @@
 //!    reader keeps such a failure as `unavailable`, its record kept);
 //! 4. hydrate the range with the core engine, which never fails: a stream
 //!    that cannot be read is `unavailable` with the reason;
-//! 5. build the parts (each within `MESSAGE_LIMIT_BYTES`) and send them.
+//! 5. plan the parts (each within `MESSAGE_LIMIT_BYTES`), then build and
+//!    send them one SendMessageBatch at a time, so that a large range's
+//!    bodies are never all held at once. A range wider than its batch
+//!    (every record kept, see the engine) is flagged in every part.
 //!
 //! With metrics on ([`Hydrator::with_metrics`]), each failure also writes one
 //! embedded metric format line (see [`crate::metrics`]) once its DLQ write

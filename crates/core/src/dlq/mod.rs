@@ -6,7 +6,9 @@
 //! - [`entry`]: [`DlqRecord`], how a Kinesis or DynamoDB Streams record is
 //!   written as a record entry, whole or in fragments.
 //! - [`split`]: [`build_parts`], a failure and its records packed into parts
-//!   within a size limit, oversized records cut into fragments.
+//!   within a size limit, oversized records cut into fragments; [`DlqParts`]
+//!   plans the same parts from exact entry lengths and builds each message
+//!   when asked, so a sender holds one batch of bodies at a time.
 //! - [`assemble`](mod@assemble): [`assemble()`], parts and fragments joined
 //!   back into [`HydratedFailure`]s, byte-exact.
 //! - [`sink`]: the [`DlqSink`] port and its [`SinkError`].
