@@ -79,8 +79,8 @@ async fn reads_no_further_when_the_range_is_as_wide_as_its_batch() {
     assert_eq!(report.stats.records_read, 3);
 }
 
-/// A range holding more records than its `batchSize` (ParallelizationFactor
-/// > 1 or event filtering spread the batch over it) is read to its end and
+/// A range holding more records than its `batchSize` (a ParallelizationFactor
+/// above 1 or event filtering spread the batch over it) is read to its end and
 /// every record kept: still `complete`, as every record the failure names
 /// is there, with more found than expected.
 #[tokio::test(start_paused = true)]

@@ -5,9 +5,9 @@
 //! exactly at `startSequenceNumber`, the range was read to its end
 //! (`endSequenceNumber` or a record after it), and at least `batchSize`
 //! records were kept: then every record the failure names is there. More
-//! than `batchSize` is a range wider than its batch (ParallelizationFactor
-//! > 1, event filtering): every record of it is kept and still `complete`;
-//! the DLQ message flags it. A range cut short by the cap is `partial`.
+//! than `batchSize` is a range wider than its batch (a ParallelizationFactor
+//! above 1, event filtering): every record of it is kept and still
+//! `complete`; the DLQ message flags it. A range cut short by the cap is `partial`.
 //! Anything short of that says why; it is `partial` when some records of the
 //! range were kept and `unavailable` when none were, so that a DLQ reader can
 //! trust `partial` to carry payloads and `unavailable` to carry only the
