@@ -33,7 +33,8 @@
 //!   that finds a stream's shards, and the record and error types they speak.
 //! - [`engine`]: [`hydrate`], which re-reads a failed range through a
 //!   [`ShardReader`] (trimmed ranges, throttling, expired iterators, closed
-//!   shards, a deadline) and reports a [`HydrationReport`] with [`ReadStats`].
+//!   shards, a deadline, a range wider than its batch read whole up to a
+//!   cap) and reports a [`HydrationReport`] with [`ReadStats`].
 //! - [`retention`]: the [`StreamRetention`] port (a stream's retention,
 //!   cached per stream by [`RetentionCache`]) and the retention margin of a
 //!   failed range.
@@ -82,11 +83,11 @@ pub use batch::{KinesisBatch, RecordContext, RecordHandler, process_batch};
 pub use destination_payload::{DestinationObject, DestinationObjectError, PayloadError};
 pub use dlq::{
     DlqMessage, DlqSink, FailureSource, HydratedFailure, RecordsFrom, SendStats, SinkError,
-    SqsDlqSink, assemble, build_parts,
+    SqsDlqSink, WiderRange, assemble, build_parts,
 };
 pub use dynamodb::{DynamoDbRecord, DynamoDbShardReader};
 pub use engine::{
-    Backoff, HydrateOptions, HydrationReport, Operation, ReadStats, StopReason, hydrate,
+    Backoff, HydrateOptions, HydrationReport, Operation, RangeCap, ReadStats, StopReason, hydrate,
 };
 pub use failure::{BatchInfo, Condition, FailureParseError, FailureRecord, StreamSource};
 pub use hydration::{Hydration, HydrationStatus};

@@ -23,8 +23,8 @@ use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use hydrate::{FailureOutcome, HydrateConfig, Hydrator, clients};
 use streamdlq_core::{
-    HydrationStatus, IteratorStart, KinesisShardReader, ReadError, RecordPage, ShardReader,
-    SqsDlqSink, assemble,
+    DlqMessage, DlqSink, HydrationStatus, IteratorStart, KinesisShardReader, ReadError, RecordPage,
+    SendStats, ShardReader, SinkError, SqsDlqSink, assemble,
 };
 use streamdlq_emulators::Emulators;
 
@@ -66,14 +66,24 @@ struct Prepared {
 #[derive(Debug, Clone, Copy)]
 struct Run {
     wall: Duration,
-    /// Time spent in Kinesis calls (the rest is building and sending).
+    /// Time spent in Kinesis calls.
     reading: Duration,
+    /// Time spent in SQS calls; the wall time minus both is the function's
+    /// own time, the emulators' excluded.
+    sending: Duration,
     get_records: u32,
     send_calls: usize,
     messages: usize,
     dlq_bytes: usize,
     peak_rss_kib: Option<u64>,
     start_rss_kib: Option<u64>,
+}
+
+impl Run {
+    /// Wall time minus the time inside emulator calls.
+    fn own(&self) -> Duration {
+        self.wall.saturating_sub(self.reading + self.sending)
+    }
 }
 
 async fn bench(runs: usize) -> BenchResult<()> {
@@ -89,9 +99,11 @@ async fn bench(runs: usize) -> BenchResult<()> {
     for number in 1..=runs {
         let run = run_once(&kinesis, &sqs, &prepared, number).await?;
         println!(
-            "  run {number}: wall {:.3} s ({:.3} s in Kinesis calls), GetRecords {}, SendMessageBatch {}, {} DLQ messages ({} bytes), {}",
+            "  run {number}: wall {:.3} s ({:.3} s in Kinesis calls, {:.3} s in SQS calls, own {:.3} s), GetRecords {}, SendMessageBatch {}, {} DLQ messages ({} bytes), {}",
             run.wall.as_secs_f64(),
             run.reading.as_secs_f64(),
+            run.sending.as_secs_f64(),
+            run.own().as_secs_f64(),
             run.get_records,
             run.send_calls,
             run.messages,
@@ -212,11 +224,8 @@ async fn run_once(
         _ => None,
     })?;
     let reader = Timed::new(KinesisShardReader::new(kinesis.clone()));
-    let hydrator = Hydrator::new(
-        reader.clone(),
-        SqsDlqSink::new(sqs.clone(), queue_url.clone()),
-        config,
-    );
+    let sink = Timed::new(SqsDlqSink::new(sqs.clone(), queue_url.clone()));
+    let hydrator = Hydrator::new(reader.clone(), sink.clone(), config);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
 
     let peak_reset = reset_peak_memory();
@@ -236,6 +245,7 @@ async fn run_once(
     Ok(Run {
         wall,
         reading: reader.total(),
+        sending: sink.total(),
         get_records: outcome.read.get_records_calls,
         send_calls: outcome.sent.calls,
         messages: outcome.sent.messages,
@@ -319,6 +329,13 @@ fn report(runs: &[Run]) {
         runs.len(),
         readings[readings.len() / 2].as_secs_f64()
     );
+    let mut owns: Vec<Duration> = runs.iter().map(Run::own).collect();
+    owns.sort();
+    println!(
+        "result: own time (wall minus Kinesis and SQS calls) median {:.3} s (min {:.3} s)",
+        owns[owns.len() / 2].as_secs_f64(),
+        owns[0].as_secs_f64()
+    );
     let peak = runs.iter().filter_map(|run| run.peak_rss_kib).max();
     // Later runs start with the memory earlier ones freed but the allocator
     // kept, so the first run's growth is the one that counts.
@@ -337,7 +354,8 @@ fn report(runs: &[Run]) {
     }
 }
 
-/// A [`ShardReader`] decorator that adds up the time spent in its calls.
+/// A [`ShardReader`] or [`DlqSink`] decorator that adds up the time spent
+/// in its calls.
 #[derive(Debug, Clone)]
 struct Timed<R> {
     inner: R,
@@ -382,6 +400,15 @@ impl<R: ShardReader + Sync> ShardReader for Timed<R> {
     ) -> Result<RecordPage, ReadError> {
         let started = Instant::now();
         let result = self.inner.records(stream_arn, iterator, limit).await;
+        self.add(started);
+        result
+    }
+}
+
+impl<S: DlqSink + Sync> DlqSink for Timed<S> {
+    async fn send(&self, messages: &[DlqMessage]) -> Result<SendStats, SinkError> {
+        let started = Instant::now();
+        let result = self.inner.send(messages).await;
         self.add(started);
         result
     }

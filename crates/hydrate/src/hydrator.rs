@@ -14,7 +14,10 @@
 //!    reader keeps such a failure as `unavailable`, its record kept);
 //! 4. hydrate the range with the core engine, which never fails: a stream
 //!    that cannot be read is `unavailable` with the reason;
-//! 5. build the parts (each within `MESSAGE_LIMIT_BYTES`) and send them.
+//! 5. plan the parts (each within `MESSAGE_LIMIT_BYTES`), then build and
+//!    send them one SendMessageBatch at a time, so that a large range's
+//!    bodies are never all held at once. A range wider than its batch
+//!    (every record kept, see the engine) is flagged in every part.
 //!
 //! With metrics on ([`Hydrator::with_metrics`]), each failure also writes one
 //! embedded metric format line (see [`crate::metrics`]) once its DLQ write
@@ -36,12 +39,14 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::sns::SnsEvent;
 use serde_json::value::RawValue;
-use streamdlq_core::dlq::{DlqRecord, failure_id, raw_id};
+use streamdlq_core::dlq::{
+    DlqMessage, DlqParts, DlqRecord, SQS_BATCH_BYTES, SQS_BATCH_ENTRIES, failure_id, raw_id,
+};
 use streamdlq_core::retention::{DYNAMODB_STREAMS_RETENTION, retention_margin_millis};
 use streamdlq_core::{
     DlqSink, DynamoDbRecord, DynamoDbShardReader, FailureRecord, FailureSource, HydrateOptions,
     Hydration, HydrationStatus, MetricWriter, ReadStats, RetentionCache, SendStats, ShardReader,
-    ShardRecord, StreamRetention, StreamSource, UnknownRetention, build_parts, hydrate,
+    ShardRecord, StreamRetention, StreamSource, UnknownRetention, hydrate,
 };
 use tokio::time::Instant;
 use tracing::{Instrument, error, info, info_span, warn};
@@ -500,19 +505,8 @@ where
             parts: 0,
             reason: hydration.reason.clone(),
         };
-        let built = build_parts(&source, &hydration, self.config.message_limit);
-        // The records now live in the message bodies: free the copy before
-        // sending, which halves the peak memory of a large range.
+        let sent = self.send_parts(&source, &hydration).await;
         drop(hydration);
-        let sent = match built {
-            Err(error) => Err(DeliveryError::Build(error)),
-            Ok(messages) => self
-                .sink
-                .send(&messages)
-                .await
-                .map(|sent| (messages.len(), sent))
-                .map_err(DeliveryError::Send),
-        };
         let reason = summary.reason.as_deref().unwrap_or("");
         match sent {
             Ok((parts, sent)) => {
@@ -555,6 +549,43 @@ where
                 }
             }
         }
+    }
+}
+
+impl<R, S: DlqSink + Sync, T, D, O> Hydrator<R, S, T, D, O> {
+    /// Plans the parts of one failure, then builds and sends them one
+    /// SendMessageBatch at a time (at most 10 messages and 1 MiB): only the
+    /// records and one batch of bodies are held at once, never every body
+    /// of a large range. Says how many parts there were and what sending
+    /// took; any part not accepted fails the whole delivery, so the
+    /// invocation is retried and the same ids are written again.
+    async fn send_parts<Rec: DlqRecord>(
+        &self,
+        source: &FailureSource<'_>,
+        hydration: &Hydration<Rec>,
+    ) -> Result<(usize, SendStats), DeliveryError> {
+        let parts = DlqParts::new(source, hydration, self.config.message_limit)
+            .map_err(DeliveryError::Build)?;
+        // Every part fits MESSAGE_LIMIT_BYTES, which the configuration
+        // keeps within the SQS limit: no batch is refused for its size
+        // after earlier ones went out.
+        let mut stats = SendStats::default();
+        let mut batch: Vec<DlqMessage> = Vec::with_capacity(SQS_BATCH_ENTRIES);
+        let mut batch_bytes = 0;
+        for index in 0..parts.count() {
+            let message = parts.message(index).map_err(DeliveryError::Build)?;
+            let full =
+                batch.len() == SQS_BATCH_ENTRIES || batch_bytes + message.size() > SQS_BATCH_BYTES;
+            if full && !batch.is_empty() {
+                stats += self.sink.send(&batch).await.map_err(DeliveryError::Send)?;
+                batch.clear();
+                batch_bytes = 0;
+            }
+            batch_bytes += message.size();
+            batch.push(message);
+        }
+        stats += self.sink.send(&batch).await.map_err(DeliveryError::Send)?;
+        Ok((parts.count() as usize, stats))
     }
 }
 

@@ -173,26 +173,66 @@ async fn hydrates_a_sub_range_of_a_two_shard_stream_byte_exact() {
     );
 }
 
-/// A failure reporting fewer records than its range holds is hydrated up to
-/// `batchSize` records, from the start.
+/// A batch spread over its range (ParallelizationFactor > 1 puts each
+/// partition key's records in one of several concurrent batches): records
+/// of two keys interleaved in the shard, an OnFailure record whose range
+/// spans both keys but whose `batchSize` counts one key's records. Every
+/// record of the range reaches the DLQ, flagged as a range wider than its
+/// batch in the body and in a message attribute, and the failure is
+/// `complete` because every record it names is there.
 #[tokio::test]
-async fn stops_at_batch_size_when_the_range_holds_more() {
+async fn keeps_every_record_of_a_range_wider_than_its_batch() {
     let aws = emulator::aws().await;
-    let stream = Stream::create(&aws.kinesis, 2).await;
+    let stream = Stream::create(&aws.kinesis, 1).await;
     let queue_url = emulator::create_queue(&aws.sqs).await;
-    let records = text_records("batch", 10);
+    let records: Vec<(String, Vec<u8>)> = (0..40)
+        .map(|n| {
+            let key = if n % 2 == 0 { "tenant-a" } else { "tenant-b" };
+            (key.to_owned(), format!("{key} event {n}").into_bytes())
+        })
+        .collect();
     let puts = stream.put(&aws.kinesis, 0, &borrowed(&records)).await;
+    // tenant-b's batch: its records 3, 5, …, 35 failed (17 of them); the
+    // range runs from the first to the last of them.
+    let failed_in_batch = puts[3..=35]
+        .iter()
+        .filter(|put| put.partition_key == "tenant-b")
+        .count();
     let hydrator = hydrator(&aws, &queue_url, &[&stream.arn]);
 
-    let summary = invoke(&hydrator, &failure(&stream, 0, &puts[1], &puts[8], 4))
-        .await
-        .expect("written");
+    let summary = invoke(
+        &hydrator,
+        &failure(
+            &stream,
+            0,
+            &puts[3],
+            &puts[35],
+            u32::try_from(failed_in_batch).expect("small"),
+        ),
+    )
+    .await
+    .expect("written");
 
     let entry = &summary.failures[0];
-    assert_eq!(entry.status, HydrationStatus::Complete);
-    assert_eq!((entry.found, entry.expected), (4, 4));
-    let failure = read_dlq(&aws, &queue_url, entry.parts).await;
-    assert_eq!(contents(&failure.records), puts[1..=4].to_vec());
+    assert_eq!(entry.status, HydrationStatus::Complete, "{entry:?}");
+    assert_eq!((entry.found, entry.expected), (33, 17));
+    let received = emulator::drain(&aws.sqs, &queue_url, entry.parts).await;
+    for message in &received {
+        assert!(
+            message.attributes.contains(&(
+                "streamdlq.widerRange".to_owned(),
+                "batchSize=17;found=33;likelyCause=parallelizationFactorOrFiltering".to_owned()
+            )),
+            "{:?}",
+            message.attributes
+        );
+    }
+    let mut failures = assemble(received.iter().map(|m| m.body.as_str()));
+    let failure = failures.remove(0).expect("reads back whole");
+    assert_eq!(contents(&failure.records), puts[3..=35].to_vec());
+    let wider = failure.hydration.wider_range.expect("flagged");
+    assert_eq!((wider.batch_size, wider.found), (17, 33));
+    assert_eq!(failure.hydration.status, HydrationStatus::Complete);
 }
 
 /// A range read over many GetRecords pages comes back whole. kinesis-local
@@ -234,8 +274,9 @@ async fn reads_a_range_across_several_get_records_pages() {
     assert_eq!(contents(&failure.records), puts[5..=54].to_vec());
 }
 
-/// Reading to the tip of an open shard ends on kinesis-local's first empty
-/// page (`MillisBehindLatest` 0) instead of polling for records that cannot
+/// Reading to the tip of an open shard (a range whose end lies past its
+/// newest record) ends on kinesis-local's first empty page
+/// (`MillisBehindLatest` 0) instead of polling for records that cannot
 /// come, and says how many of the expected records were found.
 #[tokio::test]
 async fn stops_at_the_tip_of_an_open_shard() {
@@ -246,7 +287,13 @@ async fn stops_at_the_tip_of_an_open_shard() {
     let puts = stream.put(&aws.kinesis, 0, &borrowed(&records)).await;
     let hydrator = hydrator(&aws, &queue_url, &[&stream.arn]);
 
-    let summary = invoke(&hydrator, &failure(&stream, 0, &puts[2], &puts[4], 10))
+    // Ten times the newest sequence number: past every record of the shard.
+    let past_the_tip = Put {
+        sequence_number: format!("{}0", puts[4].sequence_number),
+        ..puts[4].clone()
+    };
+
+    let summary = invoke(&hydrator, &failure(&stream, 0, &puts[2], &past_the_tip, 10))
         .await
         .expect("written");
 

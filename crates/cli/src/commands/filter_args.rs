@@ -30,6 +30,12 @@ pub struct FilterArgs {
     #[arg(long, value_name = "ID", value_delimiter = ',', value_parser = parse_id)]
     pub id: Vec<String>,
 
+    /// Only failures whose range held more records than their batchSize
+    /// (ParallelizationFactor > 1 or event filtering): they carry records
+    /// other batches processed, which a replay delivers again
+    #[arg(long)]
+    pub wider_range: bool,
+
     /// At most N failures (reading stops once N are whole; replay takes each
     /// shard's earliest first)
     #[arg(long, value_name = "N", value_parser = parse_max)]
@@ -43,6 +49,7 @@ impl FilterArgs {
             stream: self.stream.clone(),
             shard: self.shard.clone(),
             ids: self.id.clone(),
+            wider_range: self.wider_range,
         }
     }
 

@@ -195,6 +195,7 @@ impl ReplayArgs {
                 .iter()
                 .map(|note| note.text.clone())
                 .collect(),
+            redelivered: wider_range_note(&selection).into_iter().collect(),
             ..ReplaySummary::default()
         };
         match &self.to_function {
@@ -415,4 +416,30 @@ fn stop_error(stopped: Option<anyhow::Error>, undeleted: usize) -> Option<anyhow
             plural(undeleted, "its", "their"),
         )
     })
+}
+
+/// Failures whose range was wider than its batch carry records that other
+/// batches processed: replaying them delivers those again. Said before
+/// anything is written, so that a consumer that is not idempotent can
+/// narrow the replay instead.
+fn wider_range_note(selection: &Selection<'_>) -> Option<String> {
+    let wider: Vec<_> = selection
+        .chosen
+        .iter()
+        .filter_map(|failure| failure.hydrated.hydration.wider_range.as_ref())
+        .collect();
+    if wider.is_empty() {
+        return None;
+    }
+    let extra: usize = wider
+        .iter()
+        .map(|w| w.found.saturating_sub(w.batch_size as usize))
+        .sum();
+    Some(format!(
+        "{} {} a range wider than its batch (ParallelizationFactor > 1 or event filtering): \
+         up to {extra} records that other batches processed are delivered again \
+         (at least once, never lost)",
+        wider.len(),
+        plural(wider.len(), "failure covers", "failures cover"),
+    ))
 }

@@ -1,9 +1,11 @@
-//! Which failures a command looks at: by hydration status, stream, shard
-//! and id. The same test runs on each message during the scan (attributes
+//! Which failures a command looks at: by hydration status, stream, shard,
+//! id, and whether the range was wider than its batch. The same test runs on each message during the scan (attributes
 //! and the id in its body, to stop early) and on assembled failures after it.
 
 use streamdlq_core::HydrationStatus;
-use streamdlq_core::dlq::message::{ATTRIBUTE_SHARD, ATTRIBUTE_STATUS, ATTRIBUTE_STREAM};
+use streamdlq_core::dlq::message::{
+    ATTRIBUTE_SHARD, ATTRIBUTE_STATUS, ATTRIBUTE_STREAM, ATTRIBUTE_WIDER_RANGE,
+};
 
 use super::inventory::{FailureEntry, v1_id};
 use super::sqs::QueueMessage;
@@ -19,6 +21,9 @@ pub struct FailureFilter {
     /// Failure ids, or prefixes of them (at least [`MIN_ID_PREFIX`]
     /// characters, as the text view shows them).
     pub ids: Vec<String>,
+    /// Only failures whose range held more records than their `batchSize`
+    /// (`hydration.widerRange`).
+    pub wider_range: bool,
 }
 
 /// The shortest id prefix a filter takes: short enough to type, long enough
@@ -29,6 +34,7 @@ impl FailureFilter {
     /// Whether an assembled failure passes.
     pub fn matches(&self, failure: &FailureEntry) -> bool {
         self.matches_id(&failure.hydrated.id)
+            && (!self.wider_range || failure.hydrated.hydration.wider_range.is_some())
             && self.matches_fields(
                 Some(failure.status().as_str()),
                 failure.stream_arn(),
@@ -41,7 +47,9 @@ impl FailureFilter {
         let attribute = |name: &str| message.attributes.get(name).map(String::as_str);
         let id_ok =
             self.ids.is_empty() || v1_id(&message.body).is_some_and(|id| self.matches_id(&id));
+        let wider_ok = !self.wider_range || attribute(ATTRIBUTE_WIDER_RANGE).is_some();
         id_ok
+            && wider_ok
             && self.matches_fields(
                 attribute(ATTRIBUTE_STATUS),
                 attribute(ATTRIBUTE_STREAM),
@@ -107,6 +115,7 @@ mod tests {
             stream: Some("demo".into()),
             shard: Some("shardId-000000000001".into()),
             ids: Vec::new(),
+            wider_range: false,
         };
         assert!(filter.matches_attributes(&message("partial", arn, "shardId-000000000001")));
         assert!(!filter.matches_attributes(&message("rejected", arn, "shardId-000000000001")));
@@ -117,6 +126,25 @@ mod tests {
             "shardId-000000000001"
         )));
         assert!(FailureFilter::default().matches_attributes(&message("rejected", arn, "s")));
+    }
+
+    /// `--wider-range` keeps only messages flagged as a range wider than
+    /// its batch, read from the attribute without parsing the body.
+    #[test]
+    fn keeps_only_wider_ranges_when_asked() {
+        let filter = FailureFilter {
+            wider_range: true,
+            ..FailureFilter::default()
+        };
+        let plain = message("complete", "s", "shardId-000000000000");
+        let mut wider = plain.clone();
+        wider.attributes.insert(
+            ATTRIBUTE_WIDER_RANGE.to_owned(),
+            "batchSize=3;found=9;likelyCause=parallelizationFactorOrFiltering".to_owned(),
+        );
+        assert!(filter.matches_attributes(&wider));
+        assert!(!filter.matches_attributes(&plain));
+        assert!(FailureFilter::default().matches_attributes(&plain));
     }
 
     /// An id filter takes whole ids or their prefixes, read from the body.

@@ -25,6 +25,10 @@ struct FailureLine<'a> {
     /// `stream` or `destinationPayload`, when the DLQ message says.
     #[serde(skip_serializing_if = "Option::is_none")]
     records_from: Option<streamdlq_core::RecordsFrom>,
+    /// Set when the range held more records than `batchSize`: both counts
+    /// and the likely cause, as the DLQ message says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wider_range: Option<&'a streamdlq_core::WiderRange>,
     stream_arn: Option<&'a str>,
     shard_id: Option<&'a str>,
     start_sequence_number: Option<&'a str>,
@@ -77,6 +81,7 @@ pub fn failure_json(
         found: hydration.found,
         reason: hydration.reason.as_deref(),
         records_from: hydration.records_from,
+        wider_range: hydration.wider_range.as_ref(),
         stream_arn: failure.stream_arn(),
         shard_id: failure.shard_id(),
         start_sequence_number: record.map(|r| r.batch.start_sequence_number.as_str()),

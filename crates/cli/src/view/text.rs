@@ -73,6 +73,18 @@ pub fn failure_text(failure: &FailureEntry, options: TextOptions) -> String {
     if let Some(reason) = &hydration.reason {
         let _ = writeln!(out, "  reason    {reason}");
     }
+    if let Some(wider) = &hydration.wider_range {
+        let _ = writeln!(
+            out,
+            "  range     {}",
+            style::warning(&format!(
+                "wider than its batch: {} in the range, batchSize {} \
+                 (likely ParallelizationFactor > 1 or event filtering); \
+                 records other batches processed are included",
+                wider.found, wider.batch_size
+            ))
+        );
+    }
     if let Some(from) = hydration
         .records_from
         .filter(|from| from.as_str() != "stream")

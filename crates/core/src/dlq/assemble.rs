@@ -716,6 +716,21 @@ mod tests {
         );
     }
 
+    /// The wider-range flag is read back with the records; a message
+    /// without it (written before it existed) reads as not flagged.
+    #[test]
+    fn reads_back_the_wider_range_flag() {
+        let mut hydration = complete(records(30, 200));
+        hydration.expected = 7;
+        let assembled = round_trip(&hydration, 2048);
+        let wider = assembled.hydration.wider_range.expect("flagged");
+        assert_eq!((wider.batch_size, wider.found), (7, 30));
+        assert_eq!(wider.likely_cause, crate::dlq::WIDER_RANGE_CAUSE);
+
+        let plain = round_trip(&complete(records(3, 20)), SQS_MESSAGE_LIMIT);
+        assert_eq!(plain.hydration.wider_range, None);
+    }
+
     /// Every byte value survives, in one message and cut into fragments.
     #[test]
     fn round_trips_all_256_byte_values() {

@@ -37,6 +37,12 @@ pub trait DlqRecord {
     /// The whole entry.
     fn entry_json(&self) -> Result<String, serde_json::Error>;
 
+    /// The exact length of [`DlqRecord::entry_json`], for planning parts;
+    /// a record type that can say it without writing the entry does.
+    fn entry_len(&self) -> Result<usize, serde_json::Error> {
+        self.entry_json().map(|entry| entry.len())
+    }
+
     /// The bytes fragments carry slices of.
     fn fragment_payload(&self) -> Result<Cow<'_, [u8]>, serde_json::Error>;
 
@@ -76,6 +82,14 @@ impl DlqRecord for StreamRecord {
 
     fn entry_json(&self) -> Result<String, serde_json::Error> {
         self.entry(None, &self.data)
+    }
+
+    /// The entry without its data, plus the base64 length of the data:
+    /// base64 text needs no JSON escaping, so this is exact, and planning a
+    /// large range encodes nothing.
+    fn entry_len(&self) -> Result<usize, serde_json::Error> {
+        let without_data = self.entry(None, &[])?.len();
+        Ok(without_data + base64::encoded_len(self.data.len(), true).unwrap_or(usize::MAX))
     }
 
     fn fragment_payload(&self) -> Result<Cow<'_, [u8]>, serde_json::Error> {

@@ -23,6 +23,16 @@ pub const ATTRIBUTE_SCHEMA: &str = "streamdlq.schema";
 pub const ATTRIBUTE_STATUS: &str = "streamdlq.status";
 pub const ATTRIBUTE_STREAM: &str = "streamdlq.stream";
 pub const ATTRIBUTE_SHARD: &str = "streamdlq.shard";
+/// Only on failures whose range held more records than its `batchSize`:
+/// `batchSize=N;found=M;likelyCause=…` (see [`WiderRange`]).
+pub const ATTRIBUTE_WIDER_RANGE: &str = "streamdlq.widerRange";
+
+/// `likelyCause` of a [`WiderRange`]: the event source mapping's
+/// `ParallelizationFactor` > 1 (a shard split by partition key into
+/// concurrent batches, each spread over the shard among the others'
+/// records) or its event filtering (records dropped before the batch). The
+/// failure record does not say which.
+pub const WIDER_RANGE_CAUSE: &str = "parallelizationFactorOrFiltering";
 
 /// The SQS `DataType` of every attribute we send.
 pub const ATTRIBUTE_TYPE: &str = "String";
@@ -80,6 +90,52 @@ pub struct HydrationSummary {
         skip_serializing_if = "Option::is_none"
     )]
     pub records_from: Option<RecordsFrom>,
+    /// Set when the range held more records than `batchSize` (`widerRange`).
+    #[serde(
+        rename = "widerRange",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub wider_range: Option<WiderRange>,
+}
+
+/// `hydration.widerRange`: the failure's range held more records than its
+/// `batchSize`, and every record of it is carried (or, `partial`, as many as
+/// the hydrate function keeps). Some of them were processed by other
+/// batches: a replay may deliver those again (at least once, never lost).
+/// Absent when the range held no more than `batchSize` records, and in
+/// messages written before the field existed; readers that do not know it
+/// ignore it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WiderRange {
+    /// `batchSize` of the failure record: how many records failed.
+    pub batch_size: u32,
+    /// How many records of the range the failure carries.
+    pub found: usize,
+    /// Why a range is wider than its batch ([`WIDER_RANGE_CAUSE`]); any
+    /// text a newer writer puts here is kept.
+    pub likely_cause: String,
+}
+
+impl WiderRange {
+    /// The flag for a failure read from the stream that carries `found`
+    /// records of a batch of `batch_size`; `None` unless it is wider.
+    pub fn of(batch_size: u32, found: usize) -> Option<Self> {
+        (found > batch_size as usize).then(|| Self {
+            batch_size,
+            found,
+            likely_cause: WIDER_RANGE_CAUSE.to_owned(),
+        })
+    }
+
+    /// The value of the `streamdlq.widerRange` message attribute.
+    pub fn attribute_value(&self) -> String {
+        format!(
+            "batchSize={};found={};likelyCause={}",
+            self.batch_size, self.found, self.likely_cause
+        )
+    }
 }
 
 /// `hydration.recordsFrom`: where a failure's records came from (or, when

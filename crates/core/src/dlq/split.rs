@@ -11,14 +11,17 @@
 //! plus the message attributes, and the header is sized with the widest part
 //! numbers (`u32::MAX`) so that the final numbers can only make it shorter.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::entry::DlqRecord;
 use super::id::{failure_id, raw_id};
 use super::message::{
-    ATTRIBUTE_SCHEMA, ATTRIBUTE_SHARD, ATTRIBUTE_STATUS, ATTRIBUTE_STREAM, Attribute, DlqMessage,
-    FailureSource, Fragment, HydrationSummary, Part, RecordsFrom, SCHEMA_V1,
+    ATTRIBUTE_SCHEMA, ATTRIBUTE_SHARD, ATTRIBUTE_STATUS, ATTRIBUTE_STREAM, ATTRIBUTE_WIDER_RANGE,
+    Attribute, DlqMessage, FailureSource, Fragment, HydrationSummary, Part, RecordsFrom, SCHEMA_V1,
+    WiderRange,
 };
 use crate::hydration::{Hydration, HydrationStatus};
 
@@ -50,72 +53,188 @@ pub enum BuildError {
 /// Records are carried in the order given (the hydration engine yields
 /// sequence order), Kinesis and DynamoDB Streams records alike
 /// ([`DlqRecord`]). At least one message is built, even without records.
+/// [`DlqParts`] builds the same messages one at a time.
 pub fn build_parts<T: DlqRecord>(
     source: &FailureSource<'_>,
     hydration: &Hydration<T>,
     limit: usize,
 ) -> Result<Vec<DlqMessage>, BuildError> {
-    let envelope = Envelope::new(source, hydration)?;
-    let attributes_size: usize = envelope.attributes.iter().map(Attribute::size).sum();
-    let widest = envelope.frame_len(Part {
-        index: u32::MAX,
-        count: u32::MAX,
-    })?;
-    let fixed = attributes_size + widest;
-    if let Some(raw) = envelope.raw.filter(|_| fixed > limit) {
-        return build_raw_parts(envelope, raw, limit, attributes_size);
-    }
-    let room = limit.checked_sub(fixed).ok_or(BuildError::LimitTooSmall {
-        limit,
-        needed: fixed,
-    })?;
+    let parts = DlqParts::new(source, hydration, limit)?;
+    (0..parts.count())
+        .map(|index| parts.message(index))
+        .collect()
+}
 
-    let mut packer = Packer::new(room);
-    for record in &hydration.records {
-        // The payload alone already too big: skip serialising the entry.
-        if record.entry_len_at_least() <= room {
-            let entry = record.entry_json().map_err(BuildError::Serialize)?;
-            if packer.fits(entry.len()) {
-                packer.push(entry);
-                continue;
-            }
-            if entry.len() <= room {
-                packer.close();
-                packer.push(entry);
-                continue;
-            }
+/// The DLQ messages of one hydrated failure, planned but not yet built:
+/// each message is built when asked for ([`DlqParts::message`]), so that a
+/// sender holds the records and one batch of bodies at a time, never every
+/// body of a large range at once.
+///
+/// Planning needs every entry's exact length (each part says how many
+/// parts there are), not the entry: a Kinesis entry's length is known
+/// without encoding its data ([`DlqRecord::entry_len`]), so each record is
+/// encoded once, straight into its part's body.
+pub struct DlqParts<'a, T> {
+    envelope: Envelope<'a>,
+    records: &'a [T],
+    plan: Plan<'a>,
+    limit: usize,
+}
+
+impl<T: DlqRecord> std::fmt::Debug for DlqParts<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DlqParts")
+            .field("id", &self.envelope.id)
+            .field("count", &self.count())
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What each part carries.
+enum Plan<'a> {
+    /// Record entries, part by part.
+    Records(Vec<Vec<Piece>>),
+    /// Slices of unparseable text too big for one message.
+    Raw(Vec<&'a str>),
+}
+
+/// One entry of a part: a whole record, encoded when its part is built,
+/// or a fragment of an oversized one, encoded while planning (it is cut
+/// to fit, so its length must be known).
+enum Piece {
+    Record(usize),
+    Fragment(String),
+}
+
+impl<'a, T: DlqRecord> DlqParts<'a, T> {
+    /// Plans the parts of `hydration` from `source` within `limit` bytes.
+    pub fn new(
+        source: &FailureSource<'a>,
+        hydration: &'a Hydration<T>,
+        limit: usize,
+    ) -> Result<Self, BuildError> {
+        let mut envelope = Envelope::new(source, hydration)?;
+        let attributes_size: usize = envelope.attributes.iter().map(Attribute::size).sum();
+        let widest = envelope.frame_len(Part {
+            index: u32::MAX,
+            count: u32::MAX,
+        })?;
+        let fixed = attributes_size + widest;
+        if let Some(raw) = envelope.raw.filter(|_| fixed > limit) {
+            let slices = raw_slices(&mut envelope, raw, limit, attributes_size)?;
+            return Self::planned(envelope, &hydration.records, Plan::Raw(slices), limit);
         }
-        push_fragments(&mut packer, record, limit, fixed)?;
-    }
-    let parts = packer.finish();
+        let room = limit.checked_sub(fixed).ok_or(BuildError::LimitTooSmall {
+            limit,
+            needed: fixed,
+        })?;
 
-    let count = u32::try_from(parts.len()).map_err(|_| BuildError::TooManyParts(parts.len()))?;
-    let mut messages = Vec::with_capacity(parts.len());
-    for (index, entries) in (0..count).zip(parts) {
-        let part = Part { index, count };
-        let body = envelope.body(part, &entries)?;
+        let mut packer = Packer::new(room);
+        for (index, record) in hydration.records.iter().enumerate() {
+            // The payload alone already too big: skip measuring the entry.
+            if record.entry_len_at_least() <= room {
+                let len = record.entry_len().map_err(BuildError::Serialize)?;
+                if packer.fits(len) {
+                    packer.push(Piece::Record(index), len);
+                    continue;
+                }
+                if len <= room {
+                    packer.close();
+                    packer.push(Piece::Record(index), len);
+                    continue;
+                }
+            }
+            push_fragments(&mut packer, record, limit, fixed)?;
+        }
+        let parts = packer.finish();
+        Self::planned(envelope, &hydration.records, Plan::Records(parts), limit)
+    }
+
+    fn planned(
+        envelope: Envelope<'a>,
+        records: &'a [T],
+        plan: Plan<'a>,
+        limit: usize,
+    ) -> Result<Self, BuildError> {
+        let parts = match &plan {
+            Plan::Records(parts) => parts.len(),
+            Plan::Raw(slices) => slices.len(),
+        };
+        u32::try_from(parts).map_err(|_| BuildError::TooManyParts(parts))?;
+        Ok(Self {
+            envelope,
+            records,
+            plan,
+            limit,
+        })
+    }
+
+    /// The failure's id, shared by every part.
+    pub fn id(&self) -> &str {
+        &self.envelope.id
+    }
+
+    /// How many messages carry the failure; at least 1.
+    pub fn count(&self) -> u32 {
+        let parts = match &self.plan {
+            Plan::Records(parts) => parts.len(),
+            Plan::Raw(slices) => slices.len(),
+        };
+        // Checked when planned.
+        u32::try_from(parts).unwrap_or(u32::MAX)
+    }
+
+    /// Builds message `index` (0-based, below [`DlqParts::count`]).
+    ///
+    /// # Panics
+    ///
+    /// If `index` is not below [`DlqParts::count`].
+    pub fn message(&self, index: u32) -> Result<DlqMessage, BuildError> {
+        let part = Part {
+            index,
+            count: self.count(),
+        };
+        let at = index as usize;
+        let body = match &self.plan {
+            Plan::Raw(slices) => self
+                .envelope
+                .body_with::<&str>(part, Some(slices[at]), &[])?,
+            Plan::Records(parts) => {
+                let mut entries = Vec::with_capacity(parts[at].len());
+                for piece in &parts[at] {
+                    entries.push(match piece {
+                        Piece::Record(record) => self.records[*record]
+                            .entry_json()
+                            .map(Cow::Owned)
+                            .map_err(BuildError::Serialize)?,
+                        Piece::Fragment(entry) => Cow::Borrowed(entry.as_str()),
+                    });
+                }
+                self.envelope.body(part, &entries)?
+            }
+        };
         let message = DlqMessage {
-            id: envelope.id.clone(),
+            id: self.envelope.id.clone(),
             part,
             body,
-            attributes: envelope.attributes.clone(),
+            attributes: self.envelope.attributes.clone(),
         };
-        debug_assert!(message.size() <= limit, "part over the limit");
-        messages.push(message);
+        debug_assert!(message.size() <= self.limit, "part over the limit");
+        Ok(message)
     }
-    Ok(messages)
 }
 
 /// Unparseable text too big for one message (JSON escaping can make it six
 /// times longer): `raw` is null and each part carries its slice of the text
 /// in `rawPart`, cut at character boundaries; joined in part order the
 /// slices give the text back.
-fn build_raw_parts(
-    mut envelope: Envelope<'_>,
-    raw: &str,
+fn raw_slices<'a>(
+    envelope: &mut Envelope<'a>,
+    raw: &'a str,
     limit: usize,
     attributes_size: usize,
-) -> Result<Vec<DlqMessage>, BuildError> {
+) -> Result<Vec<&'a str>, BuildError> {
     envelope.raw = None;
     let widest = Part {
         index: u32::MAX,
@@ -142,20 +261,7 @@ fn build_raw_parts(
         used += len;
     }
     slices.push(&raw[start..]);
-    let count = u32::try_from(slices.len()).map_err(|_| BuildError::TooManyParts(slices.len()))?;
-    let mut messages = Vec::with_capacity(slices.len());
-    for (index, slice) in (0..count).zip(slices) {
-        let part = Part { index, count };
-        let message = DlqMessage {
-            id: envelope.id.clone(),
-            part,
-            body: envelope.body_with(part, Some(slice), &[])?,
-            attributes: envelope.attributes.clone(),
-        };
-        debug_assert!(message.size() <= limit, "part over the limit");
-        messages.push(message);
-    }
-    Ok(messages)
+    Ok(slices)
 }
 
 /// How many bytes serde_json writes for `c` inside a string.
@@ -211,17 +317,18 @@ fn push_fragments<T: DlqRecord>(
         if !packer.fits(entry.len()) {
             packer.close();
         }
-        packer.push(entry);
+        let len = entry.len();
+        packer.push(Piece::Fragment(entry), len);
     }
     Ok(())
 }
 
-/// Greedy packing of serialised entries into parts of `room` bytes, counting
-/// the comma between entries.
+/// Greedy packing of entries, by their exact lengths, into parts of `room`
+/// bytes, counting the comma between entries.
 struct Packer {
     room: usize,
-    parts: Vec<Vec<String>>,
-    current: Vec<String>,
+    parts: Vec<Vec<Piece>>,
+    current: Vec<Piece>,
     used: usize,
 }
 
@@ -248,9 +355,9 @@ impl Packer {
         len <= self.space_left()
     }
 
-    fn push(&mut self, entry: String) {
-        self.used += self.separator() + entry.len();
-        self.current.push(entry);
+    fn push(&mut self, piece: Piece, len: usize) {
+        self.used += self.separator() + len;
+        self.current.push(piece);
     }
 
     fn close(&mut self) {
@@ -262,7 +369,7 @@ impl Packer {
 
     /// The parts; one empty part when there were no records, because a
     /// failure without records must still reach the DLQ.
-    fn finish(mut self) -> Vec<Vec<String>> {
+    fn finish(mut self) -> Vec<Vec<Piece>> {
         self.close();
         if self.parts.is_empty() {
             self.parts.push(Vec::new());
@@ -342,6 +449,16 @@ impl<'a> Envelope<'a> {
                 (raw_id(text), None, Some(text), None)
             }
         };
+        // Only a range re-read from the stream can be wider than its batch.
+        let wider_range = (records_from == Some(RecordsFrom::Stream))
+            .then(|| WiderRange::of(hydration.expected, hydration.found()))
+            .flatten();
+        if let Some(wider) = &wider_range {
+            attributes.push(Attribute {
+                name: ATTRIBUTE_WIDER_RANGE,
+                value: wider.attribute_value(),
+            });
+        }
         // SQS rejects empty attribute values.
         attributes.retain(|attribute| !attribute.value.is_empty());
         Ok(Self {
@@ -354,6 +471,7 @@ impl<'a> Envelope<'a> {
                 found: hydration.found(),
                 reason: hydration.reason.clone(),
                 records_from,
+                wider_range,
             },
             attributes,
         })
@@ -381,20 +499,20 @@ impl<'a> Envelope<'a> {
         Ok(self.header(part, raw_part)?.len() - 1 + RECORDS_OPEN.len() + RECORDS_CLOSE.len())
     }
 
-    fn body(&self, part: Part, entries: &[String]) -> Result<String, BuildError> {
+    fn body<E: AsRef<str>>(&self, part: Part, entries: &[E]) -> Result<String, BuildError> {
         self.body_with(part, None, entries)
     }
 
     /// The body: the header object with its closing brace replaced by the
     /// `records` array of already serialised entries.
-    fn body_with(
+    fn body_with<E: AsRef<str>>(
         &self,
         part: Part,
         raw_part: Option<&str>,
-        entries: &[String],
+        entries: &[E],
     ) -> Result<String, BuildError> {
         let header = self.header(part, raw_part)?;
-        let entries_len: usize = entries.iter().map(|entry| entry.len() + 1).sum();
+        let entries_len: usize = entries.iter().map(|entry| entry.as_ref().len() + 1).sum();
         let mut body = String::with_capacity(
             header.len() + RECORDS_OPEN.len() + entries_len + RECORDS_CLOSE.len(),
         );
@@ -404,7 +522,7 @@ impl<'a> Envelope<'a> {
             if n > 0 {
                 body.push(',');
             }
-            body.push_str(entry);
+            body.push_str(entry.as_ref());
         }
         body.push_str(RECORDS_CLOSE);
         Ok(body)
@@ -557,6 +675,59 @@ mod tests {
                 ),
                 ("streamdlq.shard", "shardId-000000000001"),
             ]
+        );
+    }
+
+    /// A range that held more records than its `batchSize` says so in every
+    /// part: `hydration.widerRange` with both counts and the likely cause,
+    /// and an attribute to filter on without parsing bodies.
+    #[test]
+    fn flags_a_range_wider_than_its_batch_in_every_part() {
+        let failure_record = failure(KINESIS_FAILURE);
+        let mut hydration = complete(records(40, 300));
+        hydration.expected = 12;
+        let messages =
+            build_parts(&FailureSource::Record(&failure_record), &hydration, 4096).expect("parts");
+        assert!(messages.len() > 1);
+        for (message, body) in messages.iter().zip(bodies(&messages)) {
+            assert_eq!(
+                body["hydration"]["widerRange"],
+                serde_json::json!({
+                    "batchSize": 12,
+                    "found": 40,
+                    "likelyCause": "parallelizationFactorOrFiltering"
+                })
+            );
+            let attribute = message
+                .attributes
+                .iter()
+                .find(|a| a.name == ATTRIBUTE_WIDER_RANGE)
+                .expect("attribute");
+            assert_eq!(
+                attribute.value,
+                "batchSize=12;found=40;likelyCause=parallelizationFactorOrFiltering"
+            );
+            assert!(message.size() <= 4096);
+        }
+    }
+
+    /// A range no wider than its batch carries no flag, as before.
+    #[test]
+    fn does_not_flag_a_range_as_wide_as_its_batch() {
+        let failure_record = failure(KINESIS_FAILURE);
+        let messages = build_parts(
+            &FailureSource::Record(&failure_record),
+            &complete(records(3, 10)),
+            SQS_MESSAGE_LIMIT,
+        )
+        .expect("parts");
+        let body = &bodies(&messages)[0];
+        assert!(body["hydration"].get("widerRange").is_none(), "{body}");
+        assert!(
+            messages[0]
+                .attributes
+                .iter()
+                .all(|a| a.name != ATTRIBUTE_WIDER_RANGE)
         );
     }
 

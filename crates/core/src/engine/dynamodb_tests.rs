@@ -155,6 +155,7 @@ async fn stops_at_the_end_of_a_closed_shard() {
     let stream = stream_with(5);
     stream.close_shard(SHARD);
     let mut batch = stream.batch(SHARD, 3..=4);
+    batch.end_sequence_number = stream.sequence_number_at(SHARD, 6);
     batch.batch_size = 4;
 
     let report = hydrate_dynamodb(&stream, &batch).await;
@@ -199,6 +200,7 @@ async fn stops_before_the_deadline_and_keeps_what_was_read() {
 async fn ends_at_the_quiet_tip_of_an_open_shard() {
     let stream = stream_with(6);
     let mut batch = stream.batch(SHARD, 3..=5);
+    batch.end_sequence_number = stream.sequence_number_at(SHARD, 7);
     batch.batch_size = 4;
     let started = Instant::now();
 
@@ -233,4 +235,58 @@ async fn reads_through_empty_pages_before_the_first_record() {
     assert_eq!(report.hydration.status, HydrationStatus::Complete);
     assert_eq!(report.hydration.records, records_at(&stream, 1..=3));
     assert_eq!(stream.calls().get_records, 7);
+}
+
+/// A table stream range holding more records than its `batchSize` (the
+/// mapping's ParallelizationFactor split the shard, or a filter dropped
+/// records) is read to its end in pages of at most 1,000: every record kept.
+#[tokio::test(start_paused = true)]
+async fn keeps_every_record_of_a_range_wider_than_its_batch() {
+    let stream = stream_with(2_600);
+    let mut batch = stream.batch(SHARD, 10..=2_409);
+    batch.batch_size = 400;
+
+    let report = hydrate_dynamodb(&stream, &batch).await;
+
+    assert_eq!(report.stop, StopReason::RangeEnd);
+    assert_eq!(report.hydration.status, HydrationStatus::Complete);
+    assert_eq!(report.hydration.records, records_at(&stream, 10..=2_409));
+    assert_eq!(stream.get_records_limits(), [400, 1_000, 1_000]);
+}
+
+/// A table stream range as wide as its batch is read exactly as before.
+#[tokio::test(start_paused = true)]
+async fn reads_no_further_when_the_range_is_as_wide_as_its_batch() {
+    let stream = stream_with(20);
+    let batch = stream.batch(SHARD, 4..=9);
+
+    let report = hydrate_dynamodb(&stream, &batch).await;
+
+    assert_eq!(report.stop, StopReason::RangeEnd);
+    assert_eq!(report.hydration.status, HydrationStatus::Complete);
+    assert_eq!(report.hydration.records, records_at(&stream, 4..=9));
+    assert_eq!(stream.get_records_limits(), [6]);
+}
+
+/// The cap ends a table stream range wider than its batch with the reason.
+#[tokio::test(start_paused = true)]
+async fn stops_at_the_record_cap_of_a_wider_range_and_says_why() {
+    let stream = stream_with(50);
+    let mut batch = stream.batch(SHARD, 0..=40);
+    batch.batch_size = 10;
+    let options = HydrateOptions {
+        max_range_records: 25,
+        ..HydrateOptions::dynamodb_streams()
+    };
+
+    let report = hydrate(&stream, &batch, &options, far_deadline()).await;
+
+    assert_eq!(report.stop, StopReason::RangeCapped(RangeCap::Records(25)));
+    assert_eq!(report.hydration.status, HydrationStatus::Partial);
+    assert_eq!(report.hydration.records, records_at(&stream, 0..=24));
+    assert!(
+        reason(&report).contains("cap of 25 records"),
+        "{}",
+        reason(&report)
+    );
 }

@@ -3,10 +3,21 @@
 //!
 //! AWS contract honoured here:
 //! - Start with an `AT_SEQUENCE_NUMBER` iterator on `startSequenceNumber`,
-//!   then GetRecords until a record after `endSequenceNumber` appears,
-//!   `batchSize` records are kept, or the shard ends (no next iterator).
-//!   Empty pages that carry a next iterator are normal.
-//! - Ask for no more records than still needed, at most 10,000 a call.
+//!   then GetRecords until the record at `endSequenceNumber` (or one after
+//!   it) is read, or the shard ends (no next iterator). Empty pages that
+//!   carry a next iterator are normal.
+//! - The whole range is read, even when it holds more than `batchSize`
+//!   records: with `ParallelizationFactor` > 1 the event source mapping
+//!   splits a shard by partition key into concurrent batches, and event
+//!   filtering drops records, so a failed batch's records are spread over
+//!   its range among records processed elsewhere. Every record of the range
+//!   is kept (the DLQ message says the range was wider than the batch), up
+//!   to [`HydrateOptions::max_range_records`] records and
+//!   [`HydrateOptions::max_range_bytes`] bytes beyond the batch; reaching a
+//!   cap is reported ([`StopReason::RangeCapped`]), never hidden.
+//! - Ask for no more records than still needed (`batchSize` first, then
+//!   up to the cap), at most 10,000 a call. A range that holds exactly
+//!   `batchSize` records ends on its last record: no call more than before.
 //! - The first record read must be `startSequenceNumber`; anything later
 //!   means retention trimmed the range, which is reported, never hidden.
 //! - Iterators expire after five minutes: take a new one
@@ -47,9 +58,12 @@ use tokio::time::{Instant, sleep, sleep_until, timeout_at};
 use tracing::{Instrument, debug, info, info_span, warn};
 
 pub use backoff::Backoff;
-pub use options::{DYNAMODB_GET_RECORDS_MAX_LIMIT, GET_RECORDS_MAX_LIMIT, HydrateOptions};
+pub use options::{
+    DYNAMODB_GET_RECORDS_MAX_LIMIT, GET_RECORDS_MAX_LIMIT, HydrateOptions, MAX_RANGE_BYTES,
+    MAX_RANGE_RECORDS,
+};
 pub use stats::ReadStats;
-pub use verdict::{Operation, StopReason};
+pub use verdict::{Operation, RangeCap, StopReason};
 
 use crate::failure::BatchInfo;
 use crate::hydration::Hydration;
@@ -97,6 +111,7 @@ pub async fn hydrate<T: ShardRecord, R: ShardReader<T>>(
             status = %hydration.status,
             found = hydration.found(),
             expected = hydration.expected,
+            wider_than_batch = hydration.found() > hydration.expected as usize,
             get_records_calls = read.stats.get_records_calls,
             throttles = read.stats.throttles,
             iterator_refreshes = read.stats.iterator_refreshes,
@@ -123,6 +138,8 @@ struct Read<'a, R, T> {
     stats: ReadStats,
     /// Records of the range, in shard (= sequence) order.
     kept: Vec<T>,
+    /// Payload bytes of the records kept beyond the first `batchSize`.
+    kept_beyond_batch_bytes: u64,
     /// The first record read at or after the range start.
     first_found: Option<SequenceNumber>,
     /// The last record read at all: where a refreshed iterator resumes.
@@ -154,6 +171,7 @@ impl<'a, T: ShardRecord, R: ShardReader<T>> Read<'a, R, T> {
             deadline,
             stats: ReadStats::default(),
             kept: Vec::new(),
+            kept_beyond_batch_bytes: 0,
             first_found: None,
             last_read: None,
             last_get_records: None,
@@ -168,7 +186,7 @@ impl<'a, T: ShardRecord, R: ShardReader<T>> Read<'a, R, T> {
             return StopReason::ReversedRange;
         }
         if batch.batch_size == 0 {
-            return StopReason::BatchFull;
+            return StopReason::EmptyBatch;
         }
         let start = IteratorStart::At(batch.start_sequence_number.clone());
         let mut iterator = match self.open_iterator(&start).await {
@@ -178,7 +196,14 @@ impl<'a, T: ShardRecord, R: ShardReader<T>> Read<'a, R, T> {
         let mut empty_in_a_row = 0u32;
         let mut expired_in_a_row = 0u32;
         loop {
-            let remaining = batch.batch_size.saturating_sub(self.kept_count());
+            // The batch first; only a range found wider reads on, in pages
+            // as large as the service allows, up to the cap.
+            let kept = self.kept_count();
+            let remaining = if kept < batch.batch_size {
+                batch.batch_size - kept
+            } else {
+                self.max_records().saturating_sub(kept)
+            };
             let limit = self.options.limit_for(remaining, T::MAX_RECORDS_PER_CALL);
             let page = match self.fetch(&iterator, limit).await {
                 Ok(page) => page,
@@ -241,6 +266,23 @@ impl<'a, T: ShardRecord, R: ShardReader<T>> Read<'a, R, T> {
         u32::try_from(self.kept.len()).unwrap_or(u32::MAX)
     }
 
+    /// The most records kept: the cap, but never fewer than `batchSize`,
+    /// so that a range no wider than its batch is read as before.
+    fn max_records(&self) -> u32 {
+        self.options.max_range_records.max(self.batch.batch_size)
+    }
+
+    /// Whether keeping `record` would pass the byte cap on a range wider
+    /// than its batch. The first `batchSize` records are always kept.
+    fn over_cap(&self, record: &T) -> Option<RangeCap> {
+        if self.kept_count() < self.batch.batch_size {
+            return None;
+        }
+        let bytes = self.kept_beyond_batch_bytes + record.size();
+        (bytes > self.options.max_range_bytes)
+            .then_some(RangeCap::Bytes(self.options.max_range_bytes))
+    }
+
     /// Keeps the records of one page that fall in the range; says whether
     /// reading is over.
     fn take(&mut self, records: Vec<T>) -> Option<StopReason> {
@@ -267,9 +309,24 @@ impl<'a, T: ShardRecord, R: ShardReader<T>> Read<'a, R, T> {
                 stop = Some(StopReason::PastEnd);
                 break;
             }
-            self.kept.push(record);
+            if let Some(cap) = self.over_cap(&record) {
+                stop = Some(StopReason::RangeCapped(cap));
+                break;
+            }
             if self.kept_count() >= self.batch.batch_size {
-                stop = Some(StopReason::BatchFull);
+                self.kept_beyond_batch_bytes += record.size();
+            }
+            let at_end = sequence_number == end;
+            self.kept.push(record);
+            if at_end {
+                stop = Some(StopReason::RangeEnd);
+                break;
+            }
+            // The end record is still to come: the range is over the cap.
+            if self.kept_count() >= self.max_records() {
+                stop = Some(StopReason::RangeCapped(RangeCap::Records(
+                    self.max_records(),
+                )));
                 break;
             }
         }

@@ -10,6 +10,19 @@ pub const GET_RECORDS_MAX_LIMIT: u32 = 10_000;
 /// DynamoDB Streams GetRecords returns at most 1,000 records (and 1 MB).
 pub const DYNAMODB_GET_RECORDS_MAX_LIMIT: u32 = 1_000;
 
+/// The most records one range is read to when it holds more than its
+/// `batchSize` ([`HydrateOptions::max_range_records`]): `ParallelizationFactor`
+/// is at most 10 and `BatchSize` at most 10,000, so a range a shard's split
+/// batches interleave in holds about 100,000 records at most. Only event
+/// filtering can thin a batch out further.
+pub const MAX_RANGE_RECORDS: u32 = 100_000;
+
+/// The most payload bytes kept beyond the first `batchSize` records
+/// ([`HydrateOptions::max_range_bytes`]): the function holds a range in
+/// memory while it writes it, and the demo stack gives it 256 MB, so a
+/// quarter of that leaves room for the message bodies and the runtime.
+pub const MAX_RANGE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Tuning of one hydration. `Default` is right for Kinesis Data Streams;
 /// [`HydrateOptions::dynamodb_streams`] for DynamoDB Streams.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +53,14 @@ pub struct HydrateOptions {
     /// written before the failure was reported, so after the range has
     /// begun a short run of empty pages means nothing more of it exists.
     pub quiet_tip_pages: u32,
+    /// Records kept at most when the range holds more than `batchSize`
+    /// (ParallelizationFactor > 1, event filtering); never fewer than
+    /// `batchSize`. Reaching it ends the read with
+    /// [`StopReason::RangeCapped`](super::StopReason::RangeCapped).
+    pub max_range_records: u32,
+    /// Payload bytes kept at most beyond the first `batchSize` records of
+    /// such a range: what the function's memory allows while it writes.
+    pub max_range_bytes: u64,
 }
 
 impl Default for HydrateOptions {
@@ -51,6 +72,8 @@ impl Default for HydrateOptions {
             min_call_interval: Duration::from_millis(200),
             max_empty_pages: 50,
             quiet_tip_pages: 3,
+            max_range_records: MAX_RANGE_RECORDS,
+            max_range_bytes: MAX_RANGE_BYTES,
         }
     }
 }

@@ -53,7 +53,7 @@ async fn hydrates_a_complete_range_byte_exact_in_order() {
     assert_eq!(report.hydration.reason, None);
     assert_eq!(report.hydration.expected, 4);
     assert_eq!(report.hydration.records, records_at(&stream, 2..=5));
-    assert_eq!(report.stop, StopReason::BatchFull);
+    assert_eq!(report.stop, StopReason::RangeEnd);
     assert_eq!(
         stream.iterator_starts(),
         [IteratorStart::At(batch.start_sequence_number.clone())]
@@ -63,18 +63,127 @@ async fn hydrates_a_complete_range_byte_exact_in_order() {
     assert_eq!(report.stats.records_read, 4);
 }
 
-/// `batchSize` is authoritative: no more records are asked for or kept.
+/// A range that holds exactly `batchSize` records ends on its last
+/// record: one call asking for `batchSize`, no call past the range.
 #[tokio::test(start_paused = true)]
-async fn stops_at_batch_size_when_the_range_holds_more() {
+async fn reads_no_further_when_the_range_is_as_wide_as_its_batch() {
+    let stream = stream_with(10);
+    let batch = stream.batch(SHARD, 2..=4);
+
+    let report = hydrate_default(&stream, &batch).await;
+
+    assert_eq!(report.stop, StopReason::RangeEnd);
+    assert_eq!(report.hydration.status, HydrationStatus::Complete);
+    assert_eq!(report.hydration.records, records_at(&stream, 2..=4));
+    assert_eq!(stream.get_records_limits(), [3]);
+    assert_eq!(report.stats.records_read, 3);
+}
+
+/// A range holding more records than its `batchSize` (a ParallelizationFactor
+/// above 1 or event filtering spread the batch over it) is read to its end and
+/// every record kept: still `complete`, as every record the failure names
+/// is there, with more found than expected.
+#[tokio::test(start_paused = true)]
+async fn keeps_every_record_of_a_range_wider_than_its_batch() {
     let stream = stream_with(10);
     let mut batch = stream.batch(SHARD, 2..=8);
     batch.batch_size = 3;
 
     let report = hydrate_default(&stream, &batch).await;
 
+    assert_eq!(report.stop, StopReason::RangeEnd);
     assert_eq!(report.hydration.status, HydrationStatus::Complete);
-    assert_eq!(report.hydration.records, records_at(&stream, 2..=4));
-    assert_eq!(stream.get_records_limits(), [3]);
+    assert_eq!(report.hydration.reason, None);
+    assert_eq!(report.hydration.expected, 3);
+    assert_eq!(report.hydration.records, records_at(&stream, 2..=8));
+    assert_eq!(stream.get_records_limits(), [3, 10_000]);
+}
+
+/// A wider range is read in pages to its end, each call asking for as many
+/// as the service allows, and nothing after `endSequenceNumber` is kept.
+#[tokio::test(start_paused = true)]
+async fn reads_a_wider_range_across_pages_up_to_its_end() {
+    let stream = stream_with(30);
+    stream.cap_page_size(4);
+    let mut batch = stream.batch(SHARD, 1..=20);
+    batch.batch_size = 6;
+
+    let report = hydrate_default(&stream, &batch).await;
+
+    assert_eq!(report.hydration.status, HydrationStatus::Complete);
+    assert_eq!(report.hydration.records, records_at(&stream, 1..=20));
+    assert_eq!(
+        stream.get_records_limits(),
+        [6, 2, 10_000, 10_000, 10_000, 10_000]
+    );
+}
+
+/// A wider range with more records than the record cap keeps the cap's
+/// worth and says why the rest is missing: `partial`, never silently cut.
+#[tokio::test(start_paused = true)]
+async fn stops_at_the_record_cap_of_a_wider_range_and_says_why() {
+    let stream = stream_with(20);
+    let mut batch = stream.batch(SHARD, 2..=15);
+    batch.batch_size = 3;
+    let options = HydrateOptions {
+        max_range_records: 5,
+        ..HydrateOptions::default()
+    };
+
+    let report = hydrate(&stream, &batch, &options, far_deadline()).await;
+
+    assert_eq!(report.stop, StopReason::RangeCapped(RangeCap::Records(5)));
+    assert_eq!(report.hydration.status, HydrationStatus::Partial);
+    assert_eq!(report.hydration.records, records_at(&stream, 2..=6));
+    assert_eq!(stream.get_records_limits(), [3, 2]);
+    let reason = reason(&report);
+    assert!(reason.contains("cap of 5 records"), "{reason}");
+    assert!(reason.contains("batchSize of 3"), "{reason}");
+    assert!(reason.contains("ParallelizationFactor"), "{reason}");
+}
+
+/// The byte cap bounds only what a wider range adds beyond its batch: the
+/// first `batchSize` records are always kept, whatever their size.
+#[tokio::test(start_paused = true)]
+async fn stops_at_the_byte_cap_beyond_the_batch_and_says_why() {
+    let stream = FakeStream::new(FakeStream::ARN);
+    for n in 0..8 {
+        stream.put(SHARD, &format!("pk-{n}"), vec![b'x'; 100]);
+    }
+    let mut batch = stream.batch(SHARD, 0..=7);
+    batch.batch_size = 2;
+    let options = HydrateOptions {
+        max_range_bytes: 250,
+        ..HydrateOptions::default()
+    };
+
+    let report = hydrate(&stream, &batch, &options, far_deadline()).await;
+
+    assert_eq!(report.stop, StopReason::RangeCapped(RangeCap::Bytes(250)));
+    assert_eq!(report.hydration.status, HydrationStatus::Partial);
+    assert_eq!(report.hydration.records, records_at(&stream, 0..=3));
+    assert!(
+        reason(&report).contains("cap of 250 payload bytes"),
+        "{}",
+        reason(&report)
+    );
+}
+
+/// The record cap never cuts the batch itself: a cap below `batchSize`
+/// still reads `batchSize` records.
+#[tokio::test(start_paused = true)]
+async fn never_caps_below_the_batch_size() {
+    let stream = stream_with(10);
+    let batch = stream.batch(SHARD, 0..=7);
+    let options = HydrateOptions {
+        max_range_records: 2,
+        ..HydrateOptions::default()
+    };
+
+    let report = hydrate(&stream, &batch, &options, far_deadline()).await;
+
+    assert_eq!(report.hydration.status, HydrationStatus::Complete);
+    assert_eq!(report.hydration.records, records_at(&stream, 0..=7));
 }
 
 /// Short pages are followed, each call asking only for what is missing,
@@ -321,6 +430,7 @@ async fn stops_at_the_end_of_a_closed_shard() {
     let stream = stream_with(10);
     stream.close_shard(SHARD);
     let mut batch = stream.batch(SHARD, 5..=9);
+    batch.end_sequence_number = stream.sequence_number_at(SHARD, 11);
     batch.batch_size = 7;
 
     let report = hydrate_default(&stream, &batch).await;
@@ -356,7 +466,12 @@ async fn excludes_records_after_the_range_end() {
     let report = hydrate_default(&stream, &batch).await;
 
     assert_eq!(report.hydration.records, records_at(&stream, 2..=4));
-    assert_eq!(report.stop, StopReason::PastEnd);
+    assert_eq!(
+        stream.get_records_limits(),
+        [5],
+        "the page held records 5 and 6"
+    );
+    assert_eq!(report.stop, StopReason::RangeEnd);
     assert_eq!(report.hydration.status, HydrationStatus::Partial);
     assert!(
         reason(&report).contains("after 3 of 5 records"),
@@ -371,6 +486,7 @@ async fn excludes_records_after_the_range_end() {
 async fn stops_when_caught_up_with_an_open_shard() {
     let stream = stream_with(6);
     let mut batch = stream.batch(SHARD, 3..=5);
+    batch.end_sequence_number = stream.sequence_number_at(SHARD, 6);
     batch.batch_size = 4;
 
     let report = hydrate_default(&stream, &batch).await;

@@ -2,7 +2,12 @@
 //! [`Hydration`] status and its reason.
 //!
 //! The rule: `complete` only when the first record of the range was found
-//! exactly at `startSequenceNumber` and `batchSize` records were kept.
+//! exactly at `startSequenceNumber`, the range was read to its end
+//! (`endSequenceNumber` or a record after it), and at least `batchSize`
+//! records were kept: then every record the failure names is there. More
+//! than `batchSize` is a range wider than its batch (a ParallelizationFactor
+//! above 1, event filtering): every record of it is kept and still
+//! `complete`; the DLQ message flags it. A range cut short by the cap is `partial`.
 //! Anything short of that says why; it is `partial` when some records of the
 //! range were kept and `unavailable` when none were, so that a DLQ reader can
 //! trust `partial` to carry payloads and `unavailable` to carry only the
@@ -31,13 +36,37 @@ impl fmt::Display for Operation {
     }
 }
 
+/// Which cap ended the read of a range wider than its batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RangeCap {
+    /// This many records were kept ([`HydrateOptions::max_range_records`](super::HydrateOptions::max_range_records)).
+    Records(u32),
+    /// The next record would have passed this many payload bytes beyond
+    /// the batch ([`HydrateOptions::max_range_bytes`](super::HydrateOptions::max_range_bytes)).
+    Bytes(u64),
+}
+
+impl fmt::Display for RangeCap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Records(records) => write!(f, "the cap of {records} records"),
+            Self::Bytes(bytes) => write!(f, "the cap of {bytes} payload bytes beyond the batch"),
+        }
+    }
+}
+
 /// Why the engine stopped reading.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StopReason {
-    /// `batchSize` records of the range were kept.
-    BatchFull,
+    /// `batchSize` is 0: there is nothing to read.
+    EmptyBatch,
+    /// The record at `endSequenceNumber` was read and kept.
+    RangeEnd,
     /// A record after `endSequenceNumber` was read.
     PastEnd,
+    /// The range holds more records than its `batchSize` and more than the
+    /// engine keeps: reading stopped at the cap, before the range end.
+    RangeCapped(RangeCap),
     /// The shard is closed and was read to its end (no next iterator).
     ShardClosed,
     /// An empty page at the tip of an open shard (`MillisBehindLatest` 0):
@@ -98,11 +127,19 @@ pub(crate) fn judge<T>(
     }
 
     match stop {
-        StopReason::BatchFull => {}
+        StopReason::EmptyBatch => {}
         // When trimmed, the missing records are the trimmed ones: said above.
-        StopReason::PastEnd if trimmed.is_some() => {}
-        StopReason::PastEnd => reasons.push(format!(
+        StopReason::RangeEnd | StopReason::PastEnd if trimmed.is_some() => {}
+        // The whole range was read: at least every record the batch held.
+        StopReason::RangeEnd | StopReason::PastEnd if found >= expected as usize => {}
+        StopReason::RangeEnd | StopReason::PastEnd => reasons.push(format!(
             "range ended at {end} after {found} of {expected} records"
+        )),
+        StopReason::RangeCapped(cap) => reasons.push(format!(
+            "the range holds more records than its batchSize of {expected} \
+             (ParallelizationFactor > 1 or event filtering): reading stopped at {cap} \
+             with {found} records kept, before the range end {end}; the rest of the range \
+             was not read"
         )),
         StopReason::ShardClosed => reasons.push(format!(
             "shard closed after {found} of {expected} records"

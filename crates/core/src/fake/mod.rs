@@ -230,6 +230,14 @@ impl<T: FakeRecord> FakeStream<T> {
         }
     }
 
+    /// The sequence number the record at `position` of the shard has, or
+    /// will have once that many are put: a range end past the shard's tip.
+    pub fn sequence_number_at(&self, shard_id: &str, position: usize) -> SequenceNumber {
+        let mut state = self.state();
+        let (index, _) = state.shard_entry(shard_id);
+        T::nth_sequence_number(index, position)
+    }
+
     /// Closes the shard (as resharding does): once read to its end,
     /// GetRecords answers with no next iterator.
     pub fn close_shard(&self, shard_id: &str) -> &Self {

@@ -193,6 +193,8 @@ pub struct Received {
     pub body: String,
     /// The size SQS counts: body plus attribute names, types and values.
     pub size: usize,
+    /// String message attributes, name and value.
+    pub attributes: Vec<(String, String)>,
 }
 
 /// Receives and deletes `expected` messages, then checks that nothing more
@@ -253,9 +255,8 @@ pub async fn receive(sqs: &aws_sdk_sqs::Client, queue_url: &str, wait: i32) -> V
         .into_iter()
         .map(|message| {
             let body = message.body.unwrap_or_default();
-            let attributes: usize = message
-                .message_attributes
-                .unwrap_or_default()
+            let sent = message.message_attributes.unwrap_or_default();
+            let attributes_size: usize = sent
                 .iter()
                 .map(|(name, value)| {
                     name.len()
@@ -264,8 +265,12 @@ pub async fn receive(sqs: &aws_sdk_sqs::Client, queue_url: &str, wait: i32) -> V
                 })
                 .sum();
             Received {
-                size: body.len() + attributes,
+                size: body.len() + attributes_size,
                 body,
+                attributes: sent
+                    .into_iter()
+                    .filter_map(|(name, value)| Some((name, value.string_value?)))
+                    .collect(),
             }
         })
         .collect()

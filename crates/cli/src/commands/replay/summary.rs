@@ -37,6 +37,11 @@ pub struct ReplaySummary {
     pub kept: Vec<Kept>,
     pub skipped: BTreeMap<String, usize>,
     pub notes: Vec<String>,
+    /// What a replay delivers beyond the failed records: failures whose
+    /// range was wider than its batch carry records other batches
+    /// processed, delivered again.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub redelivered: Vec<String>,
     /// `--dry-run`: the failures that would be replayed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub planned: Vec<Planned>,
@@ -139,6 +144,9 @@ impl ReplaySummary {
                 "{}",
                 style::warning(&format!("kept failure {}: {}", kept.id, kept.reason))
             );
+        }
+        for note in &summary.redelivered {
+            anstream::println!("{}", style::warning(&format!("note: {note}")));
         }
         summary.print_left();
         Ok(())
