@@ -48,7 +48,11 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(ours.to_string(), theirs.to_string());
         return;
     };
-    let ours: Vec<_> = read.expect("from_slice read it").records().cloned().collect();
+    let ours: Vec<_> = read
+        .expect("from_slice read it")
+        .records()
+        .cloned()
+        .collect();
     assert!(ours.iter().eq(batch.records()));
     let sequence_numbers: Vec<String> = batch
         .records()
