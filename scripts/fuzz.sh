@@ -11,7 +11,9 @@
 # libFuzzer via libfuzzer-sys on the stable toolchain (why: crates/fuzz/src/lib.rs).
 # The instrumented build goes to target/fuzz; each target's corpus grows in
 # target/fuzz/corpus/<target> (seeded from events/) and a crashing input is
-# kept in target/fuzz/artifacts/<target>/. Exits non-zero if any target crashed.
+# kept in target/fuzz/artifacts/<target>/ (and, once understood and fixed,
+# in crates/fuzz/regressions/<target>/, which seeds every later run).
+# Exits non-zero if any target crashed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,6 +53,10 @@ seed hydrate_event events/sns-*.json events/sqs-*.json events/s3-event-*.json \
   events/kinesis-batch-valid.json
 seed destination_object events/s3-onfailure-object-kinesis.json
 seed kinesis_batch events/kinesis-batch-*.json
+# Inputs that once crashed a target, kept so that every run tries them again.
+for dir in crates/fuzz/regressions/*/; do
+  seed "$(basename "$dir")" "$dir"*
+done
 mkdir -p "$out/corpus/sequence_number" "$out/corpus/dlq_assemble" "$out/corpus/queue_body"
 printf '49590338271490256608559692538361571095921575989136588898|9' >"$out/corpus/sequence_number/seed"
 # queue_body: an even first byte reads the rest as a body, an odd one wraps
