@@ -70,8 +70,9 @@ done
 # Streams (2) or unparseable text (3); records from the first half of the
 # rest, the edits to the parts from the second.
 for mode in 1 2 3; do
-  { printf "\\$(printf '%03o' "$mode")"; head -c 4096 events/test-records-with-poison-pill.json;
-    head -c 4096 /dev/zero | tr '\0' '\1'; } >"$out/corpus/dlq_assemble/seed-$mode"
+  { printf "\\$(printf '%03o' "$mode")"; head -c 1500 events/test-records-with-poison-pill.json;
+    printf '\001\001\000\002\002\000\000\001\002'; head -c 1491 /dev/zero; } \
+    >"$out/corpus/dlq_assemble/seed-$mode"
 done
 
 run_target() { # run_target <target>: fuzzes it, then prints its result line
