@@ -18,16 +18,26 @@
 //!
 //! # Layout
 //!
+//! One target per reader of untrusted input; each doc comment states the
+//! invariant the target checks (every one was seen to catch a planted bug).
+//!
 //! - `fuzz_targets/onfailure_parse.rs`: `FailureRecord::parse`, then the
 //!   failure id and a DLQ round trip of whatever parsed.
-//! - `fuzz_targets/sns_event.rs`: the hydrate function's event handling as
-//!   Lambda runs it: the SNS event deserialised like `lambda_runtime` does,
-//!   then `Hydrator::handle` over an in-memory stream and DLQ; every SNS
-//!   record must reach the DLQ.
+//! - `fuzz_targets/hydrate_event.rs`: the hydrate function as Lambda runs
+//!   it: the invocation's bytes read as `lambda_runtime` reads them into the
+//!   binary's `Box<RawValue>`, then `hydrate::handler` over in-memory Kinesis
+//!   and DynamoDB streams, an in-memory bucket and DLQ; SNS, SQS and S3
+//!   events and anything else. Every record reaches the DLQ whole, or the
+//!   invocation fails with `UnsupportedEvent` having written nothing.
+//! - `fuzz_targets/queue_body.rs`: `QueueBody::read`, any body and any
+//!   text in an SNS envelope.
+//! - `fuzz_targets/destination_object.rs`: `DestinationObject`, the S3
+//!   failure destination's object split into record and payload records.
 //! - `fuzz_targets/sequence_number.rs`: parsing, numeric order against
 //!   `u128` where it fits, serde round trip.
 //! - `fuzz_targets/dlq_assemble.rs`: the DLQ reader on raw bodies, and on
-//!   real parts that the input reorders, copies, drops and rewrites
-//!   (adversarial parts and fragments).
+//!   real parts of Kinesis, DynamoDB Streams and unparseable failures that
+//!   the input reorders, copies, drops and corrupts (adversarial parts and
+//!   fragments, counts that disagree).
 //! - `fuzz_targets/kinesis_batch.rs`: the batch helper's Kinesis event
 //!   reader and `process_batch`'s answer.

@@ -135,14 +135,20 @@ impl DlqInventory {
             .iter()
             .filter_map(|result| result.as_ref().err().and_then(position_of))
             .collect();
-        // Messages of each failure id, as the assembler grouped them.
-        let mut by_id: HashMap<String, Vec<MessageRef>> = HashMap::new();
+        // Messages of each failure id and record text, as the assembler
+        // grouped them: the same failure in two encodings is two versions
+        // of one id, and each keeps only its own messages.
+        let mut by_id: HashMap<(String, Option<String>), Vec<MessageRef>> = HashMap::new();
         for (position, message) in messages.iter().enumerate() {
             if failed_positions.contains(&position) {
                 continue;
             }
             if let Some(id) = v1_id(&message.body) {
-                by_id.entry(id).or_default().push(reference(message));
+                let version = failure_text(&message.body);
+                by_id
+                    .entry((id, version))
+                    .or_default()
+                    .push(reference(message));
             }
         }
         let mut inventory = Self::default();
@@ -153,7 +159,8 @@ impl DlqInventory {
                         .failure
                         .as_deref()
                         .and_then(|text| FailureRecord::parse(text).ok());
-                    let messages = by_id.remove(&hydrated.id).unwrap_or_default();
+                    let key = (hydrated.id.clone(), hydrated.failure.clone());
+                    let messages = by_id.remove(&key).unwrap_or_default();
                     inventory.failures.push(FailureEntry {
                         hydrated,
                         record,
@@ -161,12 +168,19 @@ impl DlqInventory {
                     });
                 }
                 Err(error) => {
-                    let refs = match position_of(&error) {
+                    let refs: Vec<MessageRef> = match position_of(&error) {
                         Some(position) => {
                             messages.get(position).map(reference).into_iter().collect()
                         }
                         None => id_of(&error)
-                            .and_then(|id| by_id.remove(id))
+                            .map(|id| {
+                                let keys: Vec<_> =
+                                    by_id.keys().filter(|(key, _)| key == id).cloned().collect();
+                                keys.iter()
+                                    .filter_map(|key| by_id.remove(key))
+                                    .flatten()
+                                    .collect()
+                            })
                             .unwrap_or_default(),
                     };
                     let text = note_text(&error, &refs);
@@ -192,6 +206,16 @@ fn reference(message: &QueueMessage) -> MessageRef {
 /// The id of a body that the assembler groups by id.
 pub(crate) fn v1_id(body: &str) -> Option<String> {
     v1_header(body).map(|(id, _)| id)
+}
+
+/// The OnFailure record text a body carries, as the assembler reads it.
+fn failure_text(body: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Failure {
+        failure: Option<Box<serde_json::value::RawValue>>,
+    }
+    let body: Failure = serde_json::from_str(body).ok()?;
+    body.failure.map(|failure| failure.get().to_owned())
 }
 
 fn v1_header(body: &str) -> Option<(String, Part)> {
@@ -319,6 +343,40 @@ mod tests {
             "message m-0 is not a streamdlq DLQ message (no \"schema\" field)"
         );
         assert_eq!(inventory.notes[0].messages[0].receipt_handle, "h-0");
+    }
+
+    /// The same failure in two encodings (one id, different record text):
+    /// each version comes back whole with only its own messages, so
+    /// deleting one version's messages never deletes the other's.
+    #[test]
+    fn the_same_failure_in_two_encodings_keeps_its_messages_apart() {
+        let compact = parts(2048);
+        let value: serde_json::Value = serde_json::from_str(FAILURE).expect("JSON");
+        // The fixture is pretty-printed; the other encoding is compact.
+        let other_text = serde_json::to_string(&value).expect("JSON");
+        let other: Vec<String> = compact
+            .iter()
+            .map(|body| body.replace(FAILURE.trim(), &other_text))
+            .collect();
+        assert_ne!(compact, other);
+        let messages: Vec<QueueMessage> = compact
+            .iter()
+            .chain(&other)
+            .enumerate()
+            .map(|(n, body)| message(n, body))
+            .collect();
+        let inventory = DlqInventory::build(&messages);
+        assert!(inventory.notes.is_empty(), "{:?}", inventory.notes.len());
+        assert_eq!(inventory.failures.len(), 2);
+        for (failure, bodies) in inventory.failures.iter().zip([&compact, &other]) {
+            assert_eq!(failure.hydrated.records.len(), 20);
+            assert_eq!(failure.messages.len(), bodies.len());
+        }
+        assert_eq!(inventory.failures[0].messages[0].message_id, "m-0");
+        assert_eq!(
+            inventory.failures[1].messages[0].message_id,
+            format!("m-{}", compact.len())
+        );
     }
 
     /// A failure counts as whole once every part was seen, copies aside.

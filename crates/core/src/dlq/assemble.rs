@@ -81,11 +81,18 @@ pub enum AssembleError {
 /// Returns one result per failure id and one error per message that could
 /// not be read, in order of first appearance. Identical copies of a part
 /// (a retried hydration sends the same bytes again) are read once.
+///
+/// The id does not hash the OnFailure record's text (`id.rs`): the same
+/// failure delivered twice in two encodings (another tool's re-encoding,
+/// other whitespace) is hydrated twice under one id, each time with its
+/// own text in every part. Each such version is assembled on its own, so
+/// both are readable, and the id's result appears once per version.
 pub fn assemble<'a>(
     messages: impl IntoIterator<Item = &'a str>,
 ) -> Vec<Result<HydratedFailure, AssembleError>> {
     let mut slots: Vec<Slot<'a>> = Vec::new();
-    let mut by_id: HashMap<String, usize> = HashMap::new();
+    // Keyed by id and the record text the parts carry (see above).
+    let mut by_id: HashMap<(String, Option<String>), usize> = HashMap::new();
     for (position, text) in messages.into_iter().enumerate() {
         let body = match parse(position, text) {
             Ok(body) => body,
@@ -94,7 +101,11 @@ pub fn assemble<'a>(
                 continue;
             }
         };
-        let slot = *by_id.entry(body.id.clone()).or_insert_with(|| {
+        let version = body
+            .failure
+            .as_ref()
+            .map(|failure| failure.get().to_owned());
+        let slot = *by_id.entry((body.id.clone(), version)).or_insert_with(|| {
             slots.push(Slot::Group(Group::new(body.id.clone(), body.part.count)));
             slots.len() - 1
         });
@@ -807,6 +818,31 @@ mod tests {
         assert_eq!(first, second);
         let bodies = first.iter().chain(&second).map(|m| m.body.as_str());
         one(assemble(bodies));
+    }
+
+    /// The same failure in two encodings has one id but different parts
+    /// (each carries its own text): both versions read back whole, rather
+    /// than refusing the id for conflicting parts.
+    #[test]
+    fn the_same_failure_in_two_encodings_reads_back_in_both() {
+        let hydration = complete(records(30, 400));
+        let compact = failure(KINESIS_FAILURE);
+        let value: serde_json::Value = serde_json::from_str(KINESIS_FAILURE).expect("JSON");
+        let pretty = failure(&serde_json::to_string_pretty(&value).expect("JSON"));
+        assert_ne!(compact.original, pretty.original);
+        let mut bodies = Vec::new();
+        for record in [&compact, &pretty] {
+            let parts = build_parts(&FailureSource::Record(record), &hydration, 4096);
+            bodies.extend(parts.expect("parts").into_iter().map(|m| m.body));
+        }
+        let results = assemble(bodies.iter().map(String::as_str));
+        assert_eq!(results.len(), 2, "one result per version");
+        for (result, record) in results.into_iter().zip([&compact, &pretty]) {
+            let assembled = result.expect("assembled");
+            assert_eq!(assembled.id, crate::dlq::id::failure_id(&compact));
+            assert_eq!(assembled.failure.as_deref(), Some(record.original.as_str()));
+            assert_eq!(assembled.records, hydration.records);
+        }
     }
 
     /// A missing part is reported with its index, not silently skipped.
