@@ -71,6 +71,7 @@ pub mod runtime;
 pub mod s3;
 mod shared;
 pub mod sns;
+pub mod source;
 pub mod sqs;
 pub mod stats;
 pub mod target;
@@ -85,6 +86,7 @@ pub use config::{
 pub use destination::{DestinationError, DiscardedBatch, FailureDestination, RecordingDestination};
 pub use in_process::processor_function;
 pub use runtime::{Esm, EsmHandle};
+pub use source::{EsmRecord, StreamKind};
 pub use target::EsmTarget;
 
 pub use crate::invoke_api::InvokeApiFunction;
