@@ -84,7 +84,7 @@ pub use config::{
     StartingPosition,
 };
 pub use destination::{DestinationError, DiscardedBatch, FailureDestination, RecordingDestination};
-pub use in_process::processor_function;
+pub use in_process::{processor_function, table_processor_function};
 pub use runtime::{Esm, EsmHandle};
 pub use source::{EsmRecord, StreamKind};
 pub use target::EsmTarget;

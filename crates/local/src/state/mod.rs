@@ -56,6 +56,18 @@ pub struct LocalState {
     pub processes: Vec<ProcessEntry>,
     /// When the stack became ready, ISO-8601 UTC.
     pub started_at: String,
+    /// The demo table and its stream, when the template has one (absent
+    /// from the state of a stack without a table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<TableState>,
+}
+
+/// The table's name and its stream's ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableState {
+    pub name: String,
+    pub stream_arn: String,
 }
 
 /// Where the emulators answer.
@@ -316,6 +328,7 @@ mod tests {
                 pgid: 10,
             }],
             started_at: "2025-01-01T00:00:00.000Z".to_owned(),
+            table: None,
         }
     }
 
