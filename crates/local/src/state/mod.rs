@@ -234,7 +234,7 @@ impl LocalState {
     /// The shell environment that points AWS SDKs and CLIs, and streamdlq's
     /// own commands, at this stack.
     pub fn exports(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut exports = vec![
             ("AWS_ENDPOINT_URL", self.endpoints.moto.clone()),
             ("AWS_ENDPOINT_URL_KINESIS", self.endpoints.kinesis.clone()),
             ("AWS_REGION", self.region.clone()),
@@ -250,7 +250,12 @@ impl LocalState {
                 "STREAMDLQ_HYDRATE_FAILURE_QUEUE_URL",
                 self.hydrate_failure_queue_url.clone(),
             ),
-        ]
+        ];
+        if let Some(table) = &self.table {
+            exports.push(("STREAMDLQ_TABLE_NAME", table.name.clone()));
+            exports.push(("STREAMDLQ_TABLE_STREAM_ARN", table.stream_arn.clone()));
+        }
+        exports
     }
 
     /// [`Self::exports`] as `export NAME='value'` lines for a POSIX shell.
