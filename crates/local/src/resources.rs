@@ -24,9 +24,7 @@ use aws_sdk_s3::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 
 use crate::state::{LocalState, StreamState, TableState};
-use crate::template::{
-    FailureTarget, Reference, StackTemplate, TableSpec, TemplateValue, ids,
-};
+use crate::template::{FailureTarget, Reference, StackTemplate, TableSpec, TemplateValue, ids};
 use streamdlq_emulators::sdk::{ACCOUNT_ID, REGION};
 
 /// How long a new stream may take to become `ACTIVE`.

@@ -59,7 +59,11 @@ fn invocations(stats: &EsmStats) -> u64 {
 async fn stream_records(stack: &Stack, stream_arn: &str) -> Vec<DynamoDbRecord> {
     let reader = DynamoDbShardReader::new(stack.clients().dynamodb_streams.clone());
     let mut records = Vec::new();
-    for shard in reader.list_shards(stream_arn).await.expect("DescribeStream") {
+    for shard in reader
+        .list_shards(stream_arn)
+        .await
+        .expect("DescribeStream")
+    {
         let mut iterator = reader
             .shard_iterator(stream_arn, &shard.shard_id, &IteratorStart::TrimHorizon)
             .await
@@ -87,7 +91,11 @@ async fn stream_records(stack: &Stack, stream_arn: &str) -> Vec<DynamoDbRecord> 
 #[tokio::test]
 async fn the_dlq_receives_exactly_the_poison_item_with_its_image() {
     let stack = start("table-pill").await;
-    let table = stack.resources().table.clone().expect("the demo has a table");
+    let table = stack
+        .resources()
+        .table
+        .clone()
+        .expect("the demo has a table");
     let items = [
         element(1, "Hydrogen", "H", SdkValue::N("1.008".to_owned())),
         element(2, "Helium", "He", SdkValue::N("4.0026".to_owned())),

@@ -185,7 +185,9 @@ async fn an_open_shard_answers_empty_pages_with_a_next_iterator() {
         .await
         .expect("GetRecords");
     assert_eq!(keys(&page.records), ["one"]);
-    iterator = page.next_iterator.expect("an open shard has a next iterator");
+    iterator = page
+        .next_iterator
+        .expect("an open shard has a next iterator");
     for _ in 0..3 {
         let page = table
             .reader

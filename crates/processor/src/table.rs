@@ -71,7 +71,11 @@ pub async fn handle_table_event<S: ElementSink + Sync>(
     let total = event.records.len();
     let mut records: Vec<(usize, TableRecord)> = event.records.into_iter().enumerate().collect();
     // Numeric order: reporting record k acknowledges every lower one.
-    records.sort_by(|a, b| a.1.dynamodb.sequence_number.cmp(&b.1.dynamodb.sequence_number));
+    records.sort_by(|a, b| {
+        a.1.dynamodb
+            .sequence_number
+            .cmp(&b.1.dynamodb.sequence_number)
+    });
     let mut response = KinesisEventResponse::default();
     for (done, (position, record)) in records.iter().enumerate() {
         let context = RecordContext {
@@ -122,12 +126,11 @@ async fn process<S: ElementSink + Sync>(
     let Some(image) = &record.dynamodb.new_image else {
         return Ok(());
     };
-    let element = element_of_image(image, handler.schema_mode()).map_err(|error| {
-        FailureCause::Handler {
+    let element =
+        element_of_image(image, handler.schema_mode()).map_err(|error| FailureCause::Handler {
             message: error.to_string(),
             retryable: false,
-        }
-    })?;
+        })?;
     handler
         .sink()
         .accept(context, &element)
@@ -145,9 +148,12 @@ pub fn element_of_image(
 ) -> Result<Element, ElementError> {
     let mut plain = Map::new();
     for (name, value) in image {
-        plain.insert(name.clone(), plain_value(value).ok_or(ElementError::Invalid(
-            "an attribute is not a string, number, boolean, null, map or list",
-        ))?);
+        plain.insert(
+            name.clone(),
+            plain_value(value).ok_or(ElementError::Invalid(
+                "an attribute is not a string, number, boolean, null, map or list",
+            ))?,
+        );
     }
     // A map of plain JSON values always serialises.
     let bytes = serde_json::to_vec(&Value::Object(plain)).unwrap_or_default();

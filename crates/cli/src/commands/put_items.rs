@@ -127,7 +127,9 @@ impl PutItemsArgs {
                 )
             });
         }
-        bail!("no table found: pass --table NAME, set {TABLE_NAME_VARIABLE}, or run `streamdlq local up`")
+        bail!(
+            "no table found: pass --table NAME, set {TABLE_NAME_VARIABLE}, or run `streamdlq local up`"
+        )
     }
 }
 
@@ -160,6 +162,9 @@ mod tests {
         assert_eq!(good["AtomicMass"], AttributeValue::N("6.94".to_owned()));
         assert_eq!(poison["AtomicMass"], AttributeValue::S("10.811".to_owned()));
         assert_eq!(poison["AtomicNumber"], AttributeValue::N("5".to_owned()));
-        assert_eq!(item(25, false)["AtomicNumber"], AttributeValue::N("25".to_owned()));
+        assert_eq!(
+            item(25, false)["AtomicNumber"],
+            AttributeValue::N("25".to_owned())
+        );
     }
 }

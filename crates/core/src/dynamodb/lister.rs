@@ -51,9 +51,9 @@ impl ShardLister for DynamoDbShardReader {
 }
 
 fn shard_summary(shard: Shard) -> Result<ShardSummary, ReadError> {
-    let shard_id = shard
-        .shard_id
-        .ok_or_else(|| ReadError::Other("DescribeStream listed a shard without an id".to_owned()))?;
+    let shard_id = shard.shard_id.ok_or_else(|| {
+        ReadError::Other("DescribeStream listed a shard without an id".to_owned())
+    })?;
     let ending_sequence_number = shard
         .sequence_number_range
         .and_then(|range| range.ending_sequence_number)

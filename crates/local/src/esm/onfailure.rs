@@ -67,17 +67,17 @@ pub fn onfailure_record(
         batch_info: BatchInfoEntry {
             key: origin.kind.batch_info_key(),
             info: WrittenBatchInfo {
-            shard_id: origin.shard_id,
-            start_sequence_number: range.start_sequence_number.as_str(),
-            end_sequence_number: range.end_sequence_number.as_str(),
-            approximate_arrival_of_first_record: range
-                .approximate_arrival_of_first_record
-                .map(arrival),
-            approximate_arrival_of_last_record: range
-                .approximate_arrival_of_last_record
-                .map(arrival),
-            batch_size: range.batch_size,
-            stream_arn: origin.stream_arn,
+                shard_id: origin.shard_id,
+                start_sequence_number: range.start_sequence_number.as_str(),
+                end_sequence_number: range.end_sequence_number.as_str(),
+                approximate_arrival_of_first_record: range
+                    .approximate_arrival_of_first_record
+                    .map(arrival),
+                approximate_arrival_of_last_record: range
+                    .approximate_arrival_of_last_record
+                    .map(arrival),
+                batch_size: range.batch_size,
+                stream_arn: origin.stream_arn,
             },
         },
     };

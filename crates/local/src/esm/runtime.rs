@@ -94,10 +94,8 @@ impl Esm {
 
 /// Lists shards now and every discovery interval (and whenever a shard
 /// ends), starts pollers in lineage order, and on stop waits for them.
-async fn coordinate<R, F, D, T>(
-    shared: Arc<Shared<R, F, D, T>>,
-    mut stop: watch::Receiver<bool>,
-) where
+async fn coordinate<R, F, D, T>(shared: Arc<Shared<R, F, D, T>>, mut stop: watch::Receiver<bool>)
+where
     R: ShardReader<T> + ShardLister + Send + Sync + 'static,
     F: LambdaFunction + 'static,
     D: FailureDestination + 'static,

@@ -139,9 +139,15 @@ fn reads_the_table_and_its_stream_mapping() {
         }]
     );
     assert_eq!(table.stream_view_type, "NEW_AND_OLD_IMAGES");
-    assert_eq!(table.esm.stream, Reference::attribute(ids::TABLE, "StreamArn"));
+    assert_eq!(
+        table.esm.stream,
+        Reference::attribute(ids::TABLE, "StreamArn")
+    );
     let (stream, settings) = (&template.processor.esm.settings, &table.esm.settings);
-    assert_eq!(settings.maximum_retry_attempts(), stream.maximum_retry_attempts());
+    assert_eq!(
+        settings.maximum_retry_attempts(),
+        stream.maximum_retry_attempts()
+    );
     assert_eq!(settings.maximum_record_age(), stream.maximum_record_age());
     assert!(settings.bisect_batch_on_function_error());
     assert!(settings.report_batch_item_failures());
@@ -159,7 +165,10 @@ fn refuses_a_table_mapping_with_another_destination() {
         "                Type: SQS\n                Destination: !GetAtt Hydrator.Outputs.DlqArn\n\n  # Iterator age",
         1,
     );
-    assert_ne!(text, original, "the table mapping's destination was changed");
+    assert_ne!(
+        text, original,
+        "the table mapping's destination was changed"
+    );
     let error = StackTemplate::parse_at(&text, path.parent()).expect_err("refused");
     assert!(
         error.to_string().contains("TableProcessorFunction"),
