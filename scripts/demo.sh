@@ -13,7 +13,15 @@
 #      the ESM bisects until the pill is alone; the ESM gives up on it, and
 #      the DLQ holds exactly the poison pill, hydrated byte-exact, while every
 #      other record is processed; the script shows it;
-#   5. `streamdlq local down`, also when something failed.
+#   5. scenario 3, the demo table: `streamdlq put-items` puts five elements
+#      as items, the third (Lithium) with its mass as a string; the table
+#      processor fails it, its DynamoDB Streams mapping bisects and gives up
+#      on it, hydrate re-reads it from the table's stream, and the DLQ holds
+#      exactly that stream record (keys, event name, images), shown by
+#      `streamdlq read-dlq`; then the fix (PROCESSOR_SCHEMA_MODE=lenient,
+#      as the processor takes it) and `streamdlq replay --to-function
+#      table-processor`, after which no table failure is left in the DLQ;
+#   6. `streamdlq local down`, also when something failed.
 #
 # Exits non-zero when an expectation fails. Prints the wall time of both
 # scenarios (builds excluded) and the latency from putting the poison pill to
@@ -134,13 +142,65 @@ echo "==> streamdlq read-dlq: what a user sees (inspecting never consumes)"
 "$streamdlq" read-dlq || fail "streamdlq read-dlq failed"
 [[ "$(read_dlq 0 0)" != "[]" ]] || fail "reading the DLQ consumed it"
 
+echo "==> scenario 3: five elements into the demo table, Lithium's mass sent as a string"
+table_started="$EPOCHREALTIME"
+"$streamdlq" put-items --count 5 --poison-pill 3 --json >"$work/items.json" ||
+  fail "streamdlq put-items failed"
+# The DLQ still holds scenario 2's pill: wait for a second failure.
+read_dlq 2 "$TIMEOUT_SECONDS" >"$work/dlq3.json"
+"$streamdlq" read-dlq --json --stream "$STREAMDLQ_TABLE_STREAM_ARN" >"$work/table-failures.json" ||
+  fail "streamdlq read-dlq --stream (the table's) failed"
+"$python" - "$work/table-failures.json" "$STREAMDLQ_TABLE_STREAM_ARN" <<'PY' || fail "the DLQ does not hold exactly the poison item"
+import json, sys
+
+failures = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+assert len(failures) == 1, f"{len(failures)} table failures, expected 1"
+failure = failures[0]
+assert failure["status"] == "complete", failure["status"]
+records = failure["dynamodbRecords"]
+assert len(records) == 1, f"{len(records)} stream records, expected exactly the poison item"
+record = records[0]
+change = record["dynamodb"]
+assert record["eventName"] == "INSERT", record["eventName"]
+assert change["Keys"] == {"AtomicNumber": {"N": "3"}}, change["Keys"]
+assert change["NewImage"] == {
+    "AtomicNumber": {"N": "3"}, "Element": {"S": "Lithium"},
+    "Symbol": {"S": "Li"}, "AtomicMass": {"S": "6.94"},
+}, change["NewImage"]
+assert "OldImage" not in change, "an INSERT has no old image"
+assert change["StreamViewType"] == "NEW_AND_OLD_IMAGES", change["StreamViewType"]
+info = failure["failure"]["DDBStreamBatchInfo"]
+assert info["streamArn"] == sys.argv[2], info["streamArn"]
+assert info["startSequenceNumber"] == info["endSequenceNumber"] == change["SequenceNumber"]
+print("    the DLQ holds exactly the poison item's stream record (the mapping bisected to isolate it):")
+print(f"      {record['eventName']} keys {json.dumps(change['Keys'])}, sequence number {change['SequenceNumber']}")
+print(f"      condition {failure['failure']['requestContext']['condition']}, "
+      f"invocations {failure['failure']['requestContext']['approximateInvokeCount']}")
+print(f"      NewImage {json.dumps(change['NewImage'])}")
+PY
+echo "==> streamdlq read-dlq --stream (the table's stream)"
+"$streamdlq" read-dlq --stream "$STREAMDLQ_TABLE_STREAM_ARN" || fail "streamdlq read-dlq failed"
+echo "==> the fix (PROCESSOR_SCHEMA_MODE=lenient), then streamdlq replay --to-function table-processor"
+PROCESSOR_SCHEMA_MODE=lenient "$streamdlq" replay --to-function table-processor \
+  --stream "$STREAMDLQ_TABLE_STREAM_ARN" --json >"$work/replay.json" ||
+  fail "streamdlq replay --to-function table-processor failed: $(cat "$work/replay.json")"
+"$streamdlq" read-dlq --json --stream "$STREAMDLQ_TABLE_STREAM_ARN" >"$work/left.json" ||
+  fail "streamdlq read-dlq failed after the replay"
+[[ ! -s "$work/left.json" ]] || fail "table failures left in the DLQ after the replay: $(cat "$work/left.json")"
+[[ "$("$python" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' <(read_dlq 0 0))" == 1 ]] ||
+  fail "the replay touched more than the table's failure"
+table_finished="$EPOCHREALTIME"
+echo "    replayed into the fixed table processor: no table failure left in the DLQ (scenario 2's pill stays)"
+
 echo "==> streamdlq local down"
 "$streamdlq" local down
 finished="$EPOCHREALTIME"
 
 wall="$(awk -v a="$started" -v b="$finished" 'BEGIN { printf "%.2f", b - a }')"
 latency="$(awk -v a="$put_at" -v b="$dlq_at" 'BEGIN { printf "%.2f", b - a }')"
+table="$(awk -v a="$table_started" -v b="$table_finished" 'BEGIN { printf "%.2f", b - a }')"
 echo
 echo "demo passed"
 echo "result: wall time ${wall} s (up, both scenarios, down; builds excluded)"
 echo "result: poison pill put -> hydrated DLQ message ${latency} s"
+echo "result: table scenario (put-items -> DLQ -> read-dlq -> replay) ${table} s"

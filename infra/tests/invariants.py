@@ -27,6 +27,8 @@ Template = dict[str, Any]
 STREAM = "Stream"
 DATA_KEY = "DataKey"
 PROCESSOR = "ProcessorFunction"
+TABLE = "Table"
+TABLE_PROCESSOR = "TableProcessorFunction"
 HYDRATOR = "Hydrator"
 # ... and the hydrator's.
 TOPIC = "FailureTopic"
@@ -91,6 +93,10 @@ CLI_OUTPUTS = {
     "ProcessorFunctionName": {"Ref": PROCESSOR},
     "ProcessorFunctionArn": {"Fn::GetAtt": [PROCESSOR, "Arn"]},
     "ProcessorEventSourceMappingId": {"Ref": f"{PROCESSOR}Kinesis"},
+    "TableName": {"Ref": TABLE},
+    "TableStreamArn": {"Fn::GetAtt": [TABLE, "StreamArn"]},
+    "TableProcessorFunctionName": {"Ref": TABLE_PROCESSOR},
+    "TableProcessorEventSourceMappingId": {"Ref": f"{TABLE_PROCESSOR}DynamoDB"},
     "DataKeyArn": {"Fn::GetAtt": [DATA_KEY, "Arn"]},
 }
 # (demo output, hydrator output, what the hydrator output is)
@@ -153,7 +159,11 @@ class Stack:
         values: dict[str, resolve.Value] = {}
         for key, value in passed.items():
             is_list = declared.get(key, {}).get("Type") == "CommaDelimitedList"
-            values[key] = [name(value)] if is_list and not isinstance(value, str) else name(value)
+            items = joined(value) if is_list else None
+            if items is not None:
+                values[key] = items
+            else:
+                values[key] = [name(value)] if is_list and not isinstance(value, str) else name(value)
         return values
 
     @cached_property
@@ -210,16 +220,35 @@ def only(found: dict[str, dict[str, Any]], what: str) -> dict[str, Any]:
     return next(iter(found.values())).get("Properties") or {}
 
 
-def event_source_mapping(cfn: Template) -> dict[str, Any]:
-    """The processor's Kinesis event source mapping, as CloudFormation gets it."""
+def event_source_mapping(cfn: Template, function: str = PROCESSOR, source: str = f"{STREAM}.Arn") -> dict[str, Any]:
+    """A function's event source mapping, as CloudFormation gets it: by
+    default the processor's on the Kinesis stream."""
     mappings = {
         logical_id: resource
         for logical_id, resource in resources(cfn, "AWS::Lambda::EventSourceMapping").items()
-        if name(resource["Properties"].get("FunctionName")) == PROCESSOR
+        if name(resource["Properties"].get("FunctionName")) == function
     }
-    mapping = only(mappings, f"event source mapping for {PROCESSOR}")
-    assert name(mapping.get("EventSourceArn")) == f"{STREAM}.Arn", "the mapping must read Stream"
+    mapping = only(mappings, f"event source mapping for {function}")
+    assert name(mapping.get("EventSourceArn")) == source, f"the mapping of {function} must read {source}"
     return mapping
+
+
+def table_mapping(cfn: Template) -> dict[str, Any]:
+    """The table processor's mapping on the table's stream."""
+    return event_source_mapping(cfn, TABLE_PROCESSOR, f"{TABLE}.StreamArn")
+
+
+# The failure settings a mapping must share with the Kinesis one: what makes
+# a poison record reach OnFailure alone, in time, at the hydrator's topic.
+FAILURE_SETTINGS = (
+    "StartingPosition",
+    "BisectBatchOnFunctionError",
+    "FunctionResponseTypes",
+    "MaximumRetryAttempts",
+    "MaximumRecordAgeInSeconds",
+    "ParallelizationFactor",
+    "DestinationConfig",
+)
 
 
 def grants(cfn: Template, role: str) -> set[tuple[str, str, tuple[tuple[str, str, str], ...]]]:
@@ -436,6 +465,22 @@ def mapping_gives_up_while_the_stream_still_holds_the_range(stack: Stack) -> Non
     )
 
 
+def table_mapping_fails_like_the_stream_mapping(stack: Stack) -> None:
+    """The table's stream has a mapping with the Kinesis mapping's failure settings
+    (partial batch responses, bisect, bounded retries and record age, OnFailure
+    to the same topic), on a NEW_AND_OLD_IMAGES stream, so a poison item is
+    hydrated with both images."""
+    stream_mapping = event_source_mapping(stack.cfn)
+    mapping = table_mapping(stack.cfn)
+    for setting in FAILURE_SETTINGS:
+        assert mapping.get(setting) == stream_mapping.get(setting), (
+            f"the table mapping's {setting} must be the stream mapping's "
+            f"({stream_mapping.get(setting)!r}), not {mapping.get(setting)!r}"
+        )
+    view = properties(stack.cfn, TABLE).get("StreamSpecification", {}).get("StreamViewType")
+    assert view == "NEW_AND_OLD_IMAGES", f"the table's stream must be NEW_AND_OLD_IMAGES, not {view!r}"
+
+
 def hydrate_is_subscribed_to_failure_topic(stack: Stack) -> None:
     """SNS invokes hydrate for every OnFailure record, and redrives what it cannot deliver."""
     assert_subscribed(stack.nested, TOPIC)
@@ -446,7 +491,8 @@ def hydrate_knows_its_queue_and_allowed_stream(stack: Stack) -> None:
     variables = properties(stack.nested, HYDRATE).get("Environment", {}).get("Variables", {})
     assert name(variables.get("DLQ_URL")) == DLQ, f"DLQ_URL must be {DLQ}'s URL"
     allowed = joined(variables.get("ALLOWED_STREAM_ARNS"))
-    assert allowed == [f"{STREAM}.Arn"], f"ALLOWED_STREAM_ARNS must be Stream's ARN alone, not {allowed}"
+    expected = [f"{STREAM}.Arn", f"{TABLE}.StreamArn"]
+    assert allowed == expected, f"ALLOWED_STREAM_ARNS must be {expected}, not {allowed}"
 
 
 def hydrate_failures_land_in_failure_queue(stack: Stack) -> None:
@@ -528,8 +574,8 @@ def no_wildcard_permissions(stack: Stack) -> None:
 
 
 def hydrate_role_has_exactly_its_permissions(stack: Stack) -> None:
-    """In the demo, hydrate re-reads the demo's stream and writes its queues, nothing else."""
-    expected = stream_reads(f"{STREAM}.Arn") | grant_set(
+    """In the demo, hydrate re-reads the demo's stream and table stream and writes its queues, nothing else."""
+    expected = stream_reads(f"{STREAM}.Arn") | stream_reads(f"{TABLE}.StreamArn") | grant_set(
         ("kms:Decrypt", f"{DATA_KEY}.Arn", via("kinesis", "dynamodb", "sqs", "s3")),
         ("sqs:SendMessage", f"{DLQ}.Arn", ()),
         ("kms:Decrypt", f"{DATA_KEY}.Arn", via("sqs")),
@@ -561,29 +607,34 @@ def processor_role_has_exactly_its_permissions(stack: Stack) -> None:
 
 def functions_run_as_their_own_roles(stack: Stack) -> None:
     """Each function has its own role, assumable by Lambda alone."""
-    for template, function, role in ((stack.cfn, PROCESSOR, "ProcessorRole"), (stack.hydrator_cfn, HYDRATE, "HydrateRole")):
+    for template, own_roles in (
+        (stack.cfn, {PROCESSOR: "ProcessorRole", TABLE_PROCESSOR: "TableProcessorRole"}),
+        (stack.hydrator_cfn, {HYDRATE: "HydrateRole"}),
+    ):
         functions = resources(template, "AWS::Lambda::Function")
-        assert set(functions) == {function}, f"unexpected functions: {sorted(functions)}"
-        assert name(properties(template, function).get("Role")) == f"{role}.Arn", f"{function} must use {role}"
+        assert set(functions) == set(own_roles), f"unexpected functions: {sorted(functions)}"
         roles = resources(template, "AWS::IAM::Role")
-        assert set(roles) == {role}, f"unexpected roles: {sorted(roles)}"
-        for statement in as_list(roles[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]):
-            assert statement.get("Principal") == {"Service": "lambda.amazonaws.com"}, (
-                f"{role} may be assumed by Lambda only"
-            )
+        assert set(roles) == set(own_roles.values()), f"unexpected roles: {sorted(roles)}"
+        for function, role in own_roles.items():
+            assert name(properties(template, function).get("Role")) == f"{role}.Arn", f"{function} must use {role}"
+            for statement in as_list(roles[role]["Properties"]["AssumeRolePolicyDocument"]["Statement"]):
+                assert statement.get("Principal") == {"Service": "lambda.amazonaws.com"}, (
+                    f"{role} may be assumed by Lambda only"
+                )
 
 
 def functions_are_rust_on_arm64_with_json_logs(stack: Stack) -> None:
-    """Both functions build with cargo-lambda for arm64 and log JSON."""
-    for sam, cfn, function, binary in (
-        (stack.sam, stack.cfn, PROCESSOR, "processor"),
-        (stack.hydrator_sam, stack.hydrator_cfn, HYDRATE, "hydrate"),
+    """Every function builds with cargo-lambda for arm64 and logs JSON."""
+    for sam, cfn, function, crate, binary in (
+        (stack.sam, stack.cfn, PROCESSOR, "processor", "processor"),
+        (stack.sam, stack.cfn, TABLE_PROCESSOR, "processor", "table-processor"),
+        (stack.hydrator_sam, stack.hydrator_cfn, HYDRATE, "hydrate", "hydrate"),
     ):
         resource = sam["Resources"][function]
         metadata = resource.get("Metadata", {})
         assert metadata.get("BuildMethod") == "rust-cargolambda", f"{function} must build with cargo-lambda"
         assert metadata.get("BuildProperties", {}).get("Binary") == binary, f"{function} must build {binary}"
-        assert resource["Properties"].get("CodeUri") == f"../crates/{binary}", f"{function} must build crates/{binary}"
+        assert resource["Properties"].get("CodeUri") == f"../crates/{crate}", f"{function} must build crates/{crate}"
         function_properties = properties(cfn, function)
         assert function_properties.get("Runtime") == "provided.al2023", f"{function} must run on provided.al2023"
         assert function_properties.get("Architectures") == ["arm64"], f"{function} must run on arm64"
@@ -721,7 +772,7 @@ def demo_passes_the_hydrator_what_it_needs(stack: Stack) -> None:
         "/hydrator.yaml"
     ), f"{HYDRATOR} must nest hydrator.yaml, not {nested.get('TemplateURL')!r}"
     expected = {
-        "AllowedStreamArns": [f"{STREAM}.Arn"],
+        "AllowedStreamArns": [f"{STREAM}.Arn", f"{TABLE}.StreamArn"],
         "FailureSource": "CreateTopic",
         "DataKeyArn": f"{DATA_KEY}.Arn",
         "SourceKeyArns": [f"{DATA_KEY}.Arn"],
@@ -897,6 +948,7 @@ def hydrator_outputs_what_operators_need(stack: Stack) -> None:
 CHECKS: list[Check] = [
     processor_bisects_failed_batches,
     processor_reports_batch_item_failures,
+    table_mapping_fails_like_the_stream_mapping,
     mapping_sends_exhausted_batches_to_failure_topic,
     mapping_reads_from_trim_horizon_in_order,
     mapping_gives_up_while_the_stream_still_holds_the_range,

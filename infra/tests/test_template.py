@@ -37,6 +37,24 @@ def kinesis_event(template: Template) -> dict[str, Any]:
     return resource(template, "ProcessorFunction")["Events"]["Kinesis"]["Properties"]
 
 
+def table_event(template: Template) -> dict[str, Any]:
+    return resource(template, "TableProcessorFunction")["Events"]["DynamoDB"]["Properties"]
+
+
+def table_event_set(key: str, value: Any) -> Callable[[Template], None]:
+    def mutate(template: Template) -> None:
+        table_event(template)[key] = value
+
+    return mutate
+
+
+def table_event_drop(key: str) -> Callable[[Template], None]:
+    def mutate(template: Template) -> None:
+        del table_event(template)[key]
+
+    return mutate
+
+
 def statements_of(template: Template, role: str) -> list[Any]:
     return resource(template, role)["Policies"][0]["PolicyDocument"]["Statement"]
 
@@ -183,6 +201,16 @@ MUTATIONS = [
     ),
     Mutation(
         "OnFailure removed", I.mapping_sends_exhausted_batches_to_failure_topic, drop_event("DestinationConfig")
+    ),
+    Mutation("table bisect off", I.table_mapping_fails_like_the_stream_mapping, table_event_set("BisectBatchOnFunctionError", False)),
+    Mutation("table retries forever", I.table_mapping_fails_like_the_stream_mapping, table_event_set("MaximumRetryAttempts", -1)),
+    Mutation("table record age unbounded", I.table_mapping_fails_like_the_stream_mapping, table_event_drop("MaximumRecordAgeInSeconds")),
+    Mutation("table without partial responses", I.table_mapping_fails_like_the_stream_mapping, table_event_drop("FunctionResponseTypes")),
+    Mutation("table OnFailure removed", I.table_mapping_fails_like_the_stream_mapping, table_event_drop("DestinationConfig")),
+    Mutation(
+        "table stream keys only",
+        I.table_mapping_fails_like_the_stream_mapping,
+        set_in("Table.Properties.StreamSpecification.StreamViewType", "KEYS_ONLY"),
     ),
     Mutation(
         "OnFailure to the DLQ",

@@ -85,6 +85,12 @@ pub fn smallest_size(spec: &Generate) -> Option<usize> {
         .max()
 }
 
+/// Element `n` (from 1, cycling through the first twenty): number, name,
+/// symbol and atomic mass as written.
+pub(crate) fn element_fields(n: usize) -> (u32, &'static str, &'static str, &'static str) {
+    ELEMENTS[(n.max(1) - 1) % ELEMENTS.len()]
+}
+
 /// Record `n` (from 1) as element JSON.
 fn element(n: usize, poison: bool, size: Option<usize>) -> Vec<u8> {
     let (number, name, symbol, mass) = ELEMENTS[(n - 1) % ELEMENTS.len()];

@@ -19,6 +19,7 @@ use streamdlq_cli::commands::delete::DeleteArgs;
 use streamdlq_cli::commands::export::ExportArgs;
 use streamdlq_cli::commands::hydrate::HydrateArgs;
 use streamdlq_cli::commands::move_failures::MoveArgs;
+use streamdlq_cli::commands::put_items::PutItemsArgs;
 use streamdlq_cli::commands::put_records::PutRecordsArgs;
 use streamdlq_cli::commands::read_dlq::ReadDlqArgs;
 use streamdlq_cli::commands::replay::ReplayArgs;
@@ -49,6 +50,7 @@ enum Command {
     /// Run the whole pipeline on this machine, with no AWS account.
     Local(local::LocalArgs),
     PutRecords(PutRecordsArgs),
+    PutItems(PutItemsArgs),
     ReadDlq(ReadDlqArgs),
     Replay(ReplayArgs),
     Audit(AuditArgs),
@@ -65,6 +67,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Local(args) => args.run().await.map(|()| ExitCode::SUCCESS),
         Command::PutRecords(args) => args.run().await.map(|()| ExitCode::SUCCESS),
+        Command::PutItems(args) => args.run().await.map(|()| ExitCode::SUCCESS),
         Command::ReadDlq(args) => args.run().await.map(|()| ExitCode::SUCCESS),
         Command::Replay(args) => args.run().await.map(|()| ExitCode::SUCCESS),
         Command::Delete(args) => args.run().await.map(|()| ExitCode::SUCCESS),

@@ -85,8 +85,9 @@ fn streamdlq(args: &[&str]) -> std::process::Output {
         .expect("streamdlq runs")
 }
 
-/// `infra/template.yaml` audits clean at the default level (its 24 h
-/// retention is a warning), so CI can run the audit on every change.
+/// `infra/template.yaml` audits clean at the default level (the 24 h
+/// retention of its stream and of its table's stream are warnings), so CI
+/// can run the audit on every change.
 #[test]
 fn infra_template_audits_clean_at_the_default_level() {
     let output = streamdlq(&["audit", "--template", "infra/template.yaml", "--json"]);
@@ -94,7 +95,7 @@ fn infra_template_audits_clean_at_the_default_level() {
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     let report: serde_json::Value = serde_json::from_str(&stdout).expect("json report");
     assert_eq!(report["errors"], 0);
-    assert_eq!(report["mappings"], 1);
+    assert_eq!(report["mappings"], 2, "the stream's and the table's");
     assert_eq!(report["hydrators"], 1);
     let checks: Vec<_> = report["findings"]
         .as_array()
@@ -102,12 +103,13 @@ fn infra_template_audits_clean_at_the_default_level() {
         .iter()
         .map(|finding| finding["check"].as_str().unwrap_or_default().to_owned())
         .collect();
-    assert_eq!(checks, ["short-retention"]);
+    assert_eq!(checks, ["short-retention", "short-retention"]);
 }
 
 /// The demo stack's hydrate function lives in the nested hydrator
 /// (`infra/hydrator.yaml`): the audit reads it through the application, with
-/// the demo's stream as its allowlist and the topic the mapping sends to.
+/// the demo's stream and table stream as its allowlist and the topic both
+/// mappings send to.
 #[test]
 fn audits_the_hydrator_nested_in_the_demo_stack() {
     let inventory = load_template(&repository().join("infra/template.yaml")).expect("template");
@@ -115,16 +117,19 @@ fn audits_the_hydrator_nested_in_the_demo_stack() {
         panic!("one hydrate function: {:?}", inventory.hydrators);
     };
     assert_eq!(hydrator.function, "HydrateFunction");
-    assert_eq!(hydrator.allowed_streams, Some(vec!["Stream".to_owned()]));
+    assert_eq!(
+        hydrator.allowed_streams,
+        Some(vec!["Stream".to_owned(), "Table".to_owned()])
+    );
     assert_eq!(hydrator.consumes, ["FailureTopic"]);
-    let [mapping] = inventory.mappings.as_slice() else {
-        panic!("one mapping: {:?}", inventory.mappings);
-    };
-    let destination = mapping
-        .on_failure
-        .as_ref()
-        .expect("an OnFailure destination");
-    assert_eq!(destination.target, "FailureTopic");
+    assert_eq!(inventory.mappings.len(), 2, "{:?}", inventory.mappings);
+    for mapping in &inventory.mappings {
+        let destination = mapping
+            .on_failure
+            .as_ref()
+            .expect("an OnFailure destination");
+        assert_eq!(destination.target, "FailureTopic");
+    }
 }
 
 /// `--fail-on warning` turns the warnings into exit code 1.
@@ -140,7 +145,7 @@ fn fail_on_warning_exits_with_one_on_warnings() {
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("short-retention"), "{stdout}");
-    assert!(stdout.contains("0 errors, 1 warning"), "{stdout}");
+    assert!(stdout.contains("0 errors, 2 warnings"), "{stdout}");
 }
 
 /// An error-level finding exits with 1; the table names the fix.

@@ -262,7 +262,8 @@ async fn refuses_unknown_local_functions() {
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         stderr(&output),
-        "error: the local stack runs only the demo processor: use --to-function processor\n"
+        "error: the local stack runs only the demo processors: use --to-function processor \
+         (the stream's) or --to-function table-processor (the table's)\n"
     );
     assert_eq!(env.depth(&queue).await.visible, 1);
 }

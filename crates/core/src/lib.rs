@@ -43,7 +43,8 @@
 //! - [`dynamodb`]: [`DynamoDbRecord`], a DynamoDB Streams record as the
 //!   Lambda event carries it (images in DynamoDB JSON), and
 //!   [`DynamoDbShardReader`], the aws-sdk-dynamodbstreams adapter of
-//!   [`ShardReader`]: the same engine hydrates both kinds of stream.
+//!   [`ShardReader`] and [`ShardLister`] (`DescribeStream`): the same engine
+//!   hydrates both kinds of stream, and the local ESM polls both.
 //! - `sdk_error`: what an SDK error means to the engine, shared by both
 //!   adapters.
 //! - [`metrics`]: CloudWatch embedded metric format lines ([`MetricLine`]),

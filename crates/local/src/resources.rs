@@ -23,8 +23,8 @@ use aws_sdk_s3::types::{
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 
-use crate::state::{LocalState, StreamState};
-use crate::template::{FailureTarget, Reference, StackTemplate, TemplateValue, ids};
+use crate::state::{LocalState, StreamState, TableState};
+use crate::template::{FailureTarget, Reference, StackTemplate, TableSpec, TemplateValue, ids};
 use streamdlq_emulators::sdk::{ACCOUNT_ID, REGION};
 
 /// How long a new stream may take to become `ACTIVE`.
@@ -47,16 +47,21 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub s3: aws_sdk_s3::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub dynamodb_streams: aws_sdk_dynamodbstreams::Client,
 }
 
 impl Clients {
-    /// Kinesis from `kinesis`, SNS, SQS and S3 from `moto`.
+    /// Kinesis from `kinesis`; SNS, SQS, S3, DynamoDB and DynamoDB Streams
+    /// from `moto`.
     pub fn new(kinesis: &SdkConfig, moto: &SdkConfig) -> Self {
         Self {
             kinesis: aws_sdk_kinesis::Client::new(kinesis),
             sns: aws_sdk_sns::Client::new(moto),
             sqs: aws_sdk_sqs::Client::new(moto),
             s3: s3_client(moto),
+            dynamodb: aws_sdk_dynamodb::Client::new(moto),
+            dynamodb_streams: aws_sdk_dynamodbstreams::Client::new(moto),
         }
     }
 }
@@ -137,6 +142,8 @@ pub struct StackResources {
     pub subscription_arn: String,
     /// Parameters with their defaults, for `!Ref` and `!Sub` in environments.
     pub parameters: BTreeMap<String, String>,
+    /// The demo table and its stream, when the template has one.
+    pub table: Option<TableState>,
 }
 
 /// Creating a resource failed.
@@ -270,6 +277,10 @@ impl StackResources {
             CreatedDestination::Topic { arn, .. } => arn.clone(),
             _ => String::new(),
         };
+        let table = match &template.table {
+            Some(spec) => Some(create_table(clients, spec, &name(ids::TABLE)).await?),
+            None => None,
+        };
 
         Ok(Self {
             stack_name: stack_name.to_owned(),
@@ -281,6 +292,7 @@ impl StackResources {
             delivery_queue,
             subscription_arn,
             parameters: template.parameters.clone(),
+            table,
         })
     }
 
@@ -325,6 +337,7 @@ impl StackResources {
             delivery_queue: queue(&state.delivery_queue_url),
             subscription_arn: String::new(),
             parameters: template.parameters.clone(),
+            table: state.table.clone(),
         }
     }
 
@@ -357,13 +370,21 @@ impl StackResources {
         match (id, attribute) {
             (ids::STREAM, None) => Some(self.stream.name.clone()),
             (ids::STREAM, Some("Arn")) => Some(self.stream.arn.clone()),
+            (ids::TABLE, None) => self.table.as_ref().map(|table| table.name.clone()),
+            (ids::TABLE, Some("StreamArn")) => {
+                self.table.as_ref().map(|table| table.stream_arn.clone())
+            }
             (_, None | Some("QueueUrl")) if queue.is_some() => queue.map(|q| q.url.clone()),
             (_, Some("Arn")) if queue.is_some() => queue.map(|q| q.arn.clone()),
             (_, Some("QueueName")) if queue.is_some() => queue.map(|q| q.name.clone()),
-            (ids::PROCESSOR_FUNCTION | ids::HYDRATE_FUNCTION, None) => Some(self.physical_name(id)),
-            (ids::PROCESSOR_FUNCTION | ids::HYDRATE_FUNCTION, Some("Arn")) => {
-                Some(self.function_arn(id))
-            }
+            (
+                ids::PROCESSOR_FUNCTION | ids::HYDRATE_FUNCTION | ids::TABLE_PROCESSOR_FUNCTION,
+                None,
+            ) => Some(self.physical_name(id)),
+            (
+                ids::PROCESSOR_FUNCTION | ids::HYDRATE_FUNCTION | ids::TABLE_PROCESSOR_FUNCTION,
+                Some("Arn"),
+            ) => Some(self.function_arn(id)),
             ("AWS::Region", None) => Some(REGION.to_owned()),
             ("AWS::AccountId", None) => Some(ACCOUNT_ID.to_owned()),
             ("AWS::StackName", None) => Some(self.stack_name.clone()),
@@ -404,6 +425,64 @@ fn delivery_visibility(template: &StackTemplate) -> u64 {
     let hydrate = &template.hydrate;
     let attempts = u64::from(hydrate.maximum_retry_attempts) + 1;
     (hydrate.timeout.as_secs() * attempts + 60).min(43_200)
+}
+
+/// The table in moto with its key and a stream of the template's view
+/// type; its stream ARN from `LatestStreamArn`.
+async fn create_table(
+    clients: &Clients,
+    spec: &TableSpec,
+    name: &str,
+) -> Result<TableState, ResourceError> {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        StreamSpecification, StreamViewType,
+    };
+    let mut request = clients
+        .dynamodb
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(spec.stream_view_type.as_str()))
+                .build()
+                .map_err(|error| ResourceError::call("CreateTable", name, error))?,
+        );
+    for attribute in &spec.key {
+        request = request
+            .attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(&attribute.name)
+                    .attribute_type(ScalarAttributeType::from(attribute.attribute_type.as_str()))
+                    .build()
+                    .map_err(|error| ResourceError::call("CreateTable", name, error))?,
+            )
+            .key_schema(
+                KeySchemaElement::builder()
+                    .attribute_name(&attribute.name)
+                    .key_type(KeyType::from(attribute.key_type.as_str()))
+                    .build()
+                    .map_err(|error| ResourceError::call("CreateTable", name, error))?,
+            );
+    }
+    let output = request
+        .send()
+        .await
+        .map_err(|error| ResourceError::call("CreateTable", name, error))?;
+    let stream_arn = output
+        .table_description
+        .and_then(|table| table.latest_stream_arn)
+        .ok_or(ResourceError::Incomplete {
+            operation: "CreateTable",
+            resource: name.to_owned(),
+            field: "TableDescription.LatestStreamArn",
+        })?;
+    Ok(TableState {
+        name: name.to_owned(),
+        stream_arn,
+    })
 }
 
 async fn create_stream(

@@ -263,5 +263,33 @@ async fn creates_the_template_resources() {
         .environment(ids::HYDRATE_FUNCTION, &template.hydrate.environment)
         .expect("resolves");
     assert_eq!(environment["DLQ_URL"], resources.dead_letter_queue.url);
-    assert_eq!(environment["ALLOWED_STREAM_ARNS"], resources.stream.arn);
+    // The stream and the table's stream, created with the table.
+    let table = resources.table.as_ref().expect("the demo table");
+    assert_eq!(
+        environment["ALLOWED_STREAM_ARNS"],
+        format!("{},{}", resources.stream.arn, table.stream_arn)
+    );
+    let described = clients
+        .dynamodb
+        .describe_table()
+        .table_name(&table.name)
+        .send()
+        .await
+        .expect("table")
+        .table
+        .expect("description");
+    assert_eq!(
+        described.latest_stream_arn.as_deref(),
+        Some(table.stream_arn.as_str())
+    );
+    assert_eq!(
+        described
+            .stream_specification
+            .and_then(|stream| stream.stream_view_type)
+            .map(|view| view.as_str().to_owned()),
+        template
+            .table
+            .as_ref()
+            .map(|spec| spec.stream_view_type.clone())
+    );
 }

@@ -83,9 +83,10 @@ async fn poison_pill_reaches_the_hydrate_failure_queue_when_hydrate_fails() {
         context.environment["DLQ_URL"],
         resources.dead_letter_queue.url
     );
+    let table = resources.table.as_ref().expect("the demo table");
     assert_eq!(
         context.environment["ALLOWED_STREAM_ARNS"],
-        resources.stream.arn
+        format!("{},{}", resources.stream.arn, table.stream_arn)
     );
     assert_eq!(context.timeout, stack.template().hydrate.timeout);
 

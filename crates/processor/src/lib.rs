@@ -25,6 +25,10 @@
 //!   `errorType`.
 //! - [`event_body`]: [`EventBodyLayer`], the event's bytes handed to
 //!   [`handle_body`] instead of lambda_runtime's reading of them.
+//! - [`table`]: the DynamoDB Streams consumer of the same elements kept as
+//!   table items ([`table::handle_table_event`], binary `table-processor`):
+//!   an item whose `NewImage` is not an element is poison, answered by the
+//!   batch helper's rules.
 //! - [`timing`]: [`timing::InvocationTimingLayer`], the per-invocation
 //!   timing line (`debug`) the Runtime API benchmark reads.
 
@@ -34,6 +38,7 @@ pub mod error;
 pub mod event_body;
 pub mod handler;
 pub mod sink;
+pub mod table;
 pub mod timing;
 
 use aws_lambda_events::streams::KinesisEventResponse;

@@ -2,6 +2,7 @@
 //!
 //! - [`audit`]: `streamdlq audit`.
 //! - [`put_records`]: `streamdlq put-records`.
+//! - [`put_items`]: `streamdlq put-items`, elements into the demo table.
 //! - [`read_dlq`]: `streamdlq read-dlq`.
 //! - [`replay`]: `streamdlq replay` (its summary and dry-run plan in
 //!   `replay/summary.rs`).
@@ -22,6 +23,7 @@ pub mod export;
 pub mod filter_args;
 pub mod hydrate;
 pub mod move_failures;
+pub mod put_items;
 pub mod put_records;
 pub mod read_dlq;
 pub mod replay;

@@ -16,7 +16,10 @@ use super::put_records::plural;
 use crate::aws_error;
 use crate::discovery::Origin;
 use crate::discovery::{DiscoveryArgs, Resources};
-use crate::invoke::{LOCAL_PROCESSOR, ReplayFunction, deployed_function, local_processor};
+use crate::invoke::{
+    LOCAL_PROCESSOR, LOCAL_TABLE_PROCESSOR, ReplayFunction, deployed_function, local_processor,
+    local_table_processor,
+};
 use crate::progress::records_bar;
 use crate::put::{KinesisStreamWriter, PutOptions};
 use crate::queue::{DlqQueue, ScanOptions};
@@ -320,9 +323,13 @@ impl ReplayArgs {
         function: &str,
     ) -> anyhow::Result<ReplayFunction> {
         if let Origin::Local { state_file } = &resources.origin {
+            if function == LOCAL_TABLE_PROCESSOR {
+                return local_table_processor(state_file);
+            }
             if function != LOCAL_PROCESSOR {
                 bail!(
-                    "the local stack runs only the demo processor: use --to-function {LOCAL_PROCESSOR}"
+                    "the local stack runs only the demo processors: use --to-function {LOCAL_PROCESSOR} \
+                     (the stream's) or --to-function {LOCAL_TABLE_PROCESSOR} (the table's)"
                 );
             }
             let stream_arn = match &resources.stream {

@@ -6,7 +6,9 @@
 //! - On the local stack, `processor` is the demo processor in this process
 //!   ([`local_processor`]): core's in-process adapter, with the template's
 //!   timeout and panics as function errors, and the same execution role in
-//!   `invokeIdentityArn` as the local ESM gives it.
+//!   `invokeIdentityArn` as the local ESM gives it; `table-processor` is the
+//!   demo table's consumer ([`local_table_processor`]), for DynamoDB
+//!   Streams failures.
 //! - Elsewhere, any function by name or ARN through the Lambda Invoke API
 //!   ([`deployed_function`]), its execution role read with
 //!   `GetFunctionConfiguration` when the caller may.
@@ -17,13 +19,17 @@ use aws_sdk_lambda::Client;
 use processor::{ElementHandler, LogSink};
 use streamdlq_core::invocation::{FunctionSettings, LambdaFunction};
 use streamdlq_emulators::sdk::{ACCOUNT_ID, REGION};
-use streamdlq_local::esm::{EsmTarget, processor_function};
+use streamdlq_local::esm::{EsmTarget, processor_function, table_processor_function};
 use streamdlq_local::stack::DEFAULT_STACK_NAME;
 use streamdlq_local::template::ids;
 use streamdlq_local::{InvokeApiFunction, LocalState, StackTemplate, project};
 
 /// The name `--to-function` takes for the in-process processor.
 pub const LOCAL_PROCESSOR: &str = "processor";
+
+/// The name `--to-function` takes for the in-process table processor, the
+/// demo table stream's consumer.
+pub const LOCAL_TABLE_PROCESSOR: &str = "table-processor";
 
 /// A function to replay into, and the role its events name.
 pub struct ReplayFunction {
@@ -72,6 +78,31 @@ pub fn local_processor(state_file: &Path, stream_arn: &str) -> anyhow::Result<Re
         name: LOCAL_PROCESSOR.to_owned(),
         function: Box::new(processor_function(handler, settings)),
         invoke_identity_arn,
+    })
+}
+
+/// The demo table processor of the local stack whose state file is
+/// `state_file`, configured like [`local_processor`]. Its events carry no
+/// `invokeIdentityArn` (DynamoDB Streams events have none).
+pub fn local_table_processor(state_file: &Path) -> anyhow::Result<ReplayFunction> {
+    let config = processor::ProcessorConfig::from_env()?;
+    let stack_name = LocalState::load_from(state_file)
+        .map_or_else(|_| DEFAULT_STACK_NAME.to_owned(), |state| state.stack_name);
+    let function_arn = format!(
+        "arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{stack_name}-{}",
+        ids::TABLE_PROCESSOR_FUNCTION
+    );
+    let mut settings = FunctionSettings::new(function_arn);
+    if let Ok(template) = StackTemplate::load(&project::default_template())
+        && let Some(table) = template.table
+    {
+        settings.timeout = table.processor_timeout;
+    }
+    let handler = ElementHandler::new(LogSink, config.schema_mode);
+    Ok(ReplayFunction {
+        name: LOCAL_TABLE_PROCESSOR.to_owned(),
+        function: Box::new(table_processor_function(handler, settings)),
+        invoke_identity_arn: None,
     })
 }
 

@@ -236,6 +236,7 @@ impl TestEnv {
                 process(self.emulators.moto().process()),
             ],
             started_at: "2026-11-23T10:00:00.000Z".to_owned(),
+            table: None,
         }
     }
 }

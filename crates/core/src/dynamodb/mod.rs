@@ -9,8 +9,11 @@
 //! - `convert`: SDK output to those types, exactly.
 //! - [`reader`]: [`DynamoDbShardReader`], GetShardIterator / GetRecords with
 //!   the service's errors mapped to [`ReadError`](crate::ReadError).
+//! - `lister`: the same reader as a [`ShardLister`](crate::ShardLister)
+//!   (`DescribeStream`), for the local event source mapping.
 
 mod convert;
+mod lister;
 pub mod reader;
 pub mod record;
 

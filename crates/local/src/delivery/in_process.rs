@@ -1,15 +1,15 @@
 //! The hydrate Lambda's own handler in this process, as core's
 //! [`InProcessFunction`] (the same request id, deadline, timeout and panic
 //! handling as deployed), configured from the template's environment and
-//! reading and writing the emulators (the stream, the DLQ, and the objects
-//! of an S3 failure destination).
+//! reading and writing the emulators (the stream, the table's stream, the
+//! DLQ, and the objects of an S3 failure destination).
 
 use std::sync::Arc;
 
 use hydrate::{HydrateConfig, Hydrator, S3ObjectSource, clients};
 use lambda_runtime::LambdaEvent;
 use streamdlq_core::invocation::{FunctionSettings, InProcessFunction, LambdaFunction};
-use streamdlq_core::{KinesisShardReader, SqsDlqSink};
+use streamdlq_core::{DynamoDbShardReader, KinesisShardReader, SqsDlqSink};
 
 use crate::function_env::{FunctionContext, lookup};
 
@@ -32,8 +32,14 @@ pub fn hydrate_handler(
     // local endpoint has no bucket subdomains.
     let s3 = clients::s3(&context.moto);
     let s3 = aws_sdk_s3::Client::from_conf(s3.config().to_builder().force_path_style(true).build());
-    let hydrator =
-        Arc::new(Hydrator::new(reader, sink, config).with_objects(S3ObjectSource::new(s3)));
+    // Failures of table streams are read from moto's DynamoDB Streams, as
+    // the deployed function reads them from AWS's.
+    let dynamodb = DynamoDbShardReader::new(clients::dynamodb_streams(&context.moto));
+    let hydrator = Arc::new(
+        Hydrator::new(reader, sink, config)
+            .with_dynamodb(dynamodb)
+            .with_objects(S3ObjectSource::new(s3)),
+    );
     let settings = FunctionSettings {
         timeout: context.timeout,
         ..FunctionSettings::new(context.function_arn.clone())

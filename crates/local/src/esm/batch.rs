@@ -44,7 +44,7 @@ use std::ops::Range;
 use std::time::Duration;
 
 use streamdlq_core::invocation::{AnswerVerdict, FunctionAnswer, PayloadReading};
-use streamdlq_core::{Backoff, SequenceNumber, StreamRecord};
+use streamdlq_core::{Backoff, SequenceNumber, ShardRecord, StreamRecord};
 
 use super::config::EsmConfig;
 
@@ -160,10 +160,12 @@ impl Segment {
     }
 }
 
-/// One batch of one shard in flight.
+/// One batch of one shard in flight, of Kinesis records by default or of
+/// any other [`ShardRecord`] (DynamoDB Streams records): the rules are the
+/// same for both.
 #[derive(Debug, Clone)]
-pub struct Batch {
-    records: Vec<StreamRecord>,
+pub struct Batch<T = StreamRecord> {
+    records: Vec<T>,
     segments: VecDeque<Segment>,
     policy: RetryPolicy,
     /// The last record processed or discarded.
@@ -173,9 +175,9 @@ pub struct Batch {
     in_flight: Option<Range<usize>>,
 }
 
-impl Batch {
+impl<T: ShardRecord> Batch<T> {
     /// A batch of `records` (in shard order) to deliver under `policy`.
-    pub fn new(records: Vec<StreamRecord>, policy: RetryPolicy) -> Self {
+    pub fn new(records: Vec<T>, policy: RetryPolicy) -> Self {
         let mut segments = VecDeque::new();
         if !records.is_empty() {
             segments.push_back(Segment::new(0..records.len()));
@@ -191,7 +193,7 @@ impl Batch {
     }
 
     /// Every record of the batch, in shard order.
-    pub fn records(&self) -> &[StreamRecord] {
+    pub fn records(&self) -> &[T] {
         &self.records
     }
 
@@ -243,7 +245,7 @@ impl Batch {
             answer,
             self.records[range.clone()]
                 .iter()
-                .map(|record| &record.sequence_number),
+                .map(ShardRecord::sequence_number),
             PayloadReading::for_esm(policy.report_batch_item_failures),
         );
         let (function_error, bisectable) = match verdict {
@@ -310,7 +312,7 @@ impl Batch {
             .iter()
             .take_while(|record| {
                 record
-                    .approximate_arrival_millis
+                    .approximate_arrival_millis()
                     .is_some_and(|arrival| arrival < cutoff)
             })
             .count();
@@ -330,10 +332,10 @@ impl Batch {
         Discard {
             condition,
             range: DiscardedRange {
-                start_sequence_number: first.sequence_number.clone(),
-                end_sequence_number: last.sequence_number.clone(),
-                approximate_arrival_of_first_record: first.approximate_arrival_millis,
-                approximate_arrival_of_last_record: last.approximate_arrival_millis,
+                start_sequence_number: first.sequence_number().clone(),
+                end_sequence_number: last.sequence_number().clone(),
+                approximate_arrival_of_first_record: first.approximate_arrival_millis(),
+                approximate_arrival_of_last_record: last.approximate_arrival_millis(),
                 batch_size: u32::try_from(range.len()).unwrap_or(u32::MAX),
             },
             approximate_invoke_count: invocations.max(1),
@@ -343,7 +345,7 @@ impl Batch {
     /// Every record before `end` is finished.
     fn checkpoint_through(&mut self, end: usize) {
         if let Some(last) = end.checked_sub(1).and_then(|i| self.records.get(i)) {
-            self.checkpoint = Some(last.sequence_number.clone());
+            self.checkpoint = Some(last.sequence_number().clone());
         }
     }
 

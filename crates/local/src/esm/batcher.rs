@@ -10,24 +10,22 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use streamdlq_core::StreamRecord;
+use streamdlq_core::invocation::SYNC_INVOKE_PAYLOAD_LIMIT as MAX_EVENT_BYTES;
 use tokio::time::Instant;
 
-use streamdlq_core::invocation::{
-    SYNC_INVOKE_PAYLOAD_LIMIT as MAX_EVENT_BYTES,
-    estimated_kinesis_event_bytes as estimated_event_bytes,
-};
+use super::source::EsmRecord;
 
 /// Read-ahead of one shard, cut into batches.
 #[derive(Debug)]
-pub struct Batcher {
+pub struct Batcher<T = StreamRecord> {
     batch_size: usize,
     window: Duration,
-    buffer: VecDeque<StreamRecord>,
+    buffer: VecDeque<T>,
     /// When the window of the next batch opened.
     window_opened: Option<Instant>,
 }
 
-impl Batcher {
+impl<T: EsmRecord> Batcher<T> {
     pub fn new(batch_size: u32, window: Duration) -> Self {
         Self {
             batch_size: usize::try_from(batch_size).unwrap_or(usize::MAX).max(1),
@@ -38,7 +36,7 @@ impl Batcher {
     }
 
     /// Adds records just read, in shard order.
-    pub fn push(&mut self, records: Vec<StreamRecord>, now: Instant) {
+    pub fn push(&mut self, records: Vec<T>, now: Instant) {
         if records.is_empty() {
             return;
         }
@@ -56,10 +54,13 @@ impl Batcher {
         self.buffer.is_empty()
     }
 
-    /// How many records one more GetRecords call should ask for (1..=10,000).
+    /// How many records one more GetRecords call should ask for: 1 up to
+    /// what one call may return (10,000 on Kinesis, 1,000 on DynamoDB
+    /// Streams).
     pub fn wanted(&self) -> u32 {
+        let most = T::MAX_RECORDS_PER_CALL;
         let missing = self.batch_size.saturating_sub(self.buffer.len()).max(1);
-        u32::try_from(missing.min(10_000)).unwrap_or(10_000)
+        u32::try_from(missing).map_or(most, |missing| missing.min(most))
     }
 
     /// When the window of the waiting records closes.
@@ -81,17 +82,17 @@ impl Batcher {
 
     /// Takes the next batch: up to `BatchSize` records and 6 MB of event,
     /// at least one record.
-    pub fn take(&mut self, now: Instant) -> Vec<StreamRecord> {
+    pub fn take(&mut self, now: Instant) -> Vec<T> {
         let mut bytes = 0;
         let mut count = 0;
         for record in self.buffer.iter().take(self.batch_size) {
-            bytes += estimated_event_bytes(record);
+            bytes += record.estimated_event_bytes();
             if count > 0 && bytes > MAX_EVENT_BYTES {
                 break;
             }
             count += 1;
         }
-        let batch: Vec<StreamRecord> = self.buffer.drain(..count).collect();
+        let batch: Vec<T> = self.buffer.drain(..count).collect();
         // Records left over open the next batch's window now.
         self.window_opened = (!self.buffer.is_empty()).then_some(now);
         batch
@@ -101,7 +102,7 @@ impl Batcher {
     fn batch_bytes_reached(&self) -> bool {
         let mut bytes = 0;
         self.buffer.iter().take(self.batch_size).any(|record| {
-            bytes += estimated_event_bytes(record);
+            bytes += record.estimated_event_bytes();
             bytes > MAX_EVENT_BYTES
         })
     }
@@ -196,6 +197,21 @@ mod tests {
         assert_eq!(batcher.take(now).len(), 1);
     }
 
+    /// A DynamoDB Streams read never asks for more than the 1,000 records
+    /// one GetRecords call may return.
+    #[test]
+    fn asks_dynamodb_streams_for_at_most_a_thousand_records() {
+        use streamdlq_core::dynamodb::DynamoDbRecord;
+        assert_eq!(
+            Batcher::<DynamoDbRecord>::new(10_000, Duration::ZERO).wanted(),
+            1_000
+        );
+        assert_eq!(
+            Batcher::<DynamoDbRecord>::new(100, Duration::ZERO).wanted(),
+            100
+        );
+    }
+
     /// GetRecords asks for what the batch still lacks.
     #[test]
     fn asks_for_the_records_the_batch_lacks() {
@@ -204,6 +220,9 @@ mod tests {
         assert_eq!(batcher.wanted(), 100);
         batcher.push(records(30, 1), now);
         assert_eq!(batcher.wanted(), 70);
-        assert_eq!(Batcher::new(10_000, Duration::ZERO).wanted(), 10_000);
+        assert_eq!(
+            Batcher::<StreamRecord>::new(10_000, Duration::ZERO).wanted(),
+            10_000
+        );
     }
 }

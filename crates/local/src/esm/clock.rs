@@ -68,6 +68,19 @@ pub fn iso8601_millis(millis: i64) -> String {
         .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// ISO-8601 UTC to the second with `Z`, as DynamoDB Streams OnFailure
+/// records write arrival times: `2026-11-23T10:14:01Z` (truncated, never
+/// rounded up past the record's own time).
+pub fn iso8601_seconds(millis: i64) -> String {
+    let millis = millis.clamp(
+        DateTime::<Utc>::MIN_UTC.timestamp_millis(),
+        DateTime::<Utc>::MAX_UTC.timestamp_millis(),
+    );
+    DateTime::<Utc>::from_timestamp(millis.div_euclid(1000), 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
 /// A random request id in the UUID v4 text form Lambda uses, e.g.
 /// `2b4d1c9e-8f7a-4c53-9a1e-6d0f3b2a7c55`.
 pub fn request_id() -> String {
@@ -93,6 +106,13 @@ mod tests {
         assert_eq!(iso8601_millis(951_782_400_001), "2000-02-29T00:00:00.001Z");
         assert_eq!(iso8601_millis(-1), "1969-12-31T23:59:59.999Z");
         assert!(iso8601_millis(i64::MAX).ends_with(".999Z"));
+    }
+
+    /// DynamoDB Streams arrival times print to the second, truncated.
+    #[test]
+    fn formats_dynamodb_arrival_times_without_milliseconds() {
+        assert_eq!(iso8601_seconds(1_795_428_841_999), "2026-11-23T10:14:01Z");
+        assert_eq!(iso8601_seconds(-1), "1969-12-31T23:59:59Z");
     }
 
     /// Request ids are lowercase UUID v4 text, different each time.

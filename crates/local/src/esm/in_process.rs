@@ -1,7 +1,8 @@
 //! [`processor_function`]: the demo processor (`processor::handle`) in this
 //! process, through core's [`InProcessFunction`] adapter — the function the
 //! local stack's ESM drives by default, and the one `local invoke processor`
-//! and `replay --to-function processor` run on the local stack.
+//! and `replay --to-function processor` run on the local stack; and
+//! [`table_processor_function`], its DynamoDB Streams sibling.
 
 use std::sync::Arc;
 
@@ -23,6 +24,26 @@ where
         move |event: LambdaEvent<KinesisBatch>| {
             let handler = Arc::clone(&handler);
             async move { processor::handle(&handler, event).await }
+        },
+        settings,
+    )
+}
+
+/// The demo's table processor (`processor::table`) as a [`LambdaFunction`]
+/// with `settings`: what the local stack's DynamoDB Streams mapping drives,
+/// and what `--to-function table-processor` replays into locally.
+pub fn table_processor_function<S>(
+    handler: impl Into<Arc<processor::ElementHandler<S>>>,
+    settings: FunctionSettings,
+) -> impl LambdaFunction + std::fmt::Debug + 'static
+where
+    S: processor::ElementSink + Send + Sync + 'static,
+{
+    let handler: Arc<processor::ElementHandler<S>> = handler.into();
+    InProcessFunction::new(
+        move |event: LambdaEvent<processor::table::TableEvent>| {
+            let handler = Arc::clone(&handler);
+            async move { processor::table::handle_table_event(&handler, event.payload).await }
         },
         settings,
     )

@@ -1,7 +1,11 @@
-//! A faithful local Kinesis event source mapping (ESM): reads a stream's
-//! shards, invokes a function with batches, and reproduces the AWS rules for
-//! partial batch responses, bisection, retries, record age and the OnFailure
-//! destination (DESIGN.md, "ESM semantics").
+//! A faithful local event source mapping (ESM) for Kinesis streams and
+//! DynamoDB table streams: reads a stream's shards, invokes a function with
+//! batches, and reproduces the AWS rules for partial batch responses,
+//! bisection, retries, record age and the OnFailure destination (DESIGN.md,
+//! "ESM semantics"). The kind of stream is the reader's record type
+//! ([`EsmRecord`]): a `KinesisShardReader` yields Kinesis events and
+//! `KinesisBatchInfo`, a `DynamoDbShardReader` DynamoDB Streams events and
+//! `DDBStreamBatchInfo`; everything else is one piece of code.
 //!
 //! ```no_run
 //! # async fn demo(reader: streamdlq_core::KinesisShardReader) -> Result<(), Box<dyn std::error::Error>> {
@@ -35,8 +39,12 @@
 //! - The function is any [`LambdaFunction`] (core's port): the demo
 //!   processor in process ([`processor_function`], in [`in_process`]), or
 //!   any function behind the Lambda Invoke API ([`InvokeApiFunction`]). Its
-//!   event is core's [`KinesisEventSource::event`] and its answer is read by
-//!   core's [`AnswerVerdict`], the same reading replay uses.
+//!   event is core's [`KinesisEventSource::event`] (or its DynamoDB Streams
+//!   sibling) and its answer is read by core's [`AnswerVerdict`], the same
+//!   reading replay uses.
+//! - [`source`]: [`EsmRecord`] and [`StreamKind`], what differs between the
+//!   two kinds of stream: the event builder, the OnFailure key and its
+//!   arrival times, the records one GetRecords call may return.
 //! - [`batch`]: the batch state machine — checkpoints, retries, bisection,
 //!   record age, discards. Pure; the heart of the ESM.
 //! - [`batcher`]: records read ahead, cut into batches (size, window, 6 MB).
@@ -71,6 +79,7 @@ pub mod runtime;
 pub mod s3;
 mod shared;
 pub mod sns;
+pub mod source;
 pub mod sqs;
 pub mod stats;
 pub mod target;
@@ -83,8 +92,9 @@ pub use config::{
     StartingPosition,
 };
 pub use destination::{DestinationError, DiscardedBatch, FailureDestination, RecordingDestination};
-pub use in_process::processor_function;
+pub use in_process::{processor_function, table_processor_function};
 pub use runtime::{Esm, EsmHandle};
+pub use source::{EsmRecord, StreamKind};
 pub use target::EsmTarget;
 
 pub use crate::invoke_api::InvokeApiFunction;

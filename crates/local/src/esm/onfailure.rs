@@ -8,19 +8,23 @@
 //!   `functionError` `"Unhandled"` or `null`), absent for
 //!   `RecordAgeExceeded`;
 //! - `version` `"1.0"`, `timestamp` ISO-8601 UTC with milliseconds and `Z`;
-//! - `KinesisBatchInfo`: shard, first and last sequence number, arrival
-//!   times of the first and last record, `batchSize`, `streamArn`.
+//! - `KinesisBatchInfo` (`DDBStreamBatchInfo` for a table stream): shard,
+//!   first and last sequence number, arrival times of the first and last
+//!   record (without milliseconds for a table stream, as AWS writes them;
+//!   see `events/onfailure-dynamodb.json`), `batchSize`, `streamArn`.
 //!
 //! Fields are written in AWS's order, so the JSON reads like the real thing.
 
 use serde::Serialize;
 
 use super::batch::{Discard, DiscardCondition};
-use super::clock::iso8601_millis;
+use super::clock::{iso8601_millis, iso8601_seconds};
+use super::source::StreamKind;
 
 /// Where the discarded records came from and which function gave up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailureOrigin<'a> {
+    pub kind: StreamKind,
     pub shard_id: &'a str,
     pub stream_arn: &'a str,
     pub function_arn: &'a str,
@@ -45,6 +49,11 @@ pub fn onfailure_record(
         DiscardCondition::RecordAgeExceeded => ("RecordAgeExceeded", None),
     };
     let range = &discard.range;
+    let arrival = if origin.kind.arrival_millis() {
+        iso8601_millis
+    } else {
+        iso8601_seconds
+    };
     let record = OnFailureRecord {
         request_context: WrittenRequestContext {
             request_id,
@@ -55,18 +64,21 @@ pub fn onfailure_record(
         response_context,
         version: "1.0",
         timestamp: iso8601_millis(now_millis),
-        kinesis_batch_info: WrittenBatchInfo {
-            shard_id: origin.shard_id,
-            start_sequence_number: range.start_sequence_number.as_str(),
-            end_sequence_number: range.end_sequence_number.as_str(),
-            approximate_arrival_of_first_record: range
-                .approximate_arrival_of_first_record
-                .map(iso8601_millis),
-            approximate_arrival_of_last_record: range
-                .approximate_arrival_of_last_record
-                .map(iso8601_millis),
-            batch_size: range.batch_size,
-            stream_arn: origin.stream_arn,
+        batch_info: BatchInfoEntry {
+            key: origin.kind.batch_info_key(),
+            info: WrittenBatchInfo {
+                shard_id: origin.shard_id,
+                start_sequence_number: range.start_sequence_number.as_str(),
+                end_sequence_number: range.end_sequence_number.as_str(),
+                approximate_arrival_of_first_record: range
+                    .approximate_arrival_of_first_record
+                    .map(arrival),
+                approximate_arrival_of_last_record: range
+                    .approximate_arrival_of_last_record
+                    .map(arrival),
+                batch_size: range.batch_size,
+                stream_arn: origin.stream_arn,
+            },
         },
     };
     // Strings and integers only: serialisation cannot fail.
@@ -84,8 +96,24 @@ struct OnFailureRecord<'a> {
     response_context: Option<WrittenResponseContext<'a>>,
     version: &'static str,
     timestamp: String,
-    #[serde(rename = "KinesisBatchInfo")]
-    kinesis_batch_info: WrittenBatchInfo<'a>,
+    /// `KinesisBatchInfo` or `DDBStreamBatchInfo`, last as AWS writes it.
+    #[serde(flatten)]
+    batch_info: BatchInfoEntry<'a>,
+}
+
+/// The range under the key of its stream kind.
+struct BatchInfoEntry<'a> {
+    key: &'static str,
+    info: WrittenBatchInfo<'a>,
+}
+
+impl Serialize for BatchInfoEntry<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.key, &self.info)?;
+        map.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -132,6 +160,7 @@ mod tests {
     const SNS_AGE: &str = include_str!("../../../../events/sns-onfailure-record-age-exceeded.json");
 
     const ORIGIN: FailureOrigin<'static> = FailureOrigin {
+        kind: StreamKind::Kinesis,
         shard_id: "shardId-000000000000",
         stream_arn: "arn:aws:kinesis:us-east-1:123456789012:stream/streamdlq-demo",
         function_arn: "arn:aws:lambda:us-east-1:123456789012:function:streamdlq-processor",
@@ -184,6 +213,45 @@ mod tests {
         // The fixture has no spaces inside its values: without its
         // whitespace it is the compact JSON, fields in AWS's order.
         let expected: String = THROWN.split_whitespace().collect();
+        assert_eq!(text, expected, "same fields, same order");
+    }
+
+    /// A table stream's record is `DDBStreamBatchInfo` with arrival times
+    /// to the second: the fixture's record, byte for byte once formatted
+    /// alike.
+    #[test]
+    fn writes_the_record_aws_sends_for_a_table_stream() {
+        const DYNAMODB: &str = include_str!("../../../../events/onfailure-dynamodb.json");
+        let origin = FailureOrigin {
+            kind: StreamKind::DynamoDb,
+            shard_id: "shardId-00000001795428000000-a1b2c3d4",
+            stream_arn: "arn:aws:dynamodb:eu-west-1:123456789012:table/elements/stream/2026-11-23T10:00:00.000",
+            function_arn: "arn:aws:lambda:eu-west-1:123456789012:function:streamdlq-table-processor",
+        };
+        let discard = Discard {
+            condition: DiscardCondition::RetryAttemptsExhausted {
+                function_error: Some("Unhandled".to_owned()),
+            },
+            range: DiscardedRange {
+                start_sequence_number: SequenceNumber::parse("111100000000019440561534")
+                    .expect("digits"),
+                end_sequence_number: SequenceNumber::parse("111100000000019440561734")
+                    .expect("digits"),
+                // 10:14:01.250Z and 10:14:03.900Z: written to the second.
+                approximate_arrival_of_first_record: Some(1_795_428_841_250),
+                approximate_arrival_of_last_record: Some(1_795_428_843_900),
+                batch_size: 3,
+            },
+            approximate_invoke_count: 4,
+        };
+        let text = onfailure_record(
+            &discard,
+            &origin,
+            "316aa6d0-8154-4a0d-9e3b-0a6c1b2e9f47",
+            NOW,
+        );
+
+        let expected: String = DYNAMODB.split_whitespace().collect();
         assert_eq!(text, expected, "same fields, same order");
     }
 

@@ -22,10 +22,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use streamdlq_core::invocation::{FunctionAnswer, KinesisEventSource, LambdaFunction};
-use streamdlq_core::{
-    IteratorStart, ReadError, SequenceNumber, ShardLister, ShardReader, StreamRecord,
-};
+use streamdlq_core::invocation::{FunctionAnswer, LambdaFunction};
+use streamdlq_core::{IteratorStart, ReadError, SequenceNumber, ShardLister, ShardReader};
 use tokio::sync::watch;
 use tokio::time::Instant;
 use tracing::{Instrument, debug, error, info, info_span, warn};
@@ -36,6 +34,7 @@ use super::clock::request_id;
 use super::destination::{DiscardedBatch, FailureDestination};
 use super::onfailure::{FailureOrigin, onfailure_record};
 use super::shared::{Shared, or_stop};
+use super::source::EsmRecord;
 use super::stats::{ShardState, ShardStats};
 
 /// How a poller ended.
@@ -48,16 +47,17 @@ pub(crate) enum PollerExit {
 }
 
 /// Reads shard `shard_id` from `start` until it ends or the ESM stops.
-pub(crate) async fn poll_shard<R, F, D>(
-    shared: Arc<Shared<R, F, D>>,
+pub(crate) async fn poll_shard<R, F, D, T>(
+    shared: Arc<Shared<R, F, D, T>>,
     shard_id: String,
     start: IteratorStart,
     stop: watch::Receiver<bool>,
 ) -> (String, PollerExit)
 where
-    R: ShardReader + ShardLister + Send + Sync + 'static,
+    R: ShardReader<T> + ShardLister + Send + Sync + 'static,
     F: LambdaFunction + 'static,
     D: FailureDestination + 'static,
+    T: EsmRecord,
 {
     let span = info_span!("esm_shard", shard_id = %shard_id);
     let mut poller = ShardPoller {
@@ -85,14 +85,14 @@ where
 }
 
 /// What reading produced.
-enum NextBatch {
-    Records(Vec<StreamRecord>),
+enum NextBatch<T> {
+    Records(Vec<T>),
     /// The shard is closed and every record of it was handed out.
     Drained,
 }
 
-struct ShardPoller<R, F, D> {
-    shared: Arc<Shared<R, F, D>>,
+struct ShardPoller<R, F, D, T: EsmRecord> {
+    shared: Arc<Shared<R, F, D, T>>,
     shard_id: String,
     /// Where the first iterator starts.
     start: IteratorStart,
@@ -103,15 +103,16 @@ struct ShardPoller<R, F, D> {
     drained: bool,
     /// Read errors in a row, for the backoff.
     read_failures: u32,
-    batcher: Batcher,
+    batcher: Batcher<T>,
     stop: watch::Receiver<bool>,
 }
 
-impl<R, F, D> ShardPoller<R, F, D>
+impl<R, F, D, T> ShardPoller<R, F, D, T>
 where
-    R: ShardReader + ShardLister + Send + Sync + 'static,
+    R: ShardReader<T> + ShardLister + Send + Sync + 'static,
     F: LambdaFunction + 'static,
     D: FailureDestination + 'static,
+    T: EsmRecord,
 {
     async fn run(&mut self) -> PollerExit {
         loop {
@@ -135,7 +136,7 @@ where
 
     /// Reads until a batch is ready or the shard is drained; `None` when
     /// stopped.
-    async fn next_batch(&mut self) -> Option<NextBatch> {
+    async fn next_batch(&mut self) -> Option<NextBatch<T>> {
         loop {
             let now = Instant::now();
             if self.batcher.ready(now, self.drained) {
@@ -193,7 +194,7 @@ where
             Ok(page) => {
                 self.read_failures = 0;
                 if let Some(last) = page.records.last() {
-                    self.last_read = Some(last.sequence_number.clone());
+                    self.last_read = Some(last.sequence_number().clone());
                 }
                 self.batcher.push(page.records, Instant::now());
                 match page.next_iterator {
@@ -232,7 +233,7 @@ where
     }
 
     /// Drives one batch to its end. `None` when stopped.
-    async fn deliver(&mut self, mut batch: Batch) -> Option<()> {
+    async fn deliver(&mut self, mut batch: Batch<T>) -> Option<()> {
         self.update_stats(|stats| stats.batches += 1);
         loop {
             match batch.next_step(self.shared.clock.now_millis()) {
@@ -243,11 +244,11 @@ where
                     let records = &batch.records()[range.clone()];
                     let span = info_span!(
                         "esm_invoke",
-                        first_sequence_number = %records[0].sequence_number,
-                        last_sequence_number = %records[records.len() - 1].sequence_number,
+                        first_sequence_number = %records[0].sequence_number(),
+                        last_sequence_number = %records[records.len() - 1].sequence_number(),
                         batch_size = records.len(),
                     );
-                    let event = self.shared.event_source.event(&self.shard_id, records);
+                    let event = T::event(&self.shared.event_source, &self.shard_id, records);
                     let shared = Arc::clone(&self.shared);
                     let answer = or_stop(
                         &mut self.stop,
@@ -275,6 +276,7 @@ where
                     let record = onfailure_record(
                         &discard,
                         &FailureOrigin {
+                            kind: T::KIND,
                             shard_id: &self.shard_id,
                             stream_arn: &self.shared.target.stream_arn,
                             function_arn: &self.shared.target.function_arn,
@@ -292,7 +294,7 @@ where
                     );
                     let discarded = DiscardedBatch {
                         record,
-                        payload: discarded_event(
+                        payload: discarded_event::<T>(
                             &self.shared.event_source,
                             &self.shard_id,
                             batch.records(),
@@ -348,22 +350,22 @@ where
 /// One line per invocation outcome; payloads are never logged.
 /// The event of the discarded records, as the function was given them
 /// (an S3 destination keeps it as the object's `payload`).
-fn discarded_event(
-    event_source: &KinesisEventSource,
+fn discarded_event<T: EsmRecord>(
+    event_source: &T::EventSource,
     shard_id: &str,
-    records: &[StreamRecord],
+    records: &[T],
     discard: &Discard,
 ) -> String {
     let range = &discard.range;
-    let discarded: Vec<StreamRecord> = records
+    let discarded: Vec<T> = records
         .iter()
         .filter(|record| {
-            record.sequence_number >= range.start_sequence_number
-                && record.sequence_number <= range.end_sequence_number
+            *record.sequence_number() >= range.start_sequence_number
+                && *record.sequence_number() <= range.end_sequence_number
         })
         .cloned()
         .collect();
-    event_source.event(shard_id, &discarded)
+    T::event(event_source, shard_id, &discarded)
 }
 
 fn log_reaction(answer: &FunctionAnswer, reaction: &Reaction) {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use streamdlq_core::invocation::{KinesisEventSource, LambdaFunction};
+use streamdlq_core::invocation::LambdaFunction;
 use streamdlq_core::{ShardLister, ShardReader};
 use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
@@ -17,6 +17,7 @@ use super::destination::FailureDestination;
 use super::lineage::Lineage;
 use super::poller::{PollerExit, poll_shard};
 use super::shared::{Shared, or_stop};
+use super::source::EsmRecord;
 use super::stats::{EsmStats, ShardState};
 use super::target::EsmTarget;
 
@@ -57,20 +58,19 @@ impl Esm {
     }
 
     /// Starts reading the stream on the current Tokio runtime: shard
-    /// discovery now, one poller per shard as its parents finish.
-    pub fn start<R, F, D>(self, reader: R, function: F, destination: D) -> EsmHandle
+    /// discovery now, one poller per shard as its parents finish. The
+    /// reader decides the kind of stream: a Kinesis reader yields Kinesis
+    /// events, a DynamoDB Streams reader DynamoDB Streams events.
+    pub fn start<T, R, F, D>(self, reader: R, function: F, destination: D) -> EsmHandle
     where
-        R: ShardReader + ShardLister + Send + Sync + 'static,
+        T: EsmRecord,
+        R: ShardReader<T> + ShardLister + Send + Sync + 'static,
         F: LambdaFunction + 'static,
         D: FailureDestination + 'static,
     {
         let (stop_sender, stop) = watch::channel(false);
         let (stats, stats_receiver) = watch::channel(EsmStats::default());
-        let event_source = KinesisEventSource {
-            region: self.target.region().to_owned(),
-            stream_arn: self.target.stream_arn.clone(),
-            invoke_identity_arn: Some(self.target.invoke_identity_arn.clone()),
-        };
+        let event_source = T::event_source(&self.target);
         let span = info_span!("esm", stream_arn = %self.target.stream_arn);
         let shared = Arc::new(Shared {
             policy: RetryPolicy::from(&self.config),
@@ -94,11 +94,12 @@ impl Esm {
 
 /// Lists shards now and every discovery interval (and whenever a shard
 /// ends), starts pollers in lineage order, and on stop waits for them.
-async fn coordinate<R, F, D>(shared: Arc<Shared<R, F, D>>, mut stop: watch::Receiver<bool>)
+async fn coordinate<R, F, D, T>(shared: Arc<Shared<R, F, D, T>>, mut stop: watch::Receiver<bool>)
 where
-    R: ShardReader + ShardLister + Send + Sync + 'static,
+    R: ShardReader<T> + ShardLister + Send + Sync + 'static,
     F: LambdaFunction + 'static,
     D: FailureDestination + 'static,
+    T: EsmRecord,
 {
     let mut lineage = Lineage::new(shared.config.settings.starting_position());
     let mut pollers: JoinSet<(String, PollerExit)> = JoinSet::new();

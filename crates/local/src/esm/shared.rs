@@ -6,22 +6,22 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use streamdlq_core::invocation::KinesisEventSource;
 use tokio::sync::watch;
 
 use super::batch::RetryPolicy;
 use super::clock::Clock;
 use super::config::EsmConfig;
+use super::source::EsmRecord;
 use super::stats::EsmStats;
 use super::target::EsmTarget;
 
-/// Everything the pollers share.
+/// Everything the pollers share, for a stream of `T` records.
 #[derive(Debug)]
-pub(crate) struct Shared<R, F, D> {
+pub(crate) struct Shared<R, F, D, T: EsmRecord> {
     pub config: EsmConfig,
     pub policy: RetryPolicy,
     pub target: EsmTarget,
-    pub event_source: KinesisEventSource,
+    pub event_source: T::EventSource,
     pub reader: R,
     pub function: F,
     pub destination: D,

@@ -1,7 +1,7 @@
 //! [`EsmTarget`]: what an event source mapping connects — a stream, a
 //! function, and the role the function runs as.
 
-use streamdlq_core::Arn;
+use streamdlq_core::{Arn, ArnError};
 
 use super::config::EsmConfigError;
 
@@ -16,14 +16,23 @@ pub struct EsmTarget {
 }
 
 impl EsmTarget {
-    /// The mapping from `stream_arn` to `function_arn`, the function
+    /// The mapping from `stream_arn` (a Kinesis stream or a DynamoDB table
+    /// stream) to `function_arn`, the function
     /// running as the role `<function name>-role` of the stream's account.
     pub fn new(
         stream_arn: impl Into<String>,
         function_arn: impl Into<String>,
     ) -> Result<Self, EsmConfigError> {
         let (stream_arn, function_arn) = (stream_arn.into(), function_arn.into());
-        let stream = Arn::parse_kinesis_stream(&stream_arn)?;
+        // A Kinesis data stream or a DynamoDB table stream.
+        let stream = Arn::parse(&stream_arn)?;
+        if stream.kinesis_stream_name().is_none() && stream.dynamodb_stream().is_none() {
+            return Err(ArnError::WrongKind {
+                arn: stream_arn,
+                expected: "Kinesis stream or DynamoDB table stream",
+            }
+            .into());
+        }
         let function = Arn::parse_lambda_function(&function_arn)?;
         // Present in both: the parse_* checks require them.
         let (region, account) = (
@@ -73,7 +82,18 @@ mod tests {
         );
     }
 
-    /// Anything but a Kinesis stream ARN and a function ARN is refused.
+    /// A DynamoDB table stream is a mapping's source too.
+    #[test]
+    fn accepts_a_dynamodb_table_stream() {
+        let target = EsmTarget::new(
+            "arn:aws:dynamodb:eu-west-1:123456789012:table/elements/stream/2026-11-23T10:00:00.000",
+            "arn:aws:lambda:eu-west-1:123456789012:function:table-processor",
+        )
+        .expect("valid ARNs");
+        assert_eq!(target.region(), "eu-west-1");
+    }
+
+    /// Anything but a stream ARN and a function ARN is refused.
     #[test]
     fn refuses_arns_of_the_wrong_kind() {
         let function = "arn:aws:lambda:eu-west-1:123456789012:function:processor";

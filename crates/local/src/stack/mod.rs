@@ -27,7 +27,7 @@ pub use down::{StopReport, Stopped, stop_processes};
 pub use status::{StackStatus, status};
 
 use processor::{ElementHandler, LogSink};
-use streamdlq_core::KinesisShardReader;
+use streamdlq_core::{DynamoDbShardReader, KinesisShardReader};
 use streamdlq_emulators::sdk::REGION;
 use streamdlq_emulators::{EmulatorError, EmulatorOptions, EmulatorProcess, Emulators};
 
@@ -38,6 +38,7 @@ use crate::delivery::{
 use crate::esm::{
     AnyDestination, Esm, EsmConfig, EsmConfigError, EsmHandle, EsmTarget, FunctionSettings,
     InvokeApiFunction, S3Destination, SnsDestination, SqsDestination, processor_function,
+    table_processor_function,
 };
 pub use crate::function_env::{FunctionContext, lookup};
 use crate::resources::{Clients, CreatedDestination, ResourceError, StackResources};
@@ -141,6 +142,8 @@ pub struct Stack {
     resources: StackResources,
     clients: Clients,
     esm: EsmHandle,
+    /// The table stream's mapping, when the template has a table.
+    table_esm: Option<EsmHandle>,
     delivery: Option<DeliveryHandle>,
 }
 
@@ -165,6 +168,7 @@ impl Stack {
             )?),
         };
         let esm = start_esm(&template, &resources, &clients, &options.processor)?;
+        let table_esm = start_table_esm(&template, &resources, &clients)?;
 
         tracing::info!(
             stack = %options.stack_name,
@@ -178,6 +182,7 @@ impl Stack {
             resources,
             clients,
             esm,
+            table_esm,
             delivery,
         })
     }
@@ -230,6 +235,7 @@ impl Stack {
                 emulator(self.emulators.moto().process()),
             ],
             started_at: Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
+            table: resources.table.clone(),
         }
     }
 
@@ -238,10 +244,19 @@ impl Stack {
         &self.esm
     }
 
-    /// Stops the pipeline (the ESM first, so that nothing new is published),
-    /// then the emulators.
+    /// What the table stream's event source mapping has done so far, when
+    /// the template has a table.
+    pub fn table_esm(&self) -> Option<&EsmHandle> {
+        self.table_esm.as_ref()
+    }
+
+    /// Stops the pipeline (the ESMs first, so that nothing new is
+    /// published), then the emulators.
     pub async fn stop(self) -> Result<(), EmulatorError> {
         self.esm.stop().await;
+        if let Some(table_esm) = self.table_esm {
+            table_esm.stop().await;
+        }
         if let Some(delivery) = self.delivery {
             delivery.stop().await;
         }
@@ -271,21 +286,7 @@ fn start_esm(
                 |destination| format!("{} {}", destination.kind, destination.target),
             ))
         })?;
-    let destination = match &resources.failure_destination {
-        CreatedDestination::Topic { arn, .. } => {
-            AnyDestination::Sns(SnsDestination::new(clients.sns.clone(), arn))
-        }
-        CreatedDestination::Queue { queue, .. } => {
-            AnyDestination::Sqs(SqsDestination::new(clients.sqs.clone(), &queue.url))
-        }
-        // The mapping's UUID leads every object key; a local mapping gets a
-        // new one each time it is created, as on AWS.
-        CreatedDestination::Bucket { name, .. } => AnyDestination::S3(S3Destination::new(
-            clients.s3.clone(),
-            name,
-            uuid::Uuid::new_v4().to_string(),
-        )),
-    };
+    let destination = mapping_destination(resources, clients);
     tracing::info!(kind = destination.kind(), target = %target.target, "OnFailure destination");
     let function_arn = resources.function_arn(ids::PROCESSOR_FUNCTION);
     let esm = Esm::new(
@@ -318,6 +319,64 @@ fn start_esm(
             destination,
         ),
     })
+}
+
+/// The created OnFailure destination, as one mapping's adapter.
+fn mapping_destination(resources: &StackResources, clients: &Clients) -> AnyDestination {
+    match &resources.failure_destination {
+        CreatedDestination::Topic { arn, .. } => {
+            AnyDestination::Sns(SnsDestination::new(clients.sns.clone(), arn))
+        }
+        CreatedDestination::Queue { queue, .. } => {
+            AnyDestination::Sqs(SqsDestination::new(clients.sqs.clone(), &queue.url))
+        }
+        // The mapping's UUID leads every object key; a local mapping gets a
+        // new one each time it is created, as on AWS.
+        CreatedDestination::Bucket { name, .. } => AnyDestination::S3(S3Destination::new(
+            clients.s3.clone(),
+            name,
+            uuid::Uuid::new_v4().to_string(),
+        )),
+    }
+}
+
+/// The ESM of the table processor's DynamoDB event: the table stream's
+/// batches (read from moto's DynamoDB Streams) to the table processor in
+/// this process, what it gives up on to the same OnFailure destination as
+/// the Kinesis mapping (the template reader checked that it is the same).
+/// `--processor-endpoint` replaces the Kinesis processor only.
+fn start_table_esm(
+    template: &StackTemplate,
+    resources: &StackResources,
+    clients: &Clients,
+) -> Result<Option<EsmHandle>, StackError> {
+    let (Some(spec), Some(table)) = (&template.table, &resources.table) else {
+        return Ok(None);
+    };
+    let function_arn = resources.function_arn(ids::TABLE_PROCESSOR_FUNCTION);
+    let esm = Esm::new(
+        EsmConfig::new(spec.esm.settings.clone()),
+        EsmTarget::new(table.stream_arn.clone(), function_arn.clone())?,
+    )?;
+    let environment =
+        resources.environment(ids::TABLE_PROCESSOR_FUNCTION, &spec.processor_environment)?;
+    let config = processor::ProcessorConfig::from_lookup(|name| lookup(&environment, name))
+        .map_err(|source| StackError::Function {
+            function: ids::TABLE_PROCESSOR_FUNCTION,
+            source: Box::new(source),
+        })?;
+    let settings = FunctionSettings {
+        timeout: spec.processor_timeout,
+        ..FunctionSettings::new(function_arn)
+    };
+    let handler = ElementHandler::new(LogSink, config.schema_mode);
+    let reader = DynamoDbShardReader::new(clients.dynamodb_streams.clone());
+    tracing::info!(table = %table.name, stream_arn = %table.stream_arn, "table stream mapping");
+    Ok(Some(esm.start(
+        reader,
+        table_processor_function(handler, settings),
+        mapping_destination(resources, clients),
+    )))
 }
 
 /// SNS -> hydrate: the delivery loop around the function `factory` builds.

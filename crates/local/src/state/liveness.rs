@@ -125,6 +125,7 @@ mod tests {
             delivery_queue_url: String::new(),
             processes,
             started_at: String::new(),
+            table: None,
         }
     }
 

@@ -56,6 +56,18 @@ pub struct LocalState {
     pub processes: Vec<ProcessEntry>,
     /// When the stack became ready, ISO-8601 UTC.
     pub started_at: String,
+    /// The demo table and its stream, when the template has one (absent
+    /// from the state of a stack without a table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<TableState>,
+}
+
+/// The table's name and its stream's ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TableState {
+    pub name: String,
+    pub stream_arn: String,
 }
 
 /// Where the emulators answer.
@@ -222,7 +234,7 @@ impl LocalState {
     /// The shell environment that points AWS SDKs and CLIs, and streamdlq's
     /// own commands, at this stack.
     pub fn exports(&self) -> Vec<(&'static str, String)> {
-        vec![
+        let mut exports = vec![
             ("AWS_ENDPOINT_URL", self.endpoints.moto.clone()),
             ("AWS_ENDPOINT_URL_KINESIS", self.endpoints.kinesis.clone()),
             ("AWS_REGION", self.region.clone()),
@@ -238,7 +250,12 @@ impl LocalState {
                 "STREAMDLQ_HYDRATE_FAILURE_QUEUE_URL",
                 self.hydrate_failure_queue_url.clone(),
             ),
-        ]
+        ];
+        if let Some(table) = &self.table {
+            exports.push(("STREAMDLQ_TABLE_NAME", table.name.clone()));
+            exports.push(("STREAMDLQ_TABLE_STREAM_ARN", table.stream_arn.clone()));
+        }
+        exports
     }
 
     /// [`Self::exports`] as `export NAME='value'` lines for a POSIX shell.
@@ -316,6 +333,7 @@ mod tests {
                 pgid: 10,
             }],
             started_at: "2025-01-01T00:00:00.000Z".to_owned(),
+            table: None,
         }
     }
 

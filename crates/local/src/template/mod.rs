@@ -21,6 +21,9 @@
 //! - [`kinesis_event`]: [`KinesisEventSpec`], the processor's Kinesis event:
 //!   its stream, its OnFailure destination and its [`EsmSettings`], read
 //!   from the event's properties by the ESM's own reader.
+//! - [`table`]: [`TableSpec`], the demo table (key, stream view) and the
+//!   DynamoDB Streams mapping of `TableProcessorFunction` on its stream,
+//!   both optional.
 //! - [`failure_path`]: [`FailureTarget`], the resource the mapping sends
 //!   OnFailure records to (topic, queue or bucket), and [`HydrateTrigger`],
 //!   the hydrate function's event on it.
@@ -32,6 +35,7 @@ pub mod failure_path;
 pub mod kinesis_event;
 pub mod limits;
 pub mod nested;
+pub mod table;
 pub mod value;
 
 use std::collections::BTreeMap;
@@ -43,6 +47,7 @@ use serde_norway::{Mapping, Value};
 pub use error::TemplateError;
 pub use failure_path::{FailureTarget, HydrateTrigger};
 pub use kinesis_event::{Destination, KinesisEventSpec};
+pub use table::{KeyAttribute, TableSpec};
 pub use value::{Reference, TemplateValue};
 
 use crate::esm::{EsmSettings, MappingProperties, PropertyValue};
@@ -56,6 +61,8 @@ pub mod ids {
     pub const PROCESSOR_FUNCTION: &str = "ProcessorFunction";
     pub const FAILURE_TOPIC: &str = "FailureTopic";
     pub const HYDRATE_FUNCTION: &str = "HydrateFunction";
+    pub const TABLE: &str = "Table";
+    pub const TABLE_PROCESSOR_FUNCTION: &str = "TableProcessorFunction";
     pub const DEAD_LETTER_QUEUE: &str = "DeadLetterQueue";
     pub const HYDRATE_FAILURE_QUEUE: &str = "HydrateFailureQueue";
 }
@@ -65,6 +72,7 @@ const SNS_TOPIC: &str = "AWS::SNS::Topic";
 const SQS_QUEUE: &str = "AWS::SQS::Queue";
 const SNS_SUBSCRIPTION: &str = "AWS::SNS::Subscription";
 const FUNCTION: &str = "AWS::Serverless::Function";
+const DYNAMODB_TABLE: &str = "AWS::DynamoDB::Table";
 
 /// The Kinesis stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +147,8 @@ pub struct StackTemplate {
     pub hydrate: HydrateSpec,
     /// The resource the mapping's OnFailure destination names, if any.
     pub failure_target: Option<FailureTarget>,
+    /// The demo table and its table processor, if the template has them.
+    pub table: Option<TableSpec>,
 }
 
 impl StackTemplate {
@@ -195,6 +205,7 @@ impl StackTemplate {
             resources.get(ids::FAILURE_TOPIC, SNS_TOPIC)?;
         }
         let failure_target = resources.failure_target(processor.esm.on_failure.as_ref())?;
+        let table = resources.table(processor.esm.on_failure.as_ref())?;
 
         Ok(Self {
             parameters,
@@ -204,6 +215,7 @@ impl StackTemplate {
             processor,
             hydrate,
             failure_target,
+            table,
         })
     }
 }
@@ -255,6 +267,107 @@ impl<'a> TemplateResources<'a> {
             properties: resource.get("Properties").and_then(mapping),
             parameters: self.parameters,
         })
+    }
+
+    /// The table and its processor's DynamoDB event, when the template has
+    /// a `Table`; its OnFailure destination must be `stream_destination`,
+    /// the Kinesis mapping's, which the hydrate function consumes.
+    fn table(
+        &self,
+        stream_destination: Option<&Destination>,
+    ) -> Result<Option<TableSpec>, TemplateError> {
+        if self
+            .resources
+            .is_none_or(|resources| resources.get(ids::TABLE).is_none())
+        {
+            return Ok(None);
+        }
+        let table = self.get(ids::TABLE, DYNAMODB_TABLE)?;
+        let types: Vec<(String, String)> = table
+            .property(&["AttributeDefinitions"])
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+            .filter_map(|attribute| {
+                Some((
+                    attribute.get("AttributeName")?.as_str()?.to_owned(),
+                    value::scalar(attribute.get("AttributeType")?)?,
+                ))
+            })
+            .collect();
+        let mut key = Vec::new();
+        for element in table
+            .property(&["KeySchema"])
+            .and_then(Value::as_sequence)
+            .into_iter()
+            .flatten()
+        {
+            let name = element
+                .get("AttributeName")
+                .and_then(Value::as_str)
+                .ok_or_else(|| TemplateError::missing(ids::TABLE, "KeySchema AttributeName"))?;
+            let attribute_type = types
+                .iter()
+                .find(|(defined, _)| defined == name)
+                .map(|(_, kind)| kind.clone())
+                .ok_or_else(|| {
+                    TemplateError::invalid(
+                        ids::TABLE,
+                        "AttributeDefinitions",
+                        format!("must define the key attribute {name}"),
+                    )
+                })?;
+            key.push(KeyAttribute {
+                name: name.to_owned(),
+                attribute_type,
+                key_type: element
+                    .get("KeyType")
+                    .and_then(Value::as_str)
+                    .unwrap_or("HASH")
+                    .to_owned(),
+            });
+        }
+        if key.is_empty() {
+            return Err(TemplateError::missing(ids::TABLE, "KeySchema"));
+        }
+        let stream_view_type = table
+            .property(&["StreamSpecification", "StreamViewType"])
+            .and_then(value::scalar)
+            .ok_or_else(|| {
+                TemplateError::missing(ids::TABLE, "StreamSpecification.StreamViewType")
+            })?;
+        if !table::STREAM_VIEW_TYPES.contains(&stream_view_type.as_str()) {
+            return Err(TemplateError::invalid(
+                ids::TABLE,
+                "StreamSpecification.StreamViewType",
+                format!(
+                    "must be one of {}, not {stream_view_type:?}",
+                    table::STREAM_VIEW_TYPES.join(", ")
+                ),
+            ));
+        }
+        let processor = self.get(ids::TABLE_PROCESSOR_FUNCTION, FUNCTION)?;
+        let esm = processor.stream_event("DynamoDB", ids::TABLE)?;
+        if esm.on_failure.as_ref() != stream_destination {
+            return Err(TemplateError::invalid(
+                ids::TABLE_PROCESSOR_FUNCTION,
+                "DestinationConfig.OnFailure",
+                format!(
+                    "must be the Kinesis mapping's destination, which the hydrate function consumes ({})",
+                    stream_destination.map_or_else(
+                        || "none".to_owned(),
+                        |destination| format!("{} {}", destination.kind, destination.target)
+                    )
+                ),
+            ));
+        }
+        Ok(Some(TableSpec {
+            key,
+            stream_view_type,
+            processor_timeout: processor.timeout()?,
+            processor_environment: processor.environment(),
+            esm,
+        }))
     }
 
     fn queue(&self, logical_id: &'static str) -> Result<QueueSpec, TemplateError> {
@@ -394,16 +507,27 @@ impl<'a> Resource<'a> {
     }
 
     fn kinesis_event(&self) -> Result<KinesisEventSpec, TemplateError> {
-        let (event_name, event) = self.event("Kinesis")?;
+        self.stream_event("Kinesis", ids::STREAM)
+    }
+
+    /// The function's first event of type `kind` (`Kinesis`, `DynamoDB`),
+    /// whose `Stream` must refer to `source`.
+    fn stream_event(
+        &self,
+        kind: &str,
+        source: &'static str,
+    ) -> Result<KinesisEventSpec, TemplateError> {
+        let (event_name, event) = self.event(kind)?;
+        let field = format!("{kind} event Stream");
         let stream = event
             .property(&["Stream"])
             .and_then(reference)
-            .ok_or_else(|| TemplateError::missing(self.logical_id, "Kinesis event Stream"))?;
-        if stream.logical_id != ids::STREAM {
+            .ok_or_else(|| TemplateError::missing(self.logical_id, &field))?;
+        if stream.logical_id != source {
             return Err(TemplateError::invalid(
                 self.logical_id,
-                "Kinesis event Stream",
-                format!("must refer to {}, not {stream}", ids::STREAM),
+                &field,
+                format!("must refer to {source}, not {stream}"),
             ));
         }
         let settings = EsmSettings::read(&event).map_err(|error| TemplateError::Mapping {

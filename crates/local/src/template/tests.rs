@@ -123,6 +123,59 @@ fn reads_queue_attributes() {
     }
 }
 
+/// The demo table: its key, its stream's view type, and the table
+/// processor's DynamoDB mapping with the Kinesis mapping's failure settings
+/// and destination.
+#[test]
+fn reads_the_table_and_its_stream_mapping() {
+    let template = real();
+    let table = template.table.expect("the demo has a table");
+    assert_eq!(
+        table.key,
+        [KeyAttribute {
+            name: "AtomicNumber".to_owned(),
+            attribute_type: "N".to_owned(),
+            key_type: "HASH".to_owned(),
+        }]
+    );
+    assert_eq!(table.stream_view_type, "NEW_AND_OLD_IMAGES");
+    assert_eq!(
+        table.esm.stream,
+        Reference::attribute(ids::TABLE, "StreamArn")
+    );
+    let (stream, settings) = (&template.processor.esm.settings, &table.esm.settings);
+    assert_eq!(
+        settings.maximum_retry_attempts(),
+        stream.maximum_retry_attempts()
+    );
+    assert_eq!(settings.maximum_record_age(), stream.maximum_record_age());
+    assert!(settings.bisect_batch_on_function_error());
+    assert!(settings.report_batch_item_failures());
+    assert_eq!(table.esm.on_failure, template.processor.esm.on_failure);
+}
+
+/// A table mapping that sends its failures elsewhere than the hydrate
+/// function's source is refused.
+#[test]
+fn refuses_a_table_mapping_with_another_destination() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml");
+    let original = std::fs::read_to_string(&path).expect("template");
+    let text = original.replacen(
+        "                Type: SNS\n                Destination: !GetAtt Hydrator.Outputs.TopicArn\n\n  # Iterator age",
+        "                Type: SQS\n                Destination: !GetAtt Hydrator.Outputs.DlqArn\n\n  # Iterator age",
+        1,
+    );
+    assert_ne!(
+        text, original,
+        "the table mapping's destination was changed"
+    );
+    let error = StackTemplate::parse_at(&text, path.parent()).expect_err("refused");
+    assert!(
+        error.to_string().contains("TableProcessorFunction"),
+        "{error}"
+    );
+}
+
 /// The hydrate function's environment names, its SNS topic and its async
 /// invocation settings come from the template, through the nested hydrator.
 #[test]
@@ -138,15 +191,16 @@ fn reads_the_hydrate_function() {
         hydrate.environment[0].1,
         TemplateValue::Reference(Reference::to(ids::DEAD_LETTER_QUEUE))
     );
-    // The demo's stream, passed to the nested hydrator's list parameter.
+    // The demo's stream and table stream, passed to the nested
+    // hydrator's list parameter.
     assert_eq!(
         hydrate.environment[1].1,
         TemplateValue::Join(
             ",".to_owned(),
-            vec![TemplateValue::Reference(Reference::attribute(
-                ids::STREAM,
-                "Arn"
-            ))]
+            vec![
+                TemplateValue::Reference(Reference::attribute(ids::STREAM, "Arn")),
+                TemplateValue::Reference(Reference::attribute(ids::TABLE, "StreamArn")),
+            ]
         )
     );
     assert_eq!(

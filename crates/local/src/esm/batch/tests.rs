@@ -125,7 +125,7 @@ fn succeeds_in_one_invocation_and_checkpoints_the_last_record() {
 /// An empty batch has nothing to do.
 #[test]
 fn an_empty_batch_is_done_at_once() {
-    let mut batch = Batch::new(Vec::new(), policy());
+    let mut batch = Batch::<StreamRecord>::new(Vec::new(), policy());
     assert_eq!(batch.next_step(NOW), Step::Done);
     assert_eq!(batch.checkpoint(), None);
 }
