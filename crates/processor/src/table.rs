@@ -145,7 +145,7 @@ async fn process<S: ElementSink + Sync>(
 pub fn element_of_image(
     image: &Map<String, Value>,
     mode: crate::config::SchemaMode,
-) -> Result<Element, ElementError> {
+) -> Result<Element<'static>, ElementError> {
     let mut plain = Map::new();
     for (name, value) in image {
         plain.insert(
@@ -157,7 +157,8 @@ pub fn element_of_image(
     }
     // A map of plain JSON values always serialises.
     let bytes = serde_json::to_vec(&Value::Object(plain)).unwrap_or_default();
-    Element::from_bytes(&bytes, mode)
+    // The image is not kept, so the element owns its names.
+    Element::from_bytes(&bytes, mode).map(Element::into_owned)
 }
 
 /// One attribute value in DynamoDB JSON as plain JSON; `None` for binary
