@@ -36,7 +36,6 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, de::Error as _};
 
 use super::context::{RecordContext, seconds_to_millis, shard_of_event_id};
-use super::scan::read_plain_event;
 use crate::sequence::SequenceNumber;
 
 /// The records of one Kinesis event, in the order the event lists them.
@@ -81,25 +80,6 @@ pub enum DataError {
 }
 
 impl KinesisBatch {
-    /// Reads the event from its JSON bytes as the Runtime API delivers
-    /// them: the same reading and the same errors as
-    /// `serde_json::from_slice`, faster. The text is checked to be UTF-8 once,
-    /// as a whole, instead of string by string (for a 10,000-record event,
-    /// some 200,000 strings), then read by the reader specialised for the
-    /// event as the ESM writes it (`scan`); anything outside that plain case
-    /// (escapes, duplicate fields, a malformed event) is read by serde_json,
-    /// and text that is not UTF-8 by `serde_json::from_slice`, for its exact
-    /// answer or error.
-    pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => match read_plain_event(text) {
-                Some(batch) => Ok(batch),
-                None => serde_json::from_str(text),
-            },
-            Err(_) => serde_json::from_slice(bytes),
-        }
-    }
-
     /// Number of records in the event.
     pub fn len(&self) -> usize {
         self.records.len()
