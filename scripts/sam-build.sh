@@ -27,7 +27,7 @@ if [[ "${1:-}" == "--hydrator" ]]; then
   FUNCTIONS=(HydrateFunction)
 else
   TEMPLATE=template.yaml
-  FUNCTIONS=(ProcessorFunction Hydrator/HydrateFunction)
+  FUNCTIONS=(ProcessorFunction TableProcessorFunction Hydrator/HydrateFunction)
 fi
 
 ensure_python_tools "$VENV" infra/tools/build.txt
