@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proves `sam build` works on a fresh machine without Docker or an AWS account:
 # aws-sam-cli, cargo-lambda and zig come pinned from PyPI (.tools/sam-venv),
-# cargo-lambda cross-compiles both functions for arm64 with zig as the linker,
+# cargo-lambda cross-compiles every function for arm64 with zig as the linker,
 # and the script checks that each function got an aarch64 `bootstrap`.
 #
 #   scripts/sam-build.sh [sam build args]             the demo stack (template.yaml)
