@@ -2,37 +2,22 @@
 //! functions: the processor under the template's ESM, and the hydrate
 //! function behind SNS delivery.
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+mod demo_stack;
+
+use std::time::Duration;
 
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
 use aws_sdk_sqs::types::QueueAttributeName;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use demo_stack::{first_dlq_bodies, processed, start};
 use serde_json::Value;
 use streamdlq_core::{HydrationStatus, SequenceNumber, assemble};
-use streamdlq_emulators::EmulatorOptions;
-use streamdlq_local::esm::EsmStats;
-use streamdlq_local::stack::{ProcessorTarget, in_process_hydrate};
-use streamdlq_local::{Stack, StackOptions};
+use streamdlq_local::Stack;
 
 const WITHOUT_PILL: &str = include_str!("../../../events/test-records-without-poison-pill.json");
 const WITH_PILL: &str = include_str!("../../../events/test-records-with-poison-pill.json");
-
-async fn start(name: &str) -> Stack {
-    Stack::start(StackOptions {
-        template: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml"),
-        stack_name: name.to_owned(),
-        emulators: EmulatorOptions::from_env().expect("emulators installed"),
-        async_retry_delay: Duration::from_millis(50),
-        delivery_wait: Duration::from_secs(1),
-        processor: ProcessorTarget::InProcess,
-        hydrate: Some(in_process_hydrate()),
-    })
-    .await
-    .expect("stack starts")
-}
 
 /// Puts a PutRecords file in one request; returns each record's sequence
 /// number and bytes.
@@ -68,14 +53,6 @@ async fn put(stack: &Stack, text: &str) -> Vec<(String, Vec<u8>)> {
         .map(|record| record.sequence_number.clone().expect("sequence number"))
         .zip(data)
         .collect()
-}
-
-fn processed(stats: &EsmStats) -> u64 {
-    stats
-        .shards
-        .values()
-        .map(|shard| shard.records_processed)
-        .sum()
 }
 
 async fn depth(stack: &Stack, queue_url: &str) -> u64 {
@@ -136,29 +113,7 @@ async fn the_dlq_receives_exactly_the_poison_pill_byte_exact() {
         .expect("the pill")
         .clone();
 
-    let dlq = &stack.resources().dead_letter_queue.url;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let bodies = loop {
-        let messages = stack
-            .clients()
-            .sqs
-            .receive_message()
-            .queue_url(dlq)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .expect("receive")
-            .messages
-            .unwrap_or_default();
-        if !messages.is_empty() {
-            break messages
-                .into_iter()
-                .map(|message| message.body.expect("body"))
-                .collect::<Vec<_>>();
-        }
-        assert!(Instant::now() < deadline, "nothing reached the DLQ");
-    };
+    let bodies = first_dlq_bodies(&stack).await;
 
     let failures = assemble(bodies.iter().map(String::as_str));
     assert_eq!(failures.len(), 1, "one failure");

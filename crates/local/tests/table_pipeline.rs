@@ -4,34 +4,20 @@
 //! (`DDBStreamBatchInfo`) hydrated by the real hydrate function from the
 //! table's stream into the DLQ.
 
+mod demo_stack;
+
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue as SdkValue;
+use demo_stack::{first_dlq_bodies, processed, start};
 use serde_json::Value;
 use streamdlq_core::dynamodb::{AttributeValue, DynamoDbRecord};
 use streamdlq_core::{
     DynamoDbShardReader, HydrationStatus, IteratorStart, ShardLister, ShardReader, assemble,
 };
-use streamdlq_emulators::EmulatorOptions;
+use streamdlq_local::Stack;
 use streamdlq_local::esm::EsmStats;
-use streamdlq_local::stack::{ProcessorTarget, in_process_hydrate};
-use streamdlq_local::{Stack, StackOptions};
-
-async fn start(name: &str) -> Stack {
-    Stack::start(StackOptions {
-        template: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml"),
-        stack_name: name.to_owned(),
-        emulators: EmulatorOptions::from_env().expect("emulators installed"),
-        async_retry_delay: Duration::from_millis(50),
-        delivery_wait: Duration::from_secs(1),
-        processor: ProcessorTarget::InProcess,
-        hydrate: Some(in_process_hydrate()),
-    })
-    .await
-    .expect("stack starts")
-}
 
 /// An element item; `mass` as a string makes it the poison pill.
 fn element(number: u32, name: &str, symbol: &str, mass: SdkValue) -> HashMap<String, SdkValue> {
@@ -41,14 +27,6 @@ fn element(number: u32, name: &str, symbol: &str, mass: SdkValue) -> HashMap<Str
         ("Symbol".to_owned(), SdkValue::S(symbol.to_owned())),
         ("AtomicMass".to_owned(), mass),
     ])
-}
-
-fn processed(stats: &EsmStats) -> u64 {
-    stats
-        .shards
-        .values()
-        .map(|shard| shard.records_processed)
-        .sum()
 }
 
 fn invocations(stats: &EsmStats) -> u64 {
@@ -115,29 +93,7 @@ async fn the_dlq_receives_exactly_the_poison_item_with_its_image() {
             .expect("put item");
     }
 
-    let dlq = &stack.resources().dead_letter_queue.url;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let bodies = loop {
-        let messages = stack
-            .clients()
-            .sqs
-            .receive_message()
-            .queue_url(dlq)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .expect("receive")
-            .messages
-            .unwrap_or_default();
-        if !messages.is_empty() {
-            break messages
-                .into_iter()
-                .map(|message| message.body.expect("body"))
-                .collect::<Vec<_>>();
-        }
-        assert!(Instant::now() < deadline, "nothing reached the DLQ");
-    };
+    let bodies = first_dlq_bodies(&stack).await;
 
     let failures = assemble(bodies.iter().map(String::as_str));
     assert_eq!(failures.len(), 1, "one failure");
