@@ -31,7 +31,12 @@ impl SequenceNumber {
         if text.is_empty() {
             return Err(SequenceNumberError::Empty);
         }
-        if !text.bytes().all(|b| b.is_ascii_digit()) {
+        // A fold, not `all`: without the early exit the compiler checks
+        // many digits at once (once per record of a 10,000-record event).
+        if !text
+            .bytes()
+            .fold(true, |digits, b| digits & b.is_ascii_digit())
+        {
             return Err(SequenceNumberError::NotDecimal(text.to_owned()));
         }
         Ok(Self(text.to_owned()))

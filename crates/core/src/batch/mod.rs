@@ -19,6 +19,10 @@
 //!   straight from the bytes the Runtime API delivered.
 //! - `scan`: the reader specialised for the event as the ESM writes it,
 //!   behind [`KinesisBatch::from_json`]; anything else is left to serde_json.
+//! - `template`: a record's text with its five changing values cut out,
+//!   which the scanner matches the next records against instead of parsing
+//!   them.
+//! - `number`: JSON's number grammar, for both.
 //! - `context`: [`RecordContext`], a record's identity for idempotency.
 //! - `handler`: the [`RecordHandler`] and [`RecordError`] traits.
 //! - `options`: [`BatchOptions`], the head-of-batch rule and the AWS facts
@@ -31,10 +35,12 @@
 mod context;
 mod event;
 mod handler;
+mod number;
 mod options;
 mod outcome;
 mod process;
 mod scan;
+mod template;
 
 pub use context::RecordContext;
 pub use event::{DataError, KinesisBatch};

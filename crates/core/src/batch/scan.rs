@@ -14,6 +14,10 @@
 //! scanned eight bytes at a time for a quote, an escape or a control
 //! character.
 //!
+//! In such text, every record after the first is first matched against a
+//! `template` of the record before it, which skips most of those searches;
+//! a record that does not match is read here.
+//!
 //! It only reads the plain case: strings without escapes, no duplicate
 //! fields, nesting well below serde_json's limit, every value of a type the
 //! record reader accepts. Anything else (and every malformed event) makes it
@@ -22,8 +26,11 @@
 //! reader accepts is one serde_json accepts, read to the same batch.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use super::event::{Builder, KinesisBatch, Loose, Text, WireKinesis, WireRecord};
+use super::number::{number_end, number_value};
+use super::template::{RecordTemplate, ValueSpans};
 
 /// Deepest nesting read here; serde_json's limit is 128, and anything this
 /// deep is left to it.
@@ -154,43 +161,9 @@ impl<'a> Scanner<'a> {
     /// A number in JSON's grammar, as text.
     fn number(&mut self) -> Option<&'a str> {
         self.skip_whitespace();
-        let bytes = self.bytes();
         let start = self.pos;
-        let digits = |mut at: usize| {
-            while bytes.get(at).is_some_and(u8::is_ascii_digit) {
-                at += 1;
-            }
-            at
-        };
-        let mut at = start;
-        if bytes.get(at) == Some(&b'-') {
-            at += 1;
-        }
-        at = match bytes.get(at)? {
-            b'0' => at + 1,
-            b'1'..=b'9' => digits(at + 1),
-            _ => return None,
-        };
-        if bytes.get(at) == Some(&b'.') {
-            let fraction = digits(at + 1);
-            if fraction == at + 1 {
-                return None;
-            }
-            at = fraction;
-        }
-        if let Some(b'e' | b'E') = bytes.get(at) {
-            at += 1;
-            if let Some(b'+' | b'-') = bytes.get(at) {
-                at += 1;
-            }
-            let exponent = digits(at);
-            if exponent == at {
-                return None;
-            }
-            at = exponent;
-        }
-        self.pos = at;
-        self.text.get(start..at)
+        self.pos = number_end(self.bytes(), start)?;
+        self.text.get(start..self.pos)
     }
 
     /// Steps over any JSON value, checking its grammar.
@@ -257,52 +230,101 @@ impl<'a> Scanner<'a> {
         // reserved once, the buffer is never copied as it grows (pages not
         // written are never resident).
         let mut builder = Builder::with_capacity(rest / MIN_RECORD_TEXT, rest / 4 * 3);
+        let mut template: Option<RecordTemplate<'a>> = None;
         let mut more = self.open(b'[', b']')?;
         while more {
-            let record = self.record()?;
+            self.skip_whitespace();
+            let matched = template.as_ref().and_then(|t| t.read(self.text, self.pos));
+            let record = match matched {
+                Some((record, end)) => {
+                    self.pos = end;
+                    record
+                }
+                None => {
+                    let start = self.pos;
+                    let (record, spans) = self.record()?;
+                    // Without the quote rule a string's end is not the next
+                    // quote, which is what a template relies on.
+                    template = self
+                        .quote_ends_strings
+                        .then(|| {
+                            let arn = record.event_source_arn.as_ref().map(|arn| match arn {
+                                Text(Cow::Borrowed(arn)) => Some(*arn),
+                                Text(Cow::Owned(_)) => None,
+                            });
+                            RecordTemplate::learn(self.text, start..self.pos, spans, arn?)
+                        })
+                        .flatten();
+                    record
+                }
+            };
             builder.push(record).ok()?;
             more = self.next_member(b']')?;
         }
         Some(builder.finish())
     }
 
-    /// One record object (depth 3).
-    fn record(&mut self) -> Option<WireRecord<'a>> {
+    /// One record object (depth 3), and where its changing values are.
+    fn record(&mut self) -> Option<(WireRecord<'a>, ValueSpans)> {
         let (mut event_id, mut event_source_arn, mut kinesis) = (None, None, None);
+        let mut spans = ValueSpans::default();
         let mut more = self.open(b'{', b'}')?;
         while more {
             let key = self.string()?;
             self.expect(b':')?;
             match key {
-                "eventID" => set_once(&mut event_id, self.optional_text()?)?,
+                "eventID" => {
+                    let (text, span) = self.spanned(|scanner| scanner.optional_text())?;
+                    spans.event_id = text.is_some().then(|| content(span));
+                    set_once(&mut event_id, text)?;
+                }
                 "eventSourceARN" => set_once(&mut event_source_arn, self.optional_text()?)?,
-                "kinesis" => set_once(&mut kinesis, self.kinesis()?)?,
+                "kinesis" => set_once(&mut kinesis, self.kinesis(&mut spans)?)?,
                 _ => self.skip_value(3)?,
             }
             more = self.next_member(b'}')?;
         }
-        Some(WireRecord {
+        let record = WireRecord {
             event_id: event_id.flatten(),
             event_source_arn: event_source_arn.flatten(),
             kinesis: kinesis?,
-        })
+        };
+        Some((record, spans))
     }
 
     /// The record's `kinesis` object (depth 4).
-    fn kinesis(&mut self) -> Option<WireKinesis<'a>> {
+    fn kinesis(&mut self, spans: &mut ValueSpans) -> Option<WireKinesis<'a>> {
         let mut sequence_number = None;
         let (mut partition_key, mut approximate_arrival_timestamp, mut data) = (None, None, None);
+        let string_span = |(value, span): (Option<Loose<'a>>, Range<usize>)| {
+            let span = matches!(value, Some(Loose::Str(_))).then(|| content(span));
+            (value, span)
+        };
         let mut more = self.open(b'{', b'}')?;
         while more {
             let key = self.string()?;
             self.expect(b':')?;
             match key {
-                "sequenceNumber" => set_once(&mut sequence_number, self.string()?)?,
-                "partitionKey" => set_once(&mut partition_key, self.loose(4)?)?,
-                "approximateArrivalTimestamp" => {
-                    set_once(&mut approximate_arrival_timestamp, self.loose(4)?)?;
+                "sequenceNumber" => {
+                    let (text, span) = self.spanned(Self::string)?;
+                    spans.sequence_number = Some(content(span));
+                    set_once(&mut sequence_number, text)?;
                 }
-                "data" => set_once(&mut data, self.loose(4)?)?,
+                "partitionKey" => {
+                    let (value, span) = string_span(self.spanned(|s| s.loose(4))?);
+                    spans.partition_key = span;
+                    set_once(&mut partition_key, value)?;
+                }
+                "approximateArrivalTimestamp" => {
+                    let (value, span) = self.spanned(|s| s.loose(4))?;
+                    spans.arrival_time = matches!(value, Some(Loose::Number(_))).then_some(span);
+                    set_once(&mut approximate_arrival_timestamp, value)?;
+                }
+                "data" => {
+                    let (value, span) = string_span(self.spanned(|s| s.loose(4))?);
+                    spans.data = span;
+                    set_once(&mut data, value)?;
+                }
                 _ => self.skip_value(4)?,
             }
             more = self.next_member(b'}')?;
@@ -313,6 +335,17 @@ impl<'a> Scanner<'a> {
             approximate_arrival_timestamp: approximate_arrival_timestamp.flatten(),
             data: data.flatten(),
         })
+    }
+
+    /// `read`'s value, and the span of text it was read from.
+    fn spanned<T>(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> Option<T>,
+    ) -> Option<(T, Range<usize>)> {
+        self.skip_whitespace();
+        let start = self.pos;
+        let value = read(self)?;
+        Some((value, start..self.pos))
     }
 
     /// An optional string field: `null` is `None`, as serde reads an
@@ -343,12 +376,16 @@ impl<'a> Scanner<'a> {
                 self.skip_value(depth)?;
                 Loose::Other("an object")
             }
-            // serde_json reads the number itself, so its value (and its
-            // refusal of one out of range) is exactly serde_json's.
-            _ => Loose::Number(serde_json::from_str(self.number()?).ok()?),
+            // serde_json's value, and its refusal of one out of range.
+            _ => Loose::Number(number_value(self.number()?)?),
         };
         Some(Some(value))
     }
+}
+
+/// A string's content: its span without the quotes.
+fn content(span: Range<usize>) -> Range<usize> {
+    span.start + 1..span.end - 1
 }
 
 /// Sets a field seen for the first time; a second sighting is a duplicate
@@ -522,9 +559,70 @@ mod tests {
         }
     }
 
+    /// A compact event as the ESM writes it, `count` records of one shard
+    /// whose changing values vary in length and form.
+    fn compact_event(count: usize) -> String {
+        let records: Vec<serde_json::Value> = (0..count)
+            .map(|i| {
+                let sequence_number =
+                    format!("4965695925209453244739117821838627129840653243{i:010}");
+                let data = ["QUJD", "", "eyJhIjoxfQ==", "QQ=="][i % 4];
+                let arrival = match i % 3 {
+                    0 => serde_json::json!(1_795_428_897.512 + i as f64),
+                    1 => serde_json::json!(1_795_428_897 + i),
+                    _ => serde_json::json!(1.795_428_897_123_456_7e9),
+                };
+                serde_json::json!({
+                    "kinesis": {
+                        "kinesisSchemaVersion": "1.0",
+                        "partitionKey": "key-".repeat(1 + i % 3) + &i.to_string(),
+                        "sequenceNumber": sequence_number,
+                        "data": data,
+                        "approximateArrivalTimestamp": arrival,
+                    },
+                    "eventSource": "aws:kinesis",
+                    "eventVersion": "1.0",
+                    "eventID": format!("shardId-000000000000:{sequence_number}"),
+                    "eventName": "aws:kinesis:record",
+                    "invokeIdentityArn": "arn:aws:iam::123456789012:role/processor",
+                    "awsRegion": "us-east-1",
+                    "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/demo"
+                })
+            })
+            .collect();
+        serde_json::json!({ "Records": records }).to_string()
+    }
+
+    /// A compact event is read record after record against the template
+    /// of the one before; records that break it (another field, another
+    /// type, another stream, a field missing) are read by the scanner, and
+    /// the batch is serde_json's.
+    #[test]
+    fn reads_compact_events_of_many_records_as_serde_json_does() {
+        let plain = compact_event(300);
+        assert!(!has_escape_or_control(plain.as_bytes()));
+        assert!(agrees(&plain));
+        let mut event: serde_json::Value = serde_json::from_str(&plain).expect("json");
+        event["Records"][10]["extra"] = serde_json::json!({"nested": [1, "x"]});
+        event["Records"][11]["kinesis"]["partitionKey"] = serde_json::json!(7);
+        event["Records"][12]["kinesis"]["data"] = serde_json::json!(null);
+        event["Records"][13]["eventSourceARN"] = serde_json::json!("arn:other");
+        event["Records"][14]["kinesis"]["approximateArrivalTimestamp"] = serde_json::json!("soon");
+        let record = event["Records"][15].as_object_mut().expect("record");
+        record.remove("eventID");
+        let record = event["Records"][16].as_object_mut().expect("record");
+        let kinesis = record.remove("kinesis").expect("kinesis");
+        record.insert("kinesis".to_owned(), kinesis);
+        let broken = event.to_string();
+        assert!(agrees(&broken));
+        let batch = read_plain_event(&broken).expect("plain");
+        assert_eq!(batch.len(), 300);
+    }
+
     /// Thousands of one-byte changes to a real event: whatever the plain
     /// reader reads, serde_json reads to the same batch (the rest it leaves
-    /// to serde_json).
+    /// to serde_json). Pretty text is read by the scanner alone, compact
+    /// text mostly through templates.
     #[test]
     fn agrees_with_serde_json_on_mutated_events() {
         const SIGNIFICANT: &[u8] = b"{}[]\",:\\ 0-.eE+tn\x01aQ=";
@@ -536,9 +634,11 @@ mod tests {
             state ^= state >> 27;
             (state.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) as usize % bound
         };
+        let compact = compact_event(12);
         let (mut read, mut left) = (0, 0);
-        for _ in 0..4_000 {
-            let mut bytes = VALID.as_bytes().to_vec();
+        for round in 0..6_000 {
+            let base = if round % 3 == 0 { VALID } else { &compact };
+            let mut bytes = base.as_bytes().to_vec();
             for _ in 0..1 + next(3) {
                 let at = next(bytes.len());
                 let byte = SIGNIFICANT[next(SIGNIFICANT.len())];
