@@ -162,7 +162,7 @@ impl DestinationObject {
             match event.data_of(entry) {
                 Ok(data) => records.push(StreamRecord {
                     sequence_number: sequence_number.clone(),
-                    partition_key: context.partition_key.clone(),
+                    partition_key: context.partition_key.to_string(),
                     approximate_arrival_millis: context.approximate_arrival_millis,
                     data: data.to_vec(),
                 }),

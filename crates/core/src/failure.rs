@@ -144,10 +144,12 @@ pub enum FailureParseError {
         #[source]
         source: serde_json::Error,
     },
+    /// Boxed: a sequence number holds its digits inline, and two of them
+    /// would make every result of a parse carry their size.
     #[error("failure record range is reversed: start {start} is after end {end}")]
     ReversedRange {
-        start: SequenceNumber,
-        end: SequenceNumber,
+        start: Box<SequenceNumber>,
+        end: Box<SequenceNumber>,
     },
     #[error("failure record batchSize is 0")]
     EmptyBatch,
@@ -191,8 +193,8 @@ impl FailureRecord {
         let batch: BatchInfo = field("batch info", batch)?;
         if batch.start_sequence_number > batch.end_sequence_number {
             return Err(FailureParseError::ReversedRange {
-                start: batch.start_sequence_number,
-                end: batch.end_sequence_number,
+                start: Box::new(batch.start_sequence_number),
+                end: Box::new(batch.end_sequence_number),
             });
         }
         if batch.batch_size == 0 {

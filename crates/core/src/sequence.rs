@@ -9,12 +9,19 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smallstr::SmallString;
 
 /// A stream sequence number: a non-empty string of ASCII digits, ordered by
 /// numeric value. The original text (leading zeros included) is kept so that
 /// it can be handed back to AWS exactly as it was received.
 #[derive(Clone, Debug, Eq)]
-pub struct SequenceNumber(String);
+pub struct SequenceNumber(Digits);
+
+/// The digits, held inline up to the 56 Kinesis writes (DynamoDB Streams
+/// writes fewer), so that reading a 10,000-record event does not allocate a
+/// string per record; longer ones (the APIs accept up to 129 digits) are
+/// kept on the heap.
+type Digits = SmallString<[u8; 56]>;
 
 /// Why a string is not a sequence number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,7 +46,7 @@ impl SequenceNumber {
         {
             return Err(SequenceNumberError::NotDecimal(text.to_owned()));
         }
-        Ok(Self(text.to_owned()))
+        Ok(Self(Digits::from_str(text)))
     }
 
     /// The digits exactly as received.
@@ -120,6 +127,17 @@ mod tests {
     /// Two real 56-digit Kinesis sequence numbers from one shard.
     const LOWER: &str = "49590338271490256608559692538361571095921575989136588898";
     const HIGHER: &str = "49590338271490256608559692540925702759324208523137515618";
+
+    /// Numbers longer than the 56 digits held inline keep every digit and
+    /// their order.
+    #[test]
+    fn keeps_numbers_longer_than_kinesis_writes() {
+        let long = "1".repeat(129);
+        let longer = format!("2{}", "0".repeat(128));
+        assert_eq!(seq(&long).as_str(), long);
+        assert!(seq(&long) < seq(&longer));
+        assert_eq!(seq(&format!("000{long}")), seq(&long));
+    }
 
     #[test]
     fn orders_56_digit_numbers_numerically() {

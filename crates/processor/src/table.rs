@@ -28,7 +28,9 @@ use aws_lambda_events::streams::KinesisEventResponse;
 use serde::Deserialize;
 use serde_json::{Map, Number, Value};
 use streamdlq_core::SequenceNumber;
-use streamdlq_core::batch::{FailureCause, PoisonAtHead, RecordContext, RecordFailure};
+use streamdlq_core::batch::{
+    FailureCause, PartitionKey, PoisonAtHead, RecordContext, RecordFailure,
+};
 
 use crate::element::{Element, ElementError};
 use crate::error::BatchError;
@@ -82,7 +84,7 @@ pub async fn handle_table_event<S: ElementSink + Sync>(
             shard_id: None,
             stream_arn: record.event_source_arn.as_deref().map(Arc::from),
             sequence_number: record.dynamodb.sequence_number.clone(),
-            partition_key: String::new(),
+            partition_key: PartitionKey::new(),
             approximate_arrival_millis: None,
             position: *position,
         };

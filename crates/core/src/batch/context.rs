@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use smallstr::SmallString;
+
 use crate::sequence::SequenceNumber;
 
 /// The identity of one Kinesis record as the event source mapping delivered
@@ -21,13 +23,19 @@ pub struct RecordContext {
     /// `kinesis.sequenceNumber`, exactly as delivered.
     pub sequence_number: SequenceNumber,
     /// `kinesis.partitionKey`.
-    pub partition_key: String,
+    pub partition_key: PartitionKey,
     /// `kinesis.approximateArrivalTimestamp` (epoch seconds in the event) in
     /// milliseconds since the Unix epoch.
     pub approximate_arrival_millis: Option<i64>,
     /// Zero-based position of the record in the event.
     pub position: usize,
 }
+
+/// A record's partition key, held inline up to 40 bytes (a UUID, and most
+/// keys, fit), so that reading a 10,000-record event does not allocate a
+/// string per record; a longer key (Kinesis allows 256 characters) is kept
+/// on the heap. It reads as a `&str`.
+pub type PartitionKey = SmallString<[u8; 40]>;
 
 /// The shard part of a Kinesis `eventID`, which has the form
 /// `<shard id>:<sequence number>`.

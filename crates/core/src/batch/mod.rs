@@ -42,7 +42,7 @@ mod process;
 mod scan;
 mod template;
 
-pub use context::RecordContext;
+pub use context::{PartitionKey, RecordContext};
 pub use event::{DataError, KinesisBatch};
 pub use handler::{RecordError, RecordHandler};
 pub use options::BatchOptions;

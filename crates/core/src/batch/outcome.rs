@@ -190,7 +190,7 @@ mod tests {
                 shard_id: Some("shardId-000000000000".into()),
                 stream_arn: None,
                 sequence_number: SequenceNumber::parse(sequence_number).expect("digits"),
-                partition_key: "periodic-table".to_owned(),
+                partition_key: "periodic-table".into(),
                 approximate_arrival_millis: None,
                 position: 0,
             },
