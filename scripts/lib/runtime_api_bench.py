@@ -265,7 +265,7 @@ def main():
     parser.add_argument("--powertools-python", help="python with aws-lambda-powertools")
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
 
     event = make_event(args.records)

@@ -14,9 +14,10 @@
 //! scanned eight bytes at a time for a quote, an escape or a control
 //! character.
 //!
-//! In such text, every record after the first is first matched against a
-//! `template` of the record before it, which skips most of those searches;
-//! a record that does not match is read here.
+//! In such text, each record after the first is first matched against a
+//! `template` of the last record read here, which skips most of those
+//! searches; a record that does not match is read here and becomes the
+//! next template.
 //!
 //! It only reads the plain case: strings without escapes, no duplicate
 //! fields, nesting well below serde_json's limit, every value of a type the
@@ -451,6 +452,9 @@ mod tests {
     const INVALID_BASE64: &str =
         include_str!("../../../../events/kinesis-batch-invalid-base64.json");
     const EMPTY: &str = include_str!("../../../../events/kinesis-batch-empty.json");
+    /// The valid event on one line, as the ESM writes it: records after the
+    /// first are read through templates.
+    const COMPACT: &str = include_str!("../../../../events/kinesis-batch-compact.json");
 
     /// What a batch holds, comparable: every context and every record's
     /// bytes or error.
@@ -490,7 +494,7 @@ mod tests {
     /// serde_json reads.
     #[test]
     fn reads_the_fixtures_as_serde_json_does() {
-        for fixture in [VALID, POISON_PILL, INVALID_BASE64, EMPTY] {
+        for fixture in [VALID, POISON_PILL, INVALID_BASE64, EMPTY, COMPACT] {
             assert!(agrees(fixture), "{fixture}");
         }
     }
