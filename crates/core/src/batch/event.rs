@@ -228,6 +228,7 @@ impl Builder {
         let approximate_arrival_millis = match kinesis.approximate_arrival_timestamp {
             None | Some(Loose::Null) => None,
             Some(Loose::Number(seconds)) => seconds_to_millis(seconds),
+            Some(Loose::Millis(millis)) => Some(millis),
             Some(other) => {
                 error.get_or_insert(
                     other.malformed("approximateArrivalTimestamp", "a number (epoch seconds)"),
@@ -353,6 +354,9 @@ impl<'de> Visitor<'de> for TextVisitor {
 pub(super) enum Loose<'a> {
     Str(Cow<'a, str>),
     Number(f64),
+    /// A number of epoch seconds the event reader read straight to whole
+    /// milliseconds (`approximateArrivalTimestamp` only).
+    Millis(i64),
     Null,
     Other(&'static str),
 }
@@ -361,7 +365,7 @@ impl Loose<'_> {
     fn malformed(&self, field: &'static str, expected: &'static str) -> DataError {
         let found = match self {
             Self::Str(_) => "a string",
-            Self::Number(_) => "a number",
+            Self::Number(_) | Self::Millis(_) => "a number",
             Self::Null => "null",
             Self::Other(found) => found,
         };

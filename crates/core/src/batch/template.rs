@@ -24,7 +24,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use super::event::{Loose, Text, WireKinesis, WireRecord};
-use super::number::{number_end, number_value};
+use super::number::{decimal_millis, number_end, number_value};
 
 /// Where a record's five changing values are in the event text, as the
 /// scanner read them: a string's span is its content, without the quotes.
@@ -109,14 +109,19 @@ impl<'a> RecordTemplate<'a> {
         }
         at = after(bytes, at, self.pieces[5])?;
         let [event_id, partition_key, sequence_number, data, arrival_time] = found;
-        let arrival_time = number_value(arrival_time)?;
+        // Most arrival times are read straight to milliseconds; serde_json's
+        // value (and its refusal of a number out of range) otherwise.
+        let arrival_time = match decimal_millis(arrival_time) {
+            Some(millis) => Loose::Millis(millis),
+            None => Loose::Number(number_value(arrival_time)?),
+        };
         let record = WireRecord {
             event_id: Some(Text(Cow::Borrowed(event_id))),
             event_source_arn: self.event_source_arn.map(|arn| Text(Cow::Borrowed(arn))),
             kinesis: WireKinesis {
                 sequence_number: Cow::Borrowed(sequence_number),
                 partition_key: Some(Loose::Str(Cow::Borrowed(partition_key))),
-                approximate_arrival_timestamp: Some(Loose::Number(arrival_time)),
+                approximate_arrival_timestamp: Some(arrival_time),
                 data: Some(Loose::Str(Cow::Borrowed(data))),
             },
         };
@@ -165,8 +170,11 @@ mod tests {
             Some(Loose::Str(Cow::Borrowed(text))) => *text,
             _ => panic!("a borrowed string"),
         };
-        let Some(Loose::Number(time)) = record.kinesis.approximate_arrival_timestamp else {
-            panic!("a number");
+        let time = match record.kinesis.approximate_arrival_timestamp {
+            Some(Loose::Number(seconds)) => seconds,
+            #[allow(clippy::cast_precision_loss)] // test times are small
+            Some(Loose::Millis(millis)) => millis as f64 / 1000.0,
+            _ => panic!("a number"),
         };
         let Some(Text(Cow::Borrowed(event_id))) = record.event_id else {
             panic!("a borrowed event id");
