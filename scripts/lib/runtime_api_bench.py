@@ -73,7 +73,9 @@ def make_event(count):
                 "partitionKey": "periodic-table",
                 "sequenceNumber": sequence_number,
                 "data": base64.b64encode(element.encode()).decode(),
-                "approximateArrivalTimestamp": 1795428897.512 + i / 1000,
+                # Epoch seconds with milliseconds, as the ESM writes them:
+                # three decimals, not a float sum's 1795428897.5140002.
+                "approximateArrivalTimestamp": (1795428897512 + i) / 1000,
             },
             "eventSource": "aws:kinesis",
             "eventVersion": "1.0",

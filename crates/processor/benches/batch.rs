@@ -61,7 +61,9 @@ fn event_json() -> String {
                     "partitionKey": "periodic-table",
                     "sequenceNumber": sequence_number,
                     "data": STANDARD.encode(element.to_string()),
-                    "approximateArrivalTimestamp": 1_795_428_897.512 + i as f64 / 1000.0
+                    // Milliseconds, as the ESM writes them: three decimals,
+                    // not a float sum's 1795428897.5140002.
+                    "approximateArrivalTimestamp": (1_795_428_897_512 + i) as f64 / 1000.0
                 },
                 "eventSource": "aws:kinesis",
                 "eventVersion": "1.0",

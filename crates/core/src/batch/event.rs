@@ -261,6 +261,22 @@ impl Builder {
         };
         let bytes = &mut self.batch.bytes;
         let start = bytes.len();
+        // Room for the decoded bytes, growing the buffer by doubling: the
+        // SIMD decoder reserves exactly what it writes, which record after
+        // record would copy the buffer each time.
+        bytes.reserve(text.len() / 4 * 3);
+        // The SIMD decoder is twice as fast on a record's few hundred bytes;
+        // both read standard padded base64 and refuse non-zero trailing
+        // bits, so they accept the same texts (tested below). It says only
+        // that a text is not base64: the base64 crate then reads it, and
+        // says where.
+        if base64_simd::STANDARD
+            .decode_append(text.as_bytes(), bytes)
+            .is_ok()
+        {
+            return Ok(start..bytes.len());
+        }
+        bytes.truncate(start);
         match STANDARD.decode_vec(text.as_bytes(), bytes) {
             Ok(()) => Ok(start..bytes.len()),
             Err(error) => {
@@ -626,6 +642,55 @@ mod tests {
     #[test]
     fn reads_an_empty_event() {
         assert!(batch(EMPTY).is_empty());
+    }
+
+    /// The SIMD decoder accepts exactly the texts the base64 crate's
+    /// standard engine accepts, decoded to the same bytes: valid texts of
+    /// every length, and each with one byte changed, added or removed.
+    #[test]
+    fn decodes_base64_as_the_base64_crate_does() {
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound as u64) as usize
+        };
+        const SYMBOLS: &[u8] = b"AQgw/+=9aZz\n -_.\x00\xff";
+        let (mut valid, mut invalid) = (0, 0);
+        for round in 0..60_000 {
+            let payload: Vec<u8> = (0..round % 70).map(|_| next(256) as u8).collect();
+            let mut text = STANDARD.encode(&payload).into_bytes();
+            if round % 4 != 0 && !text.is_empty() {
+                let at = next(text.len());
+                let symbol = SYMBOLS[next(SYMBOLS.len())];
+                match next(3) {
+                    0 => text[at] = symbol,
+                    1 => text.insert(at, symbol),
+                    _ => {
+                        text.remove(at);
+                    }
+                }
+            }
+            let simd = base64_simd::STANDARD.decode_to_vec(&text);
+            let reference = STANDARD.decode(&text);
+            assert_eq!(
+                simd.is_ok(),
+                reference.is_ok(),
+                "{}",
+                String::from_utf8_lossy(&text)
+            );
+            if let (Ok(simd), Ok(reference)) = (&simd, &reference) {
+                assert_eq!(simd, reference);
+                valid += 1;
+            } else {
+                invalid += 1;
+            }
+        }
+        assert!(
+            valid > 10_000 && invalid > 10_000,
+            "{valid} valid, {invalid} invalid"
+        );
     }
 
     /// Base64 errors name a position, never the offending symbol.
