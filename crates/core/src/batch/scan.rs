@@ -50,7 +50,9 @@ impl KinesisBatch {
     /// and text that is not UTF-8 by `serde_json::from_slice`, for its exact
     /// answer or error.
     pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
-        match std::str::from_utf8(bytes) {
+        // simdutf8 checks the 6 MB of a large event several times faster
+        // than `std::str::from_utf8`, with the same answer.
+        match simdutf8::basic::from_utf8(bytes) {
             Ok(text) => match read_plain_event(text) {
                 Some(batch) => Ok(batch),
                 None => serde_json::from_str(text),
