@@ -248,16 +248,20 @@ impl<'a> Scanner<'a> {
                     let (record, spans) = self.record()?;
                     // Without the quote rule a string's end is not the next
                     // quote, which is what a template relies on.
-                    template = self
-                        .quote_ends_strings
-                        .then(|| {
-                            let arn = record.event_source_arn.as_ref().map(|arn| match arn {
-                                Text(Cow::Borrowed(arn)) => Some(*arn),
-                                Text(Cow::Owned(_)) => None,
-                            });
-                            RecordTemplate::learn(self.text, start..self.pos, spans, arn?)
-                        })
-                        .flatten();
+                    template = None;
+                    if self.quote_ends_strings {
+                        // The stream is inside the pieces: the template keeps
+                        // the learnt record's, absent or borrowed (this
+                        // scanner never copies a string).
+                        let arn = match &record.event_source_arn {
+                            None => Some(None),
+                            Some(Text(Cow::Borrowed(arn))) => Some(Some(*arn)),
+                            Some(Text(Cow::Owned(_))) => None,
+                        };
+                        template = arn.and_then(|arn| {
+                            RecordTemplate::learn(self.text, start..self.pos, spans, arn)
+                        });
+                    }
                     record
                 }
             };
@@ -621,6 +625,17 @@ mod tests {
         record.insert("kinesis".to_owned(), kinesis);
         let broken = event.to_string();
         assert!(agrees(&broken));
+        for arn in [serde_json::Value::Null, serde_json::json!("absent")] {
+            let mut event: serde_json::Value = serde_json::from_str(&plain).expect("json");
+            for record in event["Records"].as_array_mut().expect("records") {
+                let record = record.as_object_mut().expect("record");
+                match &arn {
+                    serde_json::Value::Null => record.insert("eventSourceARN".into(), arn.clone()),
+                    _ => record.remove("eventSourceARN"),
+                };
+            }
+            assert!(agrees(&event.to_string()));
+        }
         let batch = read_plain_event(&broken).expect("plain");
         assert_eq!(batch.len(), 300);
     }
