@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The processor against Powertools for AWS Lambda (Python), side by side in
-# one run: a 10,000-record Kinesis event (6.7 MB) handed to each function
-# through a fake Lambda Runtime API on 127.0.0.1, timed from handing the
-# event to receiving the answer (scripts/lib/runtime_api_bench.py), with the
-# processor's breakdown (hand-off, deserialisation, processing, response)
-# and both peak RSS figures. Prints "result:" lines.
+# one run: a 10,000-record Kinesis event (6.3 MiB) handed to each function
+# through its own fake Lambda Runtime API on 127.0.0.1, the two invoked in
+# turn, each invocation timed from handing the event to receiving the answer
+# (scripts/lib/runtime_api_bench.py), with the processor's breakdown
+# (hand-off, deserialisation, processing, response), the ratio of the
+# medians and of each round, and both peak RSS figures. The processor runs
+# with its GLIBC_TUNABLES from infra/template.yaml. Prints "result:" lines.
 #
 # Builds the release processor, and installs aws-lambda-powertools (pinned)
 # into the git-ignored .tools/bench-venv on first use.
