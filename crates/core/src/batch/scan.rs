@@ -318,17 +318,17 @@ impl<'a> Scanner<'a> {
                     set_once(&mut sequence_number, text)?;
                 }
                 "partitionKey" => {
-                    let (value, span) = string_span(self.spanned(|s| s.loose(4))?);
+                    let (value, span) = string_span(self.spanned(|scanner| scanner.loose(4))?);
                     spans.partition_key = span;
                     set_once(&mut partition_key, value)?;
                 }
                 "approximateArrivalTimestamp" => {
-                    let (value, span) = self.spanned(|s| s.loose(4))?;
+                    let (value, span) = self.spanned(|scanner| scanner.loose(4))?;
                     spans.arrival_time = matches!(value, Some(Loose::Number(_))).then_some(span);
                     set_once(&mut approximate_arrival_timestamp, value)?;
                 }
                 "data" => {
-                    let (value, span) = string_span(self.spanned(|s| s.loose(4))?);
+                    let (value, span) = string_span(self.spanned(|scanner| scanner.loose(4))?);
                     spans.data = span;
                     set_once(&mut data, value)?;
                 }
