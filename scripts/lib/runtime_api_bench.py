@@ -43,6 +43,7 @@ import threading
 import time
 
 API = "/2018-06-01/runtime"
+HERE = os.path.dirname(os.path.abspath(__file__))
 ELEMENTS = [
     (1, "Hydrogen", "H", 1.008),
     (2, "Helium", "He", 4.0026),
@@ -161,8 +162,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 def template_environment():
     """The processor's environment in infra/template.yaml that changes how
     it runs (its malloc setting), so the binary is measured as deployed."""
-    template = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../infra/template.yaml")
-    with open(template) as text:
+    with open(os.path.join(HERE, "../../infra/template.yaml")) as text:
         found = re.search(r"^\s*GLIBC_TUNABLES:\s*(\S+)", text.read(), re.MULTILINE)
     if not found:
         sys.exit("infra/template.yaml: the processor's GLIBC_TUNABLES is missing")
@@ -285,7 +285,7 @@ def main():
     rust_env = dict(base_env, RUST_LOG="info,processor::timing=debug", **template_environment())
     functions = [Function("processor", [args.processor], rust_env)]
     if args.powertools_python:
-        handler = os.path.join(os.path.dirname(os.path.abspath(__file__)), "powertools_bench.py")
+        handler = os.path.join(HERE, "powertools_bench.py")
         functions.append(
             Function("powertools", [args.powertools_python, handler], base_env)
         )
@@ -326,6 +326,7 @@ def main():
         print(f"result: processor vs Powertools: {py_ms / total_ms:.1f}x the throughput "
               f"(ratio of medians); per round median {statistics.median(ratios):.1f}x, "
               f"lowest {ratios[0]:.1f}x, highest {ratios[-1]:.1f}x")
+
 
 if __name__ == "__main__":
     main()

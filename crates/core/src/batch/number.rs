@@ -1,6 +1,7 @@
 //! JSON numbers for the readers that walk the event text themselves (`scan`
-//! and `template`): [`number_end`], the grammar, and [`number_value`],
-//! serde_json's value of one.
+//! and `template`): [`number_end`], the grammar; [`number_value`],
+//! serde_json's value of one; and [`decimal_millis`], an arrival time read
+//! straight to the milliseconds that value gives.
 
 /// Where the JSON number starting at `start` ends, or `None` if no number
 /// in JSON's grammar starts there (`01`, `1.`, `.5`, `1e` are not numbers).
