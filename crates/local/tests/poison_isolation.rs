@@ -9,19 +9,19 @@
 //! captures the process-wide debug log to see which records the processor
 //! took, in which order.
 
+mod demo_stack;
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use aws_sdk_kinesis::primitives::Blob;
 use aws_sdk_kinesis::types::PutRecordsRequestEntry;
+use demo_stack::start;
 use serde_json::Value;
 use streamdlq_core::fake::{LogCapture, LogFormat};
 use streamdlq_core::{HydrationStatus, SequenceNumber, assemble};
-use streamdlq_emulators::EmulatorOptions;
+use streamdlq_local::Stack;
 use streamdlq_local::esm::EsmStats;
-use streamdlq_local::stack::{ProcessorTarget, in_process_hydrate};
-use streamdlq_local::{Stack, StackOptions};
 
 /// Records per shard: a full batch of 100 and a second one of 50.
 const PER_SHARD: usize = 150;
@@ -32,20 +32,6 @@ const PILLS: [&[usize]; 2] = [&[0, 50, 99], &[30, 31, 70, 100, 149]];
 /// Hash keys inside the first and the second half of the hash key range:
 /// the template's two shards split it evenly.
 const HASH_KEYS: [&str; 2] = ["1", "170141183460469231731687303715884105729"];
-
-async fn start() -> Stack {
-    Stack::start(StackOptions {
-        template: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../infra/template.yaml"),
-        stack_name: "poison-isolation".to_owned(),
-        emulators: EmulatorOptions::from_env().expect("emulators installed"),
-        async_retry_delay: Duration::from_millis(50),
-        delivery_wait: Duration::from_secs(1),
-        processor: ProcessorTarget::InProcess,
-        hydrate: Some(in_process_hydrate()),
-    })
-    .await
-    .expect("stack starts")
-}
 
 /// A distinct element per record; a pill sends its mass as a string.
 fn element(shard: usize, position: usize, pill: bool) -> Vec<u8> {
@@ -184,7 +170,7 @@ fn processed_by_shard(logs: &str) -> BTreeMap<String, Vec<String>> {
 #[tokio::test]
 async fn only_the_poison_pills_reach_the_dlq_wherever_they_sit() {
     let logs = LogCapture::install(LogFormat::Json);
-    let stack = start().await;
+    let stack = start("poison-isolation").await;
     let started = Instant::now();
     let puts = put_all(&stack).await;
     let pills: Vec<&Put> = puts.iter().filter(|put| put.pill).collect();
